@@ -1,0 +1,75 @@
+/* labyrinth/hooks.h - where a scheduler or preemption injector takes over.
+ *
+ * Every step of the allocator that touches shared memory first passes a
+ * named yield point.  A hook installed here runs at each of them and may
+ * switch to another logical thread, inject a simulated interrupt
+ * (lab_irq_raise) or delay.  Yield points exist when LAB_HAVE_YIELD_POINTS
+ * is 1 (every build except release); in release the calls compile away.
+ *
+ * Blocking waits (GFP_KERNEL waiting for a free) go through the wait hook
+ * when one is installed, so a scheduler that runs logical threads on one
+ * pthread can run the others instead of sleeping.  The wait hook exists in
+ * every build.
+ */
+#ifndef LABYRINTH_HOOKS_H
+#define LABYRINTH_HOOKS_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#ifndef LAB_HAVE_YIELD_POINTS
+#ifdef LAB_RELEASE
+#define LAB_HAVE_YIELD_POINTS 0
+#else
+#define LAB_HAVE_YIELD_POINTS 1
+#endif
+#endif
+
+/* X-macro: name, what happens right after the point. */
+#define LAB_YIELD_POINTS(X)                                                   \
+	X(ALLOC_ENTER, "alloc:enter")                                         \
+	X(WMARK_RESERVE, "alloc:wmark-reserve") /* CAS on the free count */   \
+	X(BUDDY_PROBE, "buddy:probe")		/* read a bitmap word */      \
+	X(BUDDY_CLAIM, "buddy:claim")		/* CAS a block out */         \
+	X(BUDDY_SPLIT, "buddy:split")		/* give back a split half */  \
+	X(BUDDY_INSERT, "buddy:insert")		/* CAS a block in or merge */ \
+	X(DESC_PUBLISH, "desc:publish")		/* head descriptor set */     \
+	X(PCP_ENTER, "pcp:enter")		/* per-thread cache section */ \
+	X(FREE_ENTER, "free:enter")                                           \
+	X(FREE_DESC, "free:desc")		/* CAS descriptor to free */  \
+	X(WAKE, "free:wake")			/* bump seq, wake waiters */  \
+	X(WAIT, "alloc:wait")			/* GFP_KERNEL about to wait */ \
+	X(HANDOFF, "owner:handoff")		/* CAS the owner field */
+
+enum lab_yield_point {
+#define LAB_YP_ENUM(id, name) LAB_YP_##id,
+	LAB_YIELD_POINTS(LAB_YP_ENUM)
+#undef LAB_YP_ENUM
+	LAB_YP_COUNT
+};
+
+/* "buddy:claim", ...; "?" for an out-of-range value. */
+const char *lab_yield_point_name(enum lab_yield_point point);
+
+/* Runs at every yield point of every maze, on the thread (and in the
+ * context) that reached it, possibly inside a signal handler: keep it
+ * async-signal-safe.  The allocator's state is consistent for other
+ * threads at every point. */
+typedef void (*lab_yield_fn)(enum lab_yield_point point, void *arg);
+
+/* Replaces a blocking wait: return when *word != expected (0) or after
+ * timeout_ms (-ETIMEDOUT); spurious returns are allowed. */
+typedef int (*lab_wait_fn)(const atomic_uint *word, unsigned expected,
+			   unsigned timeout_ms, void *arg);
+
+struct lab_sched_hooks {
+	lab_yield_fn yield; /* NULL: no hook */
+	lab_wait_fn wait;   /* NULL: futex wait */
+	void *arg;
+};
+
+/* Installs hooks process-wide (NULL removes them).  Set them at a quiescent
+ * point; not async-signal-safe. */
+void lab_set_sched_hooks(const struct lab_sched_hooks *hooks);
+
+#endif /* LABYRINTH_HOOKS_H */

@@ -1,0 +1,352 @@
+/* alloc.c - lab_alloc_pages: flag checks, watermarks, the slow path.
+ *
+ * Watermarks (mm/page_alloc.c): the free count is the frames in the buddy
+ * bitmaps (cached frames count as allocated, like the kernel's pcp pages).
+ * An order-o allocation against mark m succeeds only if free - 2^o >= m,
+ * i.e. the kernel's "fail if free - (2^o - 1) <= m".  The check and the
+ * decrement are one CAS on nr_free, so concurrent allocations can never
+ * take the maze below a class's mark together.
+ *   fast path:  mark = low, every class
+ *   slow path:  mark = min; HIGH halves it; HIGH without DIRECT_RECLAIM
+ *               (GFP_ATOMIC) takes a further quarter: 37.5% of min.
+ * Only GFP_KERNEL reaches reclaim and waiting; it first checks
+ * might_sleep, so from atomic context it is reported and not run.
+ */
+#define _GNU_SOURCE /* mmap flags, syscall, clock_gettime, posix_memalign */
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+enum { LAB_WMARK_MIN, LAB_WMARK_LOW, LAB_WMARK_HIGH };
+
+uint64_t _lab_wmark_for(const struct lab_maze *maze, lab_gfp_t gfp,
+			unsigned which)
+{
+	uint64_t m = maze->wmark[which];
+
+	if (which == LAB_WMARK_MIN && (gfp & LAB_GFP_HIGH)) {
+		m -= m / 2;
+		if (!(gfp & LAB_GFP_DIRECT_RECLAIM))
+			m -= m / 4;
+	}
+	return m;
+}
+
+/* Takes n frames off the free count if that leaves at least `mark`.
+ * seq_cst: the futex wait protocol (free.c, wait below) needs these RMWs
+ * in the single total order with nr_waiters and free_seq. */
+bool _lab_reserve_frames(struct lab_maze *maze, uint64_t n, uint64_t mark)
+{
+	uint64_t free = lab_load_relaxed(&maze->nr_free);
+
+	do {
+		if (free < n || free - n < mark)
+			return false;
+		lab_yield(WMARK_RESERVE);
+	} while (!atomic_compare_exchange_weak_explicit(
+		&maze->nr_free, &free, free - n, memory_order_seq_cst,
+		memory_order_relaxed));
+	return true;
+}
+
+void _lab_unreserve_frames(struct lab_maze *maze, uint64_t n)
+{
+	lab_add_seq_cst(&maze->nr_free, n);
+}
+
+/* Bitmap probes one attempt may spend: GFP_ATOMIC walks a bounded part
+ * of the maze; the other classes may look everywhere. */
+unsigned long _lab_probe_budget(const struct lab_maze *maze, lab_gfp_t gfp)
+{
+	if (lab_gfp_class(gfp) != LAB_CLASS_ATOMIC)
+		return ~0ul;
+	return maze->cfg.atomic_probe_budget ? maze->cfg.atomic_probe_budget :
+					       LAB_ATOMIC_PROBE_DEFAULT;
+}
+
+/* One attempt on the buddy bitmaps against `mark`.  Lock-free. */
+static uint64_t lab_try_buddy(struct lab_maze *maze, struct lab_ctx *ctx,
+			      lab_gfp_t gfp, unsigned order, uint64_t mark)
+{
+	unsigned long budget = _lab_probe_budget(maze, gfp);
+	uint64_t pfn;
+
+	if (!_lab_reserve_frames(maze, (uint64_t)1 << order, mark))
+		return LAB_NO_PFN;
+	pfn = _lab_buddy_claim(maze, ctx, order, &budget);
+	if (pfn == LAB_NO_PFN)
+		_lab_unreserve_frames(maze, (uint64_t)1 << order);
+	return pfn;
+}
+
+/* ---- validation ---------------------------------------------------------------- */
+
+static bool lab_alloc_args_ok(struct lab_maze *maze, lab_gfp_t gfp,
+			      unsigned order)
+{
+	if (!_lab_maze_valid(maze, "lab_alloc_pages"))
+		return false;
+	if (gfp & ~LAB_GFP_VALID_MASK) {
+		_lab_set_error("lab_alloc_pages: unknown gfp bits %x",
+			       gfp & ~LAB_GFP_VALID_MASK);
+		return false;
+	}
+	if (order > maze->max_order) {
+		_lab_set_error("lab_alloc_pages: order %u above max_order %u",
+			       order, maze->max_order);
+		return false;
+	}
+	if ((gfp & LAB_GFP_NOFAIL) && !(gfp & LAB_GFP_DIRECT_RECLAIM)) {
+		_lab_set_error("lab_alloc_pages: __GFP_NOFAIL needs a class "
+			       "that may block (GFP_KERNEL); %s cannot",
+			       lab_gfp_class_name(lab_gfp_class(gfp)));
+		_lab_report(maze, LAB_REPORT_NOFAIL_MISUSE, "lab_alloc_pages",
+			    LAB_NO_PFN, order, 0,
+			    "__GFP_NOFAIL with non-blocking gfp %x rejected",
+			    gfp);
+		return false;
+	}
+	if ((gfp & LAB_GFP_NOFAIL) && order > 1)
+		_lab_report(maze, LAB_REPORT_NOFAIL_MISUSE, "lab_alloc_pages",
+			    LAB_NO_PFN, order, 0,
+			    "__GFP_NOFAIL for order %u > 1 may never succeed",
+			    order);
+	return true;
+}
+
+/* ---- GFP_KERNEL: reclaim and wait -------------------------------------------------- */
+
+static uint64_t lab_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Waits until a free happens or the timeout passes.  Lost-wakeup proof:
+ * we count ourselves in nr_waiters *before* sampling free_seq and
+ * retrying; a freer bumps nr_free, then reads nr_waiters, then bumps
+ * free_seq and wakes.  All these are seq_cst, so either the freer sees us
+ * (and the seq changes under our futex, which then does not sleep) or our
+ * retry sees its frames. */
+static uint64_t lab_wait_for_free(struct lab_maze *maze, struct lab_ctx *ctx,
+				  lab_gfp_t gfp, unsigned order,
+				  struct lab_class_counters *c)
+{
+	uint64_t mark = _lab_wmark_for(maze, gfp, LAB_WMARK_MIN);
+	uint64_t t0, dt, pfn;
+	unsigned seq;
+
+	lab_add32_seq_cst(&maze->nr_waiters, 1);
+	seq = lab_load32_seq_cst(&maze->free_seq);
+	pfn = lab_try_buddy(maze, ctx, gfp, order, mark);
+	if (pfn == LAB_NO_PFN) {
+		lab_yield(WAIT);
+		t0 = lab_now_ns();
+		_lab_wait(&maze->free_seq, seq, maze->cfg.wait_timeout_ms);
+		dt = lab_now_ns() - t0;
+		_lab_stat_inc(&c->waits);
+		lab_add_relaxed(&c->wait_ns_total, dt);
+		lab_max_relaxed(&c->wait_ns_max, dt);
+	}
+	lab_sub32_seq_cst(&maze->nr_waiters, 1);
+	return pfn;
+}
+
+static uint64_t lab_reclaim(struct lab_maze *maze, struct lab_class_counters *c)
+{
+	uint64_t free = lab_load_relaxed(&maze->nr_free);
+	uint64_t target = free < maze->wmark[LAB_WMARK_HIGH] ?
+				  maze->wmark[LAB_WMARK_HIGH] - free :
+				  1;
+
+	if (!maze->cfg.reclaim)
+		return 0;
+	_lab_stat_inc(&c->reclaims);
+	return maze->cfg.reclaim(maze, target, maze->cfg.reclaim_arg);
+}
+
+static uint64_t lab_alloc_blocking(struct lab_maze *maze, struct lab_ctx *ctx,
+				   lab_gfp_t gfp, unsigned order,
+				   struct lab_class_counters *c)
+{
+	uint64_t mark = _lab_wmark_for(maze, gfp, LAB_WMARK_MIN);
+	bool nofail = gfp & LAB_GFP_NOFAIL;
+	bool oom_tried = false;
+	unsigned round;
+	uint64_t pfn;
+
+	for (round = 0;; round++) {
+		if (round >= maze->cfg.reclaim_rounds && !nofail) {
+			if (oom_tried || !maze->cfg.oom ||
+			    !maze->cfg.oom(maze, order, maze->cfg.oom_arg))
+				return LAB_NO_PFN;
+			oom_tried = true;
+		}
+		if (lab_reclaim(maze, c)) {
+			pfn = lab_try_buddy(maze, ctx, gfp, order, mark);
+			if (pfn != LAB_NO_PFN)
+				return pfn;
+		}
+		pfn = lab_wait_for_free(maze, ctx, gfp, order, c);
+		if (pfn != LAB_NO_PFN)
+			return pfn;
+	}
+}
+
+/* ---- the allocation paths ------------------------------------------------------------ */
+
+/* Past the fast path: drain our cache, retry at the class's min mark,
+ * then (GFP_KERNEL only) reclaim and wait. */
+static uint64_t lab_alloc_slow(struct lab_maze *maze, struct lab_ctx *ctx,
+			       struct lab_pcp *pcp, lab_gfp_t gfp,
+			       unsigned order, struct lab_class_counters *c)
+{
+	uint64_t pfn;
+
+	_lab_stat_inc(&_lab_stats_for(maze, pcp)->kswapd_wakeups);
+	if (pcp)
+		_lab_pcp_drain(maze, pcp);
+	pfn = lab_try_buddy(maze, ctx, gfp, order,
+			    _lab_wmark_for(maze, gfp, LAB_WMARK_MIN));
+	if (pfn != LAB_NO_PFN || !(gfp & LAB_GFP_DIRECT_RECLAIM))
+		return pfn;
+	return lab_alloc_blocking(maze, ctx, gfp, order, c);
+}
+
+static uint64_t lab_alloc_pfn(struct lab_maze *maze, struct lab_ctx *ctx,
+			      struct lab_pcp *pcp, lab_gfp_t gfp,
+			      unsigned order, struct lab_class_counters *c)
+{
+	uint64_t pfn = LAB_NO_PFN;
+
+	if (order == 0 && pcp)
+		pfn = _lab_pcp_alloc(maze, ctx, pcp, gfp);
+	if (pfn == LAB_NO_PFN)
+		pfn = lab_try_buddy(maze, ctx, gfp, order,
+				    maze->wmark[LAB_WMARK_LOW]);
+	if (pfn == LAB_NO_PFN)
+		pfn = lab_alloc_slow(maze, ctx, pcp, gfp, order, c);
+	return pfn;
+}
+
+/* Debug: a free block must still be all poison; anything else is a write
+ * after free (or a free that skipped poisoning). */
+static void lab_check_poison(struct lab_maze *maze, uint64_t pfn,
+			     unsigned order)
+{
+	const unsigned char *p = _lab_pfn_addr(maze, pfn);
+	size_t n = (size_t)1 << (order + maze->page_shift), i;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] == LAB_POISON_BYTE)
+			continue;
+		_lab_report(maze, LAB_REPORT_POISON, "lab_alloc_pages",
+			    pfn + (i >> maze->page_shift), order, 0,
+			    "free page pfn %llu overwritten at offset %zu "
+			    "(byte %x, expected %x): written after free",
+			    (unsigned long long)(pfn + (i >> maze->page_shift)),
+			    i & (maze->cfg.page_size - 1), p[i],
+			    LAB_POISON_BYTE);
+		return;
+	}
+}
+
+/* Makes the block's head descriptor say "allocated".  The block is ours
+ * (claimed), so a store suffices; release pairs with the acquire loads of
+ * free/handoff/address on other threads that got the page from us. */
+static void lab_publish_head(struct lab_maze *maze, uint64_t pfn,
+			     unsigned order, lab_gfp_t gfp)
+{
+	struct lab_page *pg = &maze->pages[pfn];
+	uint64_t old = lab_load_relaxed(&pg->state);
+	bool excl = gfp & LAB_GFP_EXCLUSIVE;
+
+	lab_yield(DESC_PUBLISH);
+	lab_store_release(&pg->state,
+			  lab_pg_make(LAB_PG_HEAD, order, excl,
+				      excl ? lab_ctx_id() : 0,
+				      LAB_PG_GEN(old) + 1));
+}
+
+static void lab_count_result(struct lab_maze *maze, lab_gfp_t gfp,
+			     unsigned order, uint64_t pfn,
+			     struct lab_class_counters *c)
+{
+	_lab_stat_inc(&c->attempts);
+	if (pfn == LAB_NO_PFN) {
+		_lab_stat_inc(&c->failures);
+		if (!(gfp & LAB_GFP_NOWARN))
+			_lab_report(maze, LAB_REPORT_ALLOC_FAILURE,
+				    "lab_alloc_pages", LAB_NO_PFN, order, 0,
+				    "page allocation failure: order:%u, "
+				    "mode:%x (%s), free %llu, min %llu",
+				    order, gfp,
+				    lab_gfp_class_name(lab_gfp_class(gfp)),
+				    (unsigned long long)lab_load_relaxed(
+					    &maze->nr_free),
+				    (unsigned long long)maze->wmark[0]);
+		return;
+	}
+	_lab_stat_inc(&c->successes);
+	if (lab_load_relaxed(&maze->nr_free) < maze->wmark[LAB_WMARK_MIN])
+		_lab_stat_inc(&c->reserve_dips);
+}
+
+struct lab_page *lab_alloc_pages(struct lab_maze *maze, lab_gfp_t gfp,
+				 unsigned order)
+{
+	struct lab_ctx *ctx;
+	struct lab_pcp *pcp;
+	struct lab_class_counters *c;
+	uint64_t pfn;
+
+	if (!lab_alloc_args_ok(maze, gfp, order))
+		return NULL;
+	ctx = _lab_ctx();
+	lab_yield(ALLOC_ENTER);
+	if ((gfp & LAB_GFP_DIRECT_RECLAIM) &&
+	    !_lab_might_sleep(maze, __FILE__, __LINE__)) {
+		_lab_set_error("lab_alloc_pages: blocking allocation from "
+			       "atomic context refused");
+		return NULL;
+	}
+	pcp = _lab_pcp_get(maze, ctx, !lab_in_irq());
+	c = &_lab_stats_for(maze, pcp)->cls[lab_gfp_class(gfp)];
+	if (!(gfp & LAB_GFP_NOFAIL) && _lab_fault_should_fail(maze)) {
+		_lab_stat_inc(&c->injected);
+		pfn = LAB_NO_PFN;
+	} else {
+		pfn = lab_alloc_pfn(maze, ctx, pcp, gfp, order, c);
+	}
+	lab_count_result(maze, gfp, order, pfn, c);
+	if (pfn == LAB_NO_PFN) {
+		_lab_set_error("lab_alloc_pages: out of memory (order %u)",
+			       order);
+		return NULL;
+	}
+	if (LAB_DEBUG)
+		lab_check_poison(maze, pfn, order);
+	if (gfp & LAB_GFP_ZERO)
+		memset(_lab_pfn_addr(maze, pfn), 0,
+		       (size_t)1 << (order + maze->page_shift));
+	lab_publish_head(maze, pfn, order, gfp);
+	return &maze->pages[pfn];
+}
+
+void *lab_get_free_pages(struct lab_maze *maze, lab_gfp_t gfp, unsigned order)
+{
+	struct lab_page *page = lab_alloc_pages(maze, gfp, order);
+
+	return page ? _lab_pfn_addr(maze, _lab_page_pfn(maze, page)) : NULL;
+}
+
+const char *lab_gfp_class_name(enum lab_gfp_class cls)
+{
+	static const char *const names[LAB_CLASS_COUNT] = { "KERNEL", "NOWAIT",
+							    "ATOMIC" };
+
+	return (unsigned)cls < LAB_CLASS_COUNT ? names[cls] : "?";
+}

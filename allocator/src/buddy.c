@@ -1,0 +1,163 @@
+/* buddy.c - lock-free buddy allocation over per-order bitmaps.
+ *
+ * For each order k there is a bitmap with one bit per naturally aligned
+ * block of 2^k frames: the bit is set while that block is free *as a whole
+ * block of order k* (it is on "free list" k).  Free blocks are disjoint and
+ * fully coalesced: two buddies are never both set.
+ *
+ * Claiming a block clears its bit with a CAS; whoever clears it owns it.
+ * Freeing inserts a block: the block's bit and its buddy's bit always live
+ * in the same 64-bit word (indices 2i and 2i+1), so one CAS either sets our
+ * bit (buddy busy) or clears the buddy's bit (buddy free: we now own both
+ * and carry the merged block one order up).  Check-and-insert is therefore
+ * atomic with respect to the buddy, and two concurrent frees of two buddies
+ * cannot both miss each other: whichever CAS lands second merges.
+ *
+ * ABA: a CAS compares the whole word, and the word is the whole state (no
+ * pointer is followed from an old value), so a word that changed and came
+ * back is the same state and acting on it is correct.
+ *
+ * Ordering: every successful CAS is acq_rel.  Release publishes what the
+ * freer did to the block (poison fill) before the block is visible as free;
+ * acquire on a claim pairs with it, so the claimer sees those writes.  A
+ * merge both acquires the buddy and later releases the merged block.
+ */
+#include "internal.h"
+
+static uint64_t lab_bit(uint64_t idx)
+{
+	return (uint64_t)1 << (idx & 63);
+}
+
+static uint64_t lab_block_frames(unsigned order)
+{
+	return (uint64_t)1 << order;
+}
+
+/* Frees every frame into the bitmaps as the largest aligned blocks that
+ * fit; single-threaded, at create. */
+void _lab_buddy_init(struct lab_maze *maze)
+{
+	uint64_t pfn = 0;
+
+	while (pfn < maze->frames) {
+		unsigned k = maze->max_order;
+
+		while (k && ((pfn & (lab_block_frames(k) - 1)) ||
+			     pfn + lab_block_frames(k) > maze->frames))
+			k--;
+		lab_store_relaxed(&maze->avail[k][(pfn >> k) / 64],
+				  lab_load_relaxed(
+					  &maze->avail[k][(pfn >> k) / 64]) |
+					  lab_bit(pfn >> k));
+		lab_add_relaxed(&maze->nr_blocks[k], 1);
+		pfn += lab_block_frames(k);
+	}
+	lab_store_relaxed(&maze->nr_free, maze->frames);
+}
+
+void _lab_buddy_insert(struct lab_maze *maze, uint64_t pfn, unsigned order)
+{
+	for (;;) {
+		uint64_t idx = pfn >> order;
+		lab_atomic64_t *word = &maze->avail[order][idx / 64];
+		uint64_t buddy = lab_bit(idx ^ 1);
+		bool top = order == maze->max_order;
+		uint64_t old = lab_load_relaxed(word), new;
+
+		lab_yield(BUDDY_INSERT);
+		do {
+			new = (!top && (old & buddy)) ? old & ~buddy :
+							old | lab_bit(idx);
+		} while (!lab_cas_acq_rel(word, &old, new));
+		if (new & lab_bit(idx)) {
+			lab_add_relaxed(&maze->nr_blocks[order], 1);
+			return;
+		}
+		/* Took the free buddy: carry the merged block up. */
+		lab_sub_relaxed(&maze->nr_blocks[order], 1);
+		pfn &= ~lab_block_frames(order);
+		order++;
+	}
+}
+
+/* Tries to clear one set bit of *word; returns its block index or
+ * LAB_NO_PFN after the word turned empty.  Each failed CAS costs a probe. */
+static uint64_t lab_word_claim(lab_atomic64_t *word, uint64_t word_idx,
+			       unsigned long *budget)
+{
+	uint64_t old = lab_load_relaxed(word);
+
+	while (old && *budget) {
+		uint64_t bit = old & (~old + 1); /* lowest set bit */
+
+		lab_yield(BUDDY_CLAIM);
+		if (lab_cas_acq_rel(word, &old, old & ~bit))
+			return word_idx * 64 + (uint64_t)__builtin_ctzll(bit);
+		(*budget)--;
+	}
+	return LAB_NO_PFN;
+}
+
+/* Scans order k's bitmap from the context's hint; returns a claimed block
+ * index or LAB_NO_PFN. */
+static uint64_t lab_order_claim(struct lab_maze *maze, struct lab_ctx *ctx,
+				unsigned k, unsigned long *budget)
+{
+	uint64_t words = maze->avail_words[k];
+	uint64_t start = atomic_load_explicit(&ctx->hint[k],
+					      memory_order_relaxed) % words;
+	uint64_t i;
+
+	for (i = 0; i < words && *budget; i++) {
+		uint64_t w = (start + i) % words;
+		uint64_t idx;
+
+		lab_yield(BUDDY_PROBE);
+		(*budget)--;
+		if (!lab_load_relaxed(&maze->avail[k][w]))
+			continue;
+		idx = lab_word_claim(&maze->avail[k][w], w, budget);
+		if (idx != LAB_NO_PFN) {
+			atomic_store_explicit(&ctx->hint[k], (unsigned)w,
+					      memory_order_relaxed);
+			return idx;
+		}
+	}
+	return LAB_NO_PFN;
+}
+
+/* Gives back the upper halves of a block of order `from` claimed at pfn
+ * until a block of `to` is left at pfn. */
+static void lab_split(struct lab_maze *maze, uint64_t pfn, unsigned from,
+		      unsigned to)
+{
+	while (from > to) {
+		from--;
+		lab_yield(BUDDY_SPLIT);
+		_lab_buddy_insert(maze, pfn + lab_block_frames(from), from);
+	}
+}
+
+uint64_t _lab_buddy_claim(struct lab_maze *maze, struct lab_ctx *ctx,
+			  unsigned order, unsigned long *budget)
+{
+	unsigned k;
+
+	/* Smallest order first: splitting the smallest free block keeps
+	 * large blocks whole (the buddy allocator's defence against
+	 * fragmentation).  nr_blocks is only a hint to skip empty orders. */
+	for (k = order; k <= maze->max_order && *budget; k++) {
+		uint64_t idx;
+
+		if (!lab_load_relaxed(&maze->nr_blocks[k]))
+			continue;
+		idx = lab_order_claim(maze, ctx, k, budget);
+		if (idx == LAB_NO_PFN)
+			continue;
+		lab_sub_relaxed(&maze->nr_blocks[k], 1);
+		lab_split(maze, idx << k, k, order);
+		return idx << k;
+	}
+	return LAB_NO_PFN;
+}

@@ -1,0 +1,169 @@
+/* check.c - whole-maze consistency check for quiescent points.
+ *
+ * Every frame must be in exactly one place: a free buddy block, a cache
+ * slot, or an allocated block named by its head descriptor.  Free blocks
+ * must be fully coalesced, and the counters must agree with what the walk
+ * finds.  Each problem is reported (non-fatal LAB_REPORT_INCONSISTENT);
+ * the first few get a message, the rest are only counted.
+ */
+#include <stdlib.h>
+
+#include "internal.h"
+
+#define LAB_CHECK_REPORTS 16
+
+struct lab_walk {
+	struct lab_maze *maze;
+	uint64_t *seen; /* one bit per frame */
+	long problems;
+	uint64_t free_frames, cached, allocated;
+	uint64_t blocks[LAB_MAX_ORDER_LIMIT + 1];
+};
+
+static void lab_problem(struct lab_walk *w, uint64_t pfn, const char *what)
+{
+	if (w->problems++ < LAB_CHECK_REPORTS)
+		_lab_report(w->maze, LAB_REPORT_INCONSISTENT, "lab_maze_check",
+			    pfn, 0, 0, "maze check: %s (pfn %llu)", what,
+			    (unsigned long long)pfn);
+}
+
+/* Marks [pfn, pfn + n) as accounted for; reports frames seen twice. */
+static bool lab_mark(struct lab_walk *w, uint64_t pfn, uint64_t n,
+		     const char *what)
+{
+	bool ok = true;
+	uint64_t i;
+
+	if (pfn + n > w->maze->frames) {
+		lab_problem(w, pfn, "block runs past the end of the maze");
+		return false;
+	}
+	for (i = pfn; i < pfn + n; i++) {
+		uint64_t bit = (uint64_t)1 << (i & 63);
+
+		if (w->seen[i / 64] & bit) {
+			if (ok)
+				lab_problem(w, i, what);
+			ok = false;
+		}
+		w->seen[i / 64] |= bit;
+	}
+	return ok;
+}
+
+static void lab_walk_free_order(struct lab_walk *w, unsigned k)
+{
+	struct lab_maze *maze = w->maze;
+	uint64_t i;
+
+	for (i = 0; i < maze->avail_words[k]; i++) {
+		uint64_t word = lab_load_acquire(&maze->avail[k][i]);
+
+		while (word) {
+			uint64_t idx = i * 64 + (uint64_t)__builtin_ctzll(word);
+			uint64_t pfn = idx << k;
+
+			word &= word - 1;
+			w->blocks[k]++;
+			w->free_frames += (uint64_t)1 << k;
+			if (k < maze->max_order && (word & ((uint64_t)1 << ((idx ^ 1) & 63))) &&
+			    !(idx & 1))
+				lab_problem(w, pfn, "free buddies not merged");
+			if (LAB_PG_KIND(lab_load_relaxed(
+				    &maze->pages[pfn].state)) == LAB_PG_HEAD)
+				lab_problem(w, pfn, "free block has an "
+						    "allocated descriptor");
+			lab_mark(w, pfn, (uint64_t)1 << k,
+				 "free blocks overlap");
+		}
+	}
+	if (w->blocks[k] != lab_load_relaxed(&maze->nr_blocks[k]))
+		lab_problem(w, LAB_NO_PFN, "per-order free block count wrong");
+}
+
+static void lab_walk_caches(struct lab_walk *w)
+{
+	struct lab_maze *maze = w->maze;
+	unsigned i;
+
+	for (i = 0; i < LAB_PCP_SLOTS; i++) {
+		struct lab_pcp *pcp = &maze->pcp[i];
+		uint64_t n = 0, count = lab_load_relaxed(&pcp->count);
+		uint32_t pfn;
+
+		if (!atomic_load(&pcp->claimed))
+			continue;
+		for (pfn = pcp->head; pfn != LAB_PFN_NONE && n <= count;
+		     pfn = maze->pages[pfn].next, n++) {
+			if (pfn >= maze->frames) {
+				lab_problem(w, pfn, "cache links out of maze");
+				break;
+			}
+			if (!lab_mark(w, pfn, 1, "cached frame also elsewhere"))
+				break;
+		}
+		if (n != count)
+			lab_problem(w, LAB_NO_PFN, "cache count disagrees");
+		w->cached += n;
+	}
+}
+
+static void lab_walk_allocated(struct lab_walk *w)
+{
+	struct lab_maze *maze = w->maze;
+	uint64_t pfn = 0;
+
+	while (pfn < maze->frames) {
+		uint64_t s = lab_load_acquire(&maze->pages[pfn].state);
+		uint64_t n = (uint64_t)1 << LAB_PG_ORDER(s);
+
+		if (w->seen[pfn / 64] & ((uint64_t)1 << (pfn & 63))) {
+			pfn++;
+			continue;
+		}
+		if (LAB_PG_KIND(s) != LAB_PG_HEAD) {
+			lab_problem(w, pfn, "frame neither free, cached nor "
+					    "allocated (leaked)");
+			pfn++;
+			continue;
+		}
+		if (LAB_PG_ORDER(s) > maze->max_order || (pfn & (n - 1)))
+			lab_problem(w, pfn, "allocated head misaligned");
+		lab_mark(w, pfn, n, "allocated block overlaps");
+		w->allocated += n;
+		pfn += n;
+	}
+}
+
+long _lab_check(struct lab_maze *maze)
+{
+	struct lab_walk w = { .maze = maze };
+	unsigned k;
+
+	w.seen = calloc((maze->frames + 63) / 64, sizeof(uint64_t));
+	if (!w.seen) {
+		_lab_set_error("lab_maze_check: out of memory");
+		return -ENOMEM;
+	}
+	for (k = 0; k <= maze->max_order; k++)
+		lab_walk_free_order(&w, k);
+	if (w.free_frames != lab_load_relaxed(&maze->nr_free))
+		lab_problem(&w, LAB_NO_PFN,
+			    "free count disagrees with the bitmaps");
+	lab_walk_caches(&w);
+	lab_walk_allocated(&w);
+	if (w.free_frames + w.cached + w.allocated != maze->frames)
+		lab_problem(&w, LAB_NO_PFN, "frames not conserved");
+	if (lab_load32_seq_cst(&maze->nr_waiters))
+		lab_problem(&w, LAB_NO_PFN, "waiters left at a quiescent point");
+	free(w.seen);
+	return w.problems;
+}
+
+long lab_maze_check(struct lab_maze *maze)
+{
+	if (!_lab_maze_valid(maze, "lab_maze_check"))
+		return -EINVAL;
+	return _lab_check(maze);
+}

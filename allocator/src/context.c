@@ -1,0 +1,365 @@
+/* context.c - simulated execution context: task ids, hard-IRQ nesting,
+ * IRQs-disabled state with pending interrupts, preempt count, spinlock and
+ * might_sleep().
+ *
+ * Each thread owns a context in static TLS (initial-exec, so reaching it
+ * from a signal handler never allocates).  Schedulers swap in contexts of
+ * their own with lab_ctx_switch().
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define LAB_TLS __attribute__((tls_model("initial-exec")))
+
+static _Thread_local struct lab_ctx lab_thread_ctx LAB_TLS;
+static _Thread_local struct lab_ctx *lab_current LAB_TLS;
+static atomic_uint lab_next_task_id = 1;
+
+static void lab_ctx_init(struct lab_ctx *ctx, uint32_t task_id,
+			 const char *name)
+{
+	ctx->task_id = task_id ? task_id :
+				 atomic_fetch_add_explicit(&lab_next_task_id, 1,
+							   memory_order_relaxed);
+	if (name)
+		_lab_format(ctx->name, sizeof(ctx->name), "%s", name);
+	else
+		_lab_format(ctx->name, sizeof(ctx->name), "task-%u",
+			    ctx->task_id);
+}
+
+/* The current context; async-signal-safe (no allocation on first use). */
+struct lab_ctx *_lab_ctx(void)
+{
+	struct lab_ctx *ctx = lab_current;
+
+	if (__builtin_expect(ctx != NULL, 1))
+		return ctx;
+	ctx = &lab_thread_ctx;
+	if (!ctx->task_id) {
+		ctx->owned_by_thread = true;
+		lab_ctx_init(ctx, 0, NULL);
+	}
+	lab_current = ctx;
+	return ctx;
+}
+
+struct lab_ctx *lab_ctx_current(void)
+{
+	return _lab_ctx();
+}
+
+struct lab_ctx *lab_ctx_create(uint32_t task_id, const char *name)
+{
+	struct lab_ctx *ctx;
+
+	if (task_id > LAB_CTX_TASK_MAX) {
+		_lab_set_error("lab_ctx_create: task id %u above %u", task_id,
+			       LAB_CTX_TASK_MAX);
+		return NULL;
+	}
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx) {
+		_lab_set_error("lab_ctx_create: out of memory");
+		return NULL;
+	}
+	lab_ctx_init(ctx, task_id, name);
+	return ctx;
+}
+
+void lab_ctx_destroy(struct lab_ctx *ctx)
+{
+	if (!ctx || ctx->owned_by_thread)
+		return;
+	_lab_ctx_release_caches(ctx);
+	free(ctx);
+}
+
+struct lab_ctx *lab_ctx_switch(struct lab_ctx *ctx)
+{
+	struct lab_ctx *prev = _lab_ctx();
+
+	lab_current = ctx ? ctx : &lab_thread_ctx;
+	return prev;
+}
+
+static bool lab_ctx_in_irq(const struct lab_ctx *ctx)
+{
+	return atomic_load_explicit(&ctx->hardirq, memory_order_relaxed) != 0;
+}
+
+uint32_t lab_ctx_id(void)
+{
+	struct lab_ctx *ctx = _lab_ctx();
+
+	return ctx->task_id | (lab_ctx_in_irq(ctx) ? LAB_CTX_IRQ_BIT : 0);
+}
+
+uint32_t lab_ctx_task_id(const struct lab_ctx *ctx)
+{
+	return ctx ? ctx->task_id : 0;
+}
+
+const char *lab_ctx_name(const struct lab_ctx *ctx)
+{
+	return ctx ? ctx->name : "";
+}
+
+void lab_ctx_set_name(const char *name)
+{
+	struct lab_ctx *ctx = _lab_ctx();
+
+	_lab_format(ctx->name, sizeof(ctx->name), "%s", name ? name : "");
+}
+
+bool lab_in_irq(void)
+{
+	return lab_ctx_in_irq(_lab_ctx());
+}
+
+bool lab_irqs_disabled(void)
+{
+	return atomic_load(&_lab_ctx()->irqs_off) != 0;
+}
+
+unsigned lab_preempt_count(void)
+{
+	return atomic_load_explicit(&_lab_ctx()->preempt,
+				    memory_order_relaxed);
+}
+
+bool lab_in_atomic(void)
+{
+	return lab_in_irq() || lab_irqs_disabled() || lab_preempt_count() > 0;
+}
+
+/* Decrements *count unless it is 0, which is reported as an imbalance. */
+static void lab_ctx_dec(atomic_uint *count, const char *function)
+{
+	unsigned v = atomic_load_explicit(count, memory_order_relaxed);
+
+	if (v == 0) {
+		_lab_report(NULL, LAB_REPORT_CONTEXT, function, LAB_NO_PFN, 0,
+			    0, "%s without a matching enter in context %s",
+			    function, _lab_ctx()->name);
+		return;
+	}
+	atomic_store_explicit(count, v - 1, memory_order_relaxed);
+}
+
+void lab_irq_enter(void)
+{
+	atomic_fetch_add_explicit(&_lab_ctx()->hardirq, 1,
+				  memory_order_relaxed);
+}
+
+void lab_irq_exit(void)
+{
+	lab_ctx_dec(&_lab_ctx()->hardirq, "lab_irq_exit");
+}
+
+void lab_preempt_disable(void)
+{
+	atomic_fetch_add_explicit(&_lab_ctx()->preempt, 1,
+				  memory_order_relaxed);
+}
+
+void lab_preempt_enable(void)
+{
+	lab_ctx_dec(&_lab_ctx()->preempt, "lab_preempt_enable");
+}
+
+/* ---- interrupts ------------------------------------------------------------
+ * irqs_off and the pending slot are shared between a context's own code and
+ * interrupts raised on it (signal handlers on the same thread, or a
+ * scheduler at a yield point).  seq_cst accesses keep the compiler from
+ * reordering them against each other; no other thread reads them. */
+
+/* Runs isr as a hard interrupt: IRQ context, local IRQs off (as Linux runs
+ * hard IRQ handlers), then any interrupt that arrived meanwhile. */
+static void lab_irq_run(struct lab_ctx *ctx, lab_isr_fn isr, void *arg)
+{
+	atomic_store(&ctx->irqs_off, 1);
+	lab_irq_enter();
+	isr(arg);
+	lab_irq_exit();
+	lab_add_relaxed(&ctx->delivered, 1);
+	atomic_store(&ctx->irqs_off, 0);
+}
+
+static void lab_irq_run_pending(struct lab_ctx *ctx)
+{
+	while (atomic_load(&ctx->pending) && !atomic_load(&ctx->irqs_off)) {
+		lab_isr_fn isr = atomic_load(&ctx->pending_isr);
+		void *arg = atomic_load(&ctx->pending_arg);
+
+		atomic_store(&ctx->pending, 0);
+		lab_irq_run(ctx, isr, arg);
+	}
+}
+
+bool lab_irq_raise(lab_isr_fn isr, void *arg)
+{
+	struct lab_ctx *ctx = _lab_ctx();
+	int saved_errno = errno;
+
+	if (!isr)
+		return false;
+	if (atomic_load(&ctx->irqs_off)) {
+		if (atomic_load(&ctx->pending)) {
+			lab_add_relaxed(&ctx->coalesced, 1);
+			return false;
+		}
+		atomic_store(&ctx->pending_isr, isr);
+		atomic_store(&ctx->pending_arg, arg);
+		atomic_store(&ctx->pending, 1);
+		lab_add_relaxed(&ctx->deferred, 1);
+		return false;
+	}
+	lab_irq_run(ctx, isr, arg);
+	lab_irq_run_pending(ctx);
+	errno = saved_errno;
+	return true;
+}
+
+void lab_irq_counts(struct lab_irq_counts *out)
+{
+	struct lab_ctx *ctx = _lab_ctx();
+
+	if (!out)
+		return;
+	out->delivered = lab_load_relaxed(&ctx->delivered);
+	out->deferred = lab_load_relaxed(&ctx->deferred);
+	out->coalesced = lab_load_relaxed(&ctx->coalesced);
+}
+
+unsigned long lab_local_irq_save(void)
+{
+	return atomic_exchange(&_lab_ctx()->irqs_off, 1);
+}
+
+void lab_local_irq_restore(unsigned long flags)
+{
+	struct lab_ctx *ctx = _lab_ctx();
+
+	atomic_store(&ctx->irqs_off, flags ? 1 : 0);
+	if (!flags)
+		lab_irq_run_pending(ctx);
+}
+
+void lab_local_irq_disable(void)
+{
+	atomic_store(&_lab_ctx()->irqs_off, 1);
+}
+
+void lab_local_irq_enable(void)
+{
+	lab_local_irq_restore(0);
+}
+
+/* ---- spinlock ------------------------------------------------------------------ */
+
+void lab_spin_lock_init(lab_spinlock_t *lock)
+{
+	atomic_init(&lock->locked, 0);
+}
+
+bool lab_spin_trylock(lab_spinlock_t *lock)
+{
+	lab_preempt_disable();
+	/* acquire pairs with the release in lab_spin_unlock. */
+	if (!atomic_exchange_explicit(&lock->locked, 1, memory_order_acquire))
+		return true;
+	lab_preempt_enable();
+	return false;
+}
+
+void lab_spin_lock(lab_spinlock_t *lock)
+{
+	lab_preempt_disable();
+	for (;;) {
+		/* acquire pairs with the release in lab_spin_unlock. */
+		if (!atomic_exchange_explicit(&lock->locked, 1,
+					      memory_order_acquire))
+			return;
+		while (atomic_load_explicit(&lock->locked,
+					    memory_order_relaxed))
+			sched_yield();
+	}
+}
+
+void lab_spin_unlock(lab_spinlock_t *lock)
+{
+	atomic_store_explicit(&lock->locked, 0, memory_order_release);
+	lab_preempt_enable();
+}
+
+void lab_spin_lock_irqsave(lab_spinlock_t *lock, unsigned long *flags)
+{
+	*flags = lab_local_irq_save();
+	lab_spin_lock(lock);
+}
+
+void lab_spin_unlock_irqrestore(lab_spinlock_t *lock, unsigned long flags)
+{
+	lab_spin_unlock(lock);
+	lab_local_irq_restore(flags);
+}
+
+/* ---- might_sleep ----------------------------------------------------------------- */
+
+static const char *lab_basename(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+bool _lab_might_sleep(const struct lab_maze *maze, const char *file, int line)
+{
+	struct lab_ctx *ctx = _lab_ctx();
+
+	if (!lab_in_atomic())
+		return true;
+	_lab_report(maze, LAB_REPORT_SLEEP_IN_ATOMIC, "might_sleep", LAB_NO_PFN,
+		    0, 0,
+		    "sleeping function called from invalid context at %s:%d "
+		    "(in_atomic(): %d, irqs_disabled(): %d, pid: %u, name: %s)",
+		    lab_basename(file ? file : "?"), line,
+		    lab_in_irq() || lab_preempt_count() > 0,
+		    lab_irqs_disabled(), ctx->task_id, ctx->name);
+	return false;
+}
+
+bool lab_might_sleep_at(const char *file, int line)
+{
+	return _lab_might_sleep(NULL, file, line);
+}
+
+/* ---- caches at thread exit ---------------------------------------------------------- */
+
+static pthread_key_t lab_exit_key;
+static pthread_once_t lab_exit_once = PTHREAD_ONCE_INIT;
+
+static void lab_thread_exit(void *arg)
+{
+	_lab_ctx_release_caches(arg);
+}
+
+static void lab_exit_key_init(void)
+{
+	(void)pthread_key_create(&lab_exit_key, lab_thread_exit);
+}
+
+/* Arranges for the thread's own context to give back its caches when the
+ * thread exits.  Process context only (pthread_setspecific). */
+void _lab_ctx_track_exit(void)
+{
+	pthread_once(&lab_exit_once, lab_exit_key_init);
+	if (!pthread_getspecific(lab_exit_key))
+		(void)pthread_setspecific(lab_exit_key, &lab_thread_ctx);
+}

@@ -1,0 +1,247 @@
+/* internal.h - types and prototypes shared by the allocator's files.
+ *
+ * Layout of the allocator:
+ *   maze.c     create/destroy, geometry, conversions, the live-maze registry
+ *   buddy.c    lock-free buddy bitmaps: claim, split, insert-and-merge
+ *   alloc.c    lab_alloc_pages: flags, watermarks, slow path, waiting
+ *   free.c     lab_free_pages and ownership (address, access, handoff)
+ *   pcp.c      per-context page caches (the kernel's per-CPU lists)
+ *   context.c  simulated execution context, IRQs, spinlock, might_sleep
+ *   report.c   report hook, async-signal-safe formatting, last error
+ *   check.c    whole-maze consistency check
+ *   stats.c    statistics and failure injection
+ *   hooks.c    yield points and the wait hook
+ */
+#ifndef LAB_INTERNAL_H
+#define LAB_INTERNAL_H
+
+#include <errno.h>
+#include <signal.h>
+#include <stdalign.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include "atomic.h"
+#include "labyrinth.h"
+
+#ifdef LAB_RELEASE
+#define LAB_DEBUG 0
+#else
+#define LAB_DEBUG 1 /* poisoning and yield points */
+#endif
+
+#define LAB_CACHELINE 64
+#define LAB_POISON_BYTE 0xaa
+#define LAB_PCP_SLOTS 64     /* contexts with a cache per maze */
+#define LAB_CTX_PCP_REFS 4   /* mazes one context caches for */
+#define LAB_PFN_NONE UINT32_MAX
+#define LAB_ATOMIC_PROBE_DEFAULT 64
+
+/* ---- per-frame descriptor ------------------------------------------------
+ * state (64 bits), written only with CAS or by the block's owner:
+ *   bits  0..1  kind: LAB_PG_FREE (free or cached) or LAB_PG_HEAD
+ *               (first frame of an allocated block)
+ *   bits  2..6  order
+ *   bit   7     exclusive
+ *   bits  8..39 owner context id (exclusive blocks)
+ *   bits 40..63 generation, +1 at every allocation of the frame as a head.
+ * The generation makes the descriptor a tagged word: a CAS prepared from a
+ * stale read (the block was freed and reallocated meanwhile) fails instead
+ * of acting on the new allocation (ABA).
+ * next links frames in a per-context cache; only that context touches it. */
+struct lab_page {
+	lab_atomic64_t state;
+	uint32_t next;
+	uint32_t spare;
+};
+
+enum { LAB_PG_FREE = 0, LAB_PG_HEAD = 1 };
+
+#define LAB_PG_KIND(s) ((unsigned)((s)&3u))
+#define LAB_PG_ORDER(s) ((unsigned)(((s) >> 2) & 31u))
+#define LAB_PG_EXCL(s) ((unsigned)(((s) >> 7) & 1u))
+#define LAB_PG_OWNER(s) ((uint32_t)(((s) >> 8) & 0xffffffffu))
+#define LAB_PG_GEN(s) ((s) >> 40)
+
+static inline uint64_t lab_pg_make(unsigned kind, unsigned order, bool excl,
+				   uint32_t owner, uint64_t gen)
+{
+	return (uint64_t)kind | ((uint64_t)order << 2) |
+	       ((uint64_t)(excl ? 1 : 0) << 7) | ((uint64_t)owner << 8) |
+	       ((gen & 0xffffffu) << 40);
+}
+
+/* ---- statistics ---------------------------------------------------------- */
+
+struct lab_class_counters {
+	lab_atomic64_t attempts, successes, failures, reserve_dips, injected;
+	lab_atomic64_t waits, reclaims, wait_ns_max, wait_ns_total;
+};
+
+struct lab_stat_block {
+	struct lab_class_counters cls[LAB_CLASS_COUNT];
+	lab_atomic64_t frees, sleep_in_atomic, misuse, kswapd_wakeups;
+};
+
+/* ---- per-context page cache (order 0) ---------------------------------------
+ * One slot per (context, maze), claimed by the context on first use in
+ * process context.  Only its context and interrupts raised on that context
+ * touch the list.  `busy` is set while the context is inside its cache
+ * section; an interrupt that finds it set leaves the cache alone (the
+ * kernel's pcp trylock from IRQ).  Other threads only read `count`. */
+struct lab_pcp {
+	alignas(LAB_CACHELINE) atomic_uint claimed;
+	atomic_uint busy;
+	uint32_t head;
+	lab_atomic64_t count;
+	struct lab_stat_block stats;
+};
+
+/* ---- the maze ---------------------------------------------------------------- */
+
+struct lab_maze {
+	uint64_t id;
+	struct lab_maze_config cfg;
+	uint64_t frames;
+	unsigned page_shift, max_order;
+	char *base;
+	size_t bytes;
+	char *map;
+	size_t map_bytes;
+	struct lab_page *pages;
+	size_t pages_bytes;
+	uint64_t wmark[3]; /* min, low, high */
+	lab_atomic64_t *avail[LAB_MAX_ORDER_LIMIT + 1];
+	uint64_t avail_words[LAB_MAX_ORDER_LIMIT + 1];
+
+	/* Shared hot words, one cache line each. */
+	alignas(LAB_CACHELINE) lab_atomic64_t nr_free;
+	alignas(LAB_CACHELINE) lab_atomic64_t nr_blocks[LAB_MAX_ORDER_LIMIT + 1];
+	alignas(LAB_CACHELINE) atomic_uint free_seq; /* futex word */
+	atomic_uint nr_waiters;
+	alignas(LAB_CACHELINE) lab_atomic64_t fail_plan; /* skip<<32 | count */
+	struct lab_stat_block shared_stats;
+	struct lab_pcp pcp[LAB_PCP_SLOTS];
+};
+
+/* ---- execution context ----------------------------------------------------- */
+
+struct lab_pcp_ref {
+	uint64_t maze_id;
+	struct lab_maze *maze;
+	struct lab_pcp *slot;
+};
+
+/* Fields are touched by the context's thread and by interrupts raised on
+ * it, so they are atomics (relaxed, or seq_cst where a pending interrupt is
+ * handed between the two). */
+struct lab_ctx {
+	uint32_t task_id;
+	bool owned_by_thread;
+	char name[16];
+	atomic_uint hardirq, irqs_off, preempt;
+	atomic_uint pending;
+	_Atomic(lab_isr_fn) pending_isr;
+	_Atomic(void *) pending_arg;
+	lab_atomic64_t delivered, deferred, coalesced;
+	atomic_uint hint[LAB_MAX_ORDER_LIMIT + 1];
+	struct lab_pcp_ref pcp[LAB_CTX_PCP_REFS];
+};
+
+/* "context.c" */
+struct lab_ctx *_lab_ctx(void);
+void _lab_ctx_release_caches(struct lab_ctx *ctx);
+void _lab_ctx_track_exit(void);
+bool _lab_might_sleep(const struct lab_maze *maze, const char *file, int line);
+
+/* "report.c" */
+void _lab_set_error(const char *fmt, ...);
+void _lab_report(const struct lab_maze *maze, enum lab_report_kind kind,
+		 const char *function, uint64_t pfn, unsigned order,
+		 uint32_t owner, const char *fmt, ...);
+size_t _lab_vformat(char *buf, size_t size, const char *fmt, va_list ap);
+size_t _lab_format(char *buf, size_t size, const char *fmt, ...);
+
+/* "maze.c" */
+bool _lab_maze_valid(const struct lab_maze *maze, const char *function);
+struct lab_maze *_lab_registry_find_addr(const void *addr);
+bool _lab_registry_lock_live(uint64_t id);
+void _lab_registry_unlock(void);
+static inline uint64_t _lab_page_pfn(const struct lab_maze *maze,
+				     const struct lab_page *page)
+{
+	return (uint64_t)(page - maze->pages);
+}
+static inline void *_lab_pfn_addr(const struct lab_maze *maze, uint64_t pfn)
+{
+	return maze->base + (pfn << maze->page_shift);
+}
+/* Checked descriptor lookup for entry points: reports bad pointers. */
+struct lab_page *_lab_page_lookup(struct lab_maze *maze,
+				  const struct lab_page *page,
+				  const char *function);
+struct lab_page *_lab_addr_lookup(struct lab_maze *maze, const void *addr,
+				  const char *function);
+/* Head pfn of the allocated block containing pfn, or LAB_NO_PFN. */
+uint64_t _lab_block_head(const struct lab_maze *maze, uint64_t pfn,
+			 uint64_t *state);
+
+/* "buddy.c" */
+void _lab_buddy_init(struct lab_maze *maze);
+/* Takes a free block of exactly `order` (splitting a larger one) within
+ * *budget bitmap probes; LAB_NO_PFN if none found.  Lock-free. */
+uint64_t _lab_buddy_claim(struct lab_maze *maze, struct lab_ctx *ctx,
+			  unsigned order, unsigned long *budget);
+/* Returns a block, merging with free buddies.  Lock-free. */
+void _lab_buddy_insert(struct lab_maze *maze, uint64_t pfn, unsigned order);
+
+/* "alloc.c" */
+uint64_t _lab_wmark_for(const struct lab_maze *maze, lab_gfp_t gfp,
+			unsigned which);
+bool _lab_reserve_frames(struct lab_maze *maze, uint64_t n, uint64_t mark);
+void _lab_unreserve_frames(struct lab_maze *maze, uint64_t n);
+unsigned long _lab_probe_budget(const struct lab_maze *maze, lab_gfp_t gfp);
+
+/* "free.c" */
+void _lab_release_frames(struct lab_maze *maze, uint64_t pfn, unsigned order);
+
+/* "pcp.c" */
+struct lab_pcp *_lab_pcp_get(struct lab_maze *maze, struct lab_ctx *ctx,
+			     bool may_claim);
+bool _lab_pcp_enter(struct lab_pcp *pcp);
+void _lab_pcp_exit(struct lab_pcp *pcp);
+uint64_t _lab_pcp_alloc(struct lab_maze *maze, struct lab_ctx *ctx,
+			struct lab_pcp *pcp, lab_gfp_t gfp);
+bool _lab_pcp_free(struct lab_maze *maze, struct lab_pcp *pcp, uint64_t pfn);
+void _lab_pcp_drain(struct lab_maze *maze, struct lab_pcp *pcp);
+void _lab_pcp_release(struct lab_maze *maze, struct lab_pcp *pcp);
+bool _lab_pcp_usable(const struct lab_maze *maze);
+
+/* "stats.c" */
+struct lab_stat_block *_lab_stats_for(struct lab_maze *maze,
+				      struct lab_pcp *pcp);
+void _lab_stat_inc(lab_atomic64_t *counter);
+bool _lab_fault_should_fail(struct lab_maze *maze);
+
+/* "hooks.c" */
+extern _Atomic(lab_yield_fn) _lab_yield_hook;
+void _lab_yield_slow(enum lab_yield_point point);
+int _lab_wait(atomic_uint *word, unsigned expected, unsigned timeout_ms);
+void _lab_wake_all(atomic_uint *word);
+
+/* A named yield point; compiled out in release. */
+#if LAB_HAVE_YIELD_POINTS
+#define lab_yield(point)                                                      \
+	do {                                                                  \
+		if (atomic_load_explicit(&_lab_yield_hook,                    \
+					 memory_order_relaxed))               \
+			_lab_yield_slow(LAB_YP_##point);                      \
+	} while (0)
+#else
+#define lab_yield(point) ((void)0)
+#endif
+
+/* "check.c" */
+long _lab_check(struct lab_maze *maze);
+
+#endif /* LAB_INTERNAL_H */

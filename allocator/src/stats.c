@@ -1,0 +1,107 @@
+/* stats.c - statistics and failure injection.
+ *
+ * Counters live in the caller's cache slot when it has one (a line only
+ * that context writes) and in the maze's shared block otherwise; readers
+ * sum every slot.  All counters are relaxed atomics: they order nothing,
+ * and a reader mid-run gets a monotonic snapshot.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+struct lab_stat_block *_lab_stats_for(struct lab_maze *maze,
+				      struct lab_pcp *pcp)
+{
+	return pcp ? &pcp->stats : &maze->shared_stats;
+}
+
+void _lab_stat_inc(lab_atomic64_t *counter)
+{
+	lab_add_relaxed(counter, 1);
+}
+
+static void lab_sum_class(struct lab_class_stats *out,
+			  const struct lab_class_counters *c)
+{
+	uint64_t wait_max = lab_load_relaxed(&c->wait_ns_max);
+
+	out->attempts += lab_load_relaxed(&c->attempts);
+	out->successes += lab_load_relaxed(&c->successes);
+	out->failures += lab_load_relaxed(&c->failures);
+	out->reserve_dips += lab_load_relaxed(&c->reserve_dips);
+	out->injected += lab_load_relaxed(&c->injected);
+	out->waits += lab_load_relaxed(&c->waits);
+	out->reclaims += lab_load_relaxed(&c->reclaims);
+	out->wait_ns_total += lab_load_relaxed(&c->wait_ns_total);
+	if (wait_max > out->wait_ns_max)
+		out->wait_ns_max = wait_max;
+}
+
+static void lab_sum_block(struct lab_maze_stats *out,
+			  const struct lab_stat_block *b)
+{
+	unsigned c;
+
+	for (c = 0; c < LAB_CLASS_COUNT; c++)
+		lab_sum_class(&out->cls[c], &b->cls[c]);
+	out->frees += lab_load_relaxed(&b->frees);
+	out->sleep_in_atomic += lab_load_relaxed(&b->sleep_in_atomic);
+	out->misuse += lab_load_relaxed(&b->misuse);
+	out->kswapd_wakeups += lab_load_relaxed(&b->kswapd_wakeups);
+}
+
+int lab_maze_stats(const struct lab_maze *maze, struct lab_maze_stats *out)
+{
+	unsigned i;
+
+	if (!maze || !out) {
+		_lab_set_error("lab_maze_stats: NULL %s", maze ? "out" : "maze");
+		return -EINVAL;
+	}
+	memset(out, 0, sizeof(*out));
+	lab_sum_block(out, &maze->shared_stats);
+	for (i = 0; i < LAB_PCP_SLOTS; i++) {
+		lab_sum_block(out, &maze->pcp[i].stats);
+		out->cached_frames += lab_load_relaxed(&maze->pcp[i].count);
+	}
+	out->frames = maze->frames;
+	out->free_frames = lab_load_relaxed(&maze->nr_free);
+	out->wmark_min = maze->wmark[0];
+	out->wmark_low = maze->wmark[1];
+	out->wmark_high = maze->wmark[2];
+	for (i = 0; i <= maze->max_order; i++)
+		out->free_blocks[i] = lab_load_relaxed(&maze->nr_blocks[i]);
+	return 0;
+}
+
+/* ---- failure injection ------------------------------------------------------
+ * fail_plan packs "skip" (high 32 bits) and "count" (low 32 bits) so one
+ * CAS consumes a step.  Relaxed: the plan orders no other memory.  The
+ * common case (no plan) is a single load. */
+
+#define LAB_FAIL_MAX 0xffffffffull
+
+void lab_maze_fail_next(struct lab_maze *maze, unsigned long skip,
+			unsigned long count)
+{
+	uint64_t s = skip > LAB_FAIL_MAX ? LAB_FAIL_MAX : skip;
+	uint64_t c = count > LAB_FAIL_MAX ? LAB_FAIL_MAX : count;
+
+	if (!maze)
+		return;
+	lab_store_relaxed(&maze->fail_plan, c ? (s << 32) | c : 0);
+}
+
+bool _lab_fault_should_fail(struct lab_maze *maze)
+{
+	uint64_t plan = lab_load_relaxed(&maze->fail_plan), next;
+
+	do {
+		if (!plan)
+			return false;
+		next = (plan >> 32) ? plan - ((uint64_t)1 << 32) : plan - 1;
+		if ((next & LAB_FAIL_MAX) == 0)
+			next = 0;
+	} while (!lab_cas_relaxed(&maze->fail_plan, &plan, next));
+	return (plan >> 32) == 0;
+}
