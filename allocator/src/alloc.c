@@ -199,14 +199,17 @@ static uint64_t lab_alloc_blocking(struct lab_maze *maze, struct lab_ctx *ctx,
 /* ---- the allocation paths ------------------------------------------------------------ */
 
 /* Past the fast path: drain our cache, retry at the class's min mark,
- * then (GFP_KERNEL only) reclaim and wait. */
+ * then (GFP_KERNEL only) reclaim and wait.  Its counters are rare and go
+ * to the shared block with atomic adds. */
 static uint64_t lab_alloc_slow(struct lab_maze *maze, struct lab_ctx *ctx,
 			       struct lab_pcp *pcp, lab_gfp_t gfp,
-			       unsigned order, struct lab_class_counters *c)
+			       unsigned order)
 {
+	struct lab_class_counters *c =
+		&maze->shared_stats.cls[lab_gfp_class(gfp)];
 	uint64_t pfn;
 
-	_lab_stat_inc(&_lab_stats_for(maze, pcp)->kswapd_wakeups);
+	_lab_stat_inc(&maze->shared_stats.kswapd_wakeups);
 	if (pcp)
 		_lab_pcp_drain(maze, pcp);
 	pfn = lab_try_buddy(maze, ctx, gfp, order,
@@ -216,19 +219,23 @@ static uint64_t lab_alloc_slow(struct lab_maze *maze, struct lab_ctx *ctx,
 	return lab_alloc_blocking(maze, ctx, gfp, order, c);
 }
 
+/* Sets *counted when a cache hit already did the statistics. */
 static uint64_t lab_alloc_pfn(struct lab_maze *maze, struct lab_ctx *ctx,
 			      struct lab_pcp *pcp, lab_gfp_t gfp,
-			      unsigned order, struct lab_class_counters *c)
+			      unsigned order, bool *counted)
 {
 	uint64_t pfn = LAB_NO_PFN;
 
-	if (order == 0 && pcp)
+	if (order == 0 && pcp) {
 		pfn = _lab_pcp_alloc(maze, ctx, pcp, gfp);
+		if (pfn != LAB_NO_PFN) {
+			*counted = true;
+			return pfn;
+		}
+	}
+	pfn = lab_try_buddy(maze, ctx, gfp, order, maze->wmark[LAB_WMARK_LOW]);
 	if (pfn == LAB_NO_PFN)
-		pfn = lab_try_buddy(maze, ctx, gfp, order,
-				    maze->wmark[LAB_WMARK_LOW]);
-	if (pfn == LAB_NO_PFN)
-		pfn = lab_alloc_slow(maze, ctx, pcp, gfp, order, c);
+		pfn = lab_alloc_slow(maze, ctx, pcp, gfp, order);
 	return pfn;
 }
 
@@ -271,28 +278,48 @@ static void lab_publish_head(struct lab_maze *maze, uint64_t pfn,
 				      LAB_PG_GEN(old) + 1));
 }
 
-static void lab_count_result(struct lab_maze *maze, lab_gfp_t gfp,
-			     unsigned order, uint64_t pfn,
-			     struct lab_class_counters *c)
+/* Counts one allocation: attempts, outcome, reserve dips. */
+static void lab_count_result(struct lab_maze *maze, struct lab_pcp *pcp,
+			     lab_gfp_t gfp, uint64_t pfn, bool injected)
 {
-	_lab_stat_inc(&c->attempts);
+	struct lab_stat_ref ref = _lab_stats_begin(maze, pcp);
+	struct lab_class_counters *c = &ref.block->cls[lab_gfp_class(gfp)];
+
+	_lab_stat_add(ref, &c->attempts, 1);
 	if (pfn == LAB_NO_PFN) {
-		_lab_stat_inc(&c->failures);
-		if (!(gfp & LAB_GFP_NOWARN))
-			_lab_report(maze, LAB_REPORT_ALLOC_FAILURE,
-				    "lab_alloc_pages", LAB_NO_PFN, order, 0,
-				    "page allocation failure: order:%u, "
-				    "mode:%x (%s), free %llu, min %llu",
-				    order, gfp,
-				    lab_gfp_class_name(lab_gfp_class(gfp)),
-				    (unsigned long long)lab_load_relaxed(
-					    &maze->nr_free),
-				    (unsigned long long)maze->wmark[0]);
-		return;
+		_lab_stat_add(ref, &c->failures, 1);
+		if (injected)
+			_lab_stat_add(ref, &c->injected, 1);
+	} else {
+		_lab_stat_add(ref, &c->successes, 1);
+		if (lab_load_relaxed(&maze->nr_free) <
+		    maze->wmark[LAB_WMARK_MIN])
+			_lab_stat_add(ref, &c->reserve_dips, 1);
 	}
-	_lab_stat_inc(&c->successes);
-	if (lab_load_relaxed(&maze->nr_free) < maze->wmark[LAB_WMARK_MIN])
-		_lab_stat_inc(&c->reserve_dips);
+	_lab_stats_end(ref);
+}
+
+static void lab_warn_failure(struct lab_maze *maze, lab_gfp_t gfp,
+			     unsigned order)
+{
+	if (gfp & LAB_GFP_NOWARN)
+		return;
+	_lab_report(maze, LAB_REPORT_ALLOC_FAILURE, "lab_alloc_pages",
+		    LAB_NO_PFN, order, 0,
+		    "page allocation failure: order:%u, mode:%x (%s), free "
+		    "%llu, min %llu", order, gfp,
+		    lab_gfp_class_name(lab_gfp_class(gfp)),
+		    (unsigned long long)lab_load_relaxed(&maze->nr_free),
+		    (unsigned long long)maze->wmark[LAB_WMARK_MIN]);
+}
+
+/* A context may sleep only outside IRQs, with IRQs on and no preempt
+ * count; inline so the GFP_KERNEL fast path pays two loads. */
+static bool lab_ctx_may_sleep(const struct lab_ctx *ctx)
+{
+	return !atomic_load_explicit(&ctx->hardirq, memory_order_relaxed) &&
+	       !atomic_load_explicit(&ctx->preempt, memory_order_relaxed) &&
+	       !atomic_load(&ctx->irqs_off);
 }
 
 struct lab_page *lab_alloc_pages(struct lab_maze *maze, lab_gfp_t gfp,
@@ -300,29 +327,30 @@ struct lab_page *lab_alloc_pages(struct lab_maze *maze, lab_gfp_t gfp,
 {
 	struct lab_ctx *ctx;
 	struct lab_pcp *pcp;
-	struct lab_class_counters *c;
-	uint64_t pfn;
+	uint64_t pfn = LAB_NO_PFN;
+	bool injected = false, counted = false;
 
 	if (!lab_alloc_args_ok(maze, gfp, order))
 		return NULL;
 	ctx = _lab_ctx();
 	lab_yield(ALLOC_ENTER);
-	if ((gfp & LAB_GFP_DIRECT_RECLAIM) &&
+	if ((gfp & LAB_GFP_DIRECT_RECLAIM) && !lab_ctx_may_sleep(ctx) &&
 	    !_lab_might_sleep(maze, __FILE__, __LINE__)) {
 		_lab_set_error("lab_alloc_pages: blocking allocation from "
 			       "atomic context refused");
 		return NULL;
 	}
-	pcp = _lab_pcp_get(maze, ctx, !lab_in_irq());
-	c = &_lab_stats_for(maze, pcp)->cls[lab_gfp_class(gfp)];
-	if (!(gfp & LAB_GFP_NOFAIL) && _lab_fault_should_fail(maze)) {
-		_lab_stat_inc(&c->injected);
-		pfn = LAB_NO_PFN;
-	} else {
-		pfn = lab_alloc_pfn(maze, ctx, pcp, gfp, order, c);
-	}
-	lab_count_result(maze, gfp, order, pfn, c);
+	pcp = _lab_pcp_get(maze, ctx, !atomic_load_explicit(
+					      &ctx->hardirq,
+					      memory_order_relaxed));
+	if (!(gfp & LAB_GFP_NOFAIL) && _lab_fault_should_fail(maze))
+		injected = true;
+	else
+		pfn = lab_alloc_pfn(maze, ctx, pcp, gfp, order, &counted);
+	if (!counted)
+		lab_count_result(maze, pcp, gfp, pfn, injected);
 	if (pfn == LAB_NO_PFN) {
+		lab_warn_failure(maze, gfp, order);
 		_lab_set_error("lab_alloc_pages: out of memory (order %u)",
 			       order);
 		return NULL;

@@ -16,7 +16,7 @@
 #define LAB_TLS __attribute__((tls_model("initial-exec")))
 
 static _Thread_local struct lab_ctx lab_thread_ctx LAB_TLS;
-static _Thread_local struct lab_ctx *lab_current LAB_TLS;
+_Thread_local struct lab_ctx *_lab_current LAB_TLS;
 static atomic_uint lab_next_task_id = 1;
 
 static void lab_ctx_init(struct lab_ctx *ctx, uint32_t task_id,
@@ -32,19 +32,17 @@ static void lab_ctx_init(struct lab_ctx *ctx, uint32_t task_id,
 			    ctx->task_id);
 }
 
-/* The current context; async-signal-safe (no allocation on first use). */
-struct lab_ctx *_lab_ctx(void)
+/* First call on a thread: set up its own context.  Async-signal-safe (no
+ * allocation: the context is in static TLS). */
+struct lab_ctx *_lab_ctx_first_use(void)
 {
-	struct lab_ctx *ctx = lab_current;
+	struct lab_ctx *ctx = &lab_thread_ctx;
 
-	if (__builtin_expect(ctx != NULL, 1))
-		return ctx;
-	ctx = &lab_thread_ctx;
 	if (!ctx->task_id) {
 		ctx->owned_by_thread = true;
 		lab_ctx_init(ctx, 0, NULL);
 	}
-	lab_current = ctx;
+	_lab_current = ctx;
 	return ctx;
 }
 
@@ -83,20 +81,13 @@ struct lab_ctx *lab_ctx_switch(struct lab_ctx *ctx)
 {
 	struct lab_ctx *prev = _lab_ctx();
 
-	lab_current = ctx ? ctx : &lab_thread_ctx;
+	_lab_current = ctx ? ctx : &lab_thread_ctx;
 	return prev;
-}
-
-static bool lab_ctx_in_irq(const struct lab_ctx *ctx)
-{
-	return atomic_load_explicit(&ctx->hardirq, memory_order_relaxed) != 0;
 }
 
 uint32_t lab_ctx_id(void)
 {
-	struct lab_ctx *ctx = _lab_ctx();
-
-	return ctx->task_id | (lab_ctx_in_irq(ctx) ? LAB_CTX_IRQ_BIT : 0);
+	return _lab_ctx_id(_lab_ctx());
 }
 
 uint32_t lab_ctx_task_id(const struct lab_ctx *ctx)
@@ -118,7 +109,7 @@ void lab_ctx_set_name(const char *name)
 
 bool lab_in_irq(void)
 {
-	return lab_ctx_in_irq(_lab_ctx());
+	return _lab_ctx_in_irq(_lab_ctx());
 }
 
 bool lab_irqs_disabled(void)

@@ -66,10 +66,11 @@ static void lab_free_report(struct lab_maze *maze, enum lab_report_kind kind,
 }
 
 /* Moves the head descriptor to free if this caller may free the block. */
-static int lab_free_claim(struct lab_maze *maze, uint64_t pfn, unsigned order)
+static int lab_free_claim(struct lab_maze *maze, struct lab_ctx *ctx,
+			  uint64_t pfn, unsigned order)
 {
 	lab_atomic64_t *state = &maze->pages[pfn].state;
-	uint32_t me = lab_ctx_id();
+	uint32_t me = _lab_ctx_id(ctx);
 	/* acquire pairs with lab_publish_head / handoff: we see the owner. */
 	uint64_t s = lab_load_acquire(state);
 	enum lab_report_kind verdict;
@@ -97,7 +98,13 @@ static int lab_free_claim(struct lab_maze *maze, uint64_t pfn, unsigned order)
 void _lab_release_frames(struct lab_maze *maze, uint64_t pfn, unsigned order)
 {
 	_lab_buddy_insert(maze, pfn, order);
-	lab_add_seq_cst(&maze->nr_free, (uint64_t)1 << order);
+	_lab_frames_returned(maze, (uint64_t)1 << order);
+}
+
+/* Accounts n frames already inserted into the bitmaps and wakes waiters. */
+void _lab_frames_returned(struct lab_maze *maze, uint64_t n)
+{
+	lab_add_seq_cst(&maze->nr_free, n);
 	if (lab_load32_seq_cst(&maze->nr_waiters)) {
 		lab_yield(WAKE);
 		lab_add32_seq_cst(&maze->free_seq, 1);
@@ -107,6 +114,8 @@ void _lab_release_frames(struct lab_maze *maze, uint64_t pfn, unsigned order)
 
 static int lab_free_pfn(struct lab_maze *maze, uint64_t pfn, unsigned order)
 {
+	struct lab_ctx *ctx = _lab_ctx();
+	struct lab_stat_ref ref;
 	struct lab_pcp *pcp;
 	int ret;
 
@@ -122,17 +131,21 @@ static int lab_free_pfn(struct lab_maze *maze, uint64_t pfn, unsigned order)
 		return -EINVAL;
 	}
 	lab_yield(FREE_ENTER);
-	ret = lab_free_claim(maze, pfn, order);
+	ret = lab_free_claim(maze, ctx, pfn, order);
 	if (ret)
 		return ret;
 	if (LAB_DEBUG)
 		memset(_lab_pfn_addr(maze, pfn), LAB_POISON_BYTE,
 		       (size_t)1 << (order + maze->page_shift));
-	pcp = _lab_pcp_get(maze, _lab_ctx(), !lab_in_irq());
-	_lab_stat_inc(&_lab_stats_for(maze, pcp)->frees);
+	pcp = _lab_pcp_get(maze, ctx, !atomic_load_explicit(
+					      &ctx->hardirq,
+					      memory_order_relaxed));
 	if (order == 0 && pcp && _lab_pcp_free(maze, pcp, pfn))
-		return 0;
+		return 0; /* counted inside the cache section */
 	_lab_release_frames(maze, pfn, order);
+	ref = _lab_stats_begin(maze, pcp);
+	_lab_stat_add(ref, &ref.block->frees, 1);
+	_lab_stats_end(ref);
 	return 0;
 }
 
@@ -268,6 +281,12 @@ int lab_page_handoff(struct lab_maze *maze, struct lab_page *page,
 			if (v == LAB_REPORT_FOREIGN_FREE)
 				lab_report_foreign(maze, "lab_page_handoff",
 						   pfn, s);
+			else if (v == LAB_REPORT_DOUBLE_FREE)
+				_lab_report(maze, LAB_REPORT_USE_AFTER_FREE,
+					    "lab_page_handoff", pfn, order, 0,
+					    "handoff of pfn %llu, which is not "
+					    "an allocated block head",
+					    (unsigned long long)pfn);
 			else
 				lab_free_report(maze, v, pfn, order, s);
 			return v == LAB_REPORT_FOREIGN_FREE ? -EPERM : -EINVAL;

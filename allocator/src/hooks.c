@@ -66,11 +66,11 @@ void _lab_wake_all(atomic_uint *word)
 		      0x7fffffff, NULL, NULL, 0);
 }
 
+#ifndef LAB_BUILD_INFO
+#define LAB_BUILD_INFO "unknown build"
+#endif
+
 const char *lab_version(void)
 {
-#ifdef LAB_RELEASE
-	return "0.1.0 (release)";
-#else
-	return "0.1.0 (debug checks)";
-#endif
+	return "0.1.0 (" LAB_BUILD_INFO ")";
 }

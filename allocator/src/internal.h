@@ -149,7 +149,26 @@ struct lab_ctx {
 };
 
 /* "context.c" */
-struct lab_ctx *_lab_ctx(void);
+/* The current context; NULL until the thread's first call. */
+extern _Thread_local struct lab_ctx *_lab_current
+	__attribute__((tls_model("initial-exec")));
+struct lab_ctx *_lab_ctx_first_use(void);
+/* The current context, never NULL; async-signal-safe. */
+static inline struct lab_ctx *_lab_ctx(void)
+{
+	struct lab_ctx *ctx = _lab_current;
+
+	return __builtin_expect(ctx != NULL, 1) ? ctx : _lab_ctx_first_use();
+}
+static inline bool _lab_ctx_in_irq(const struct lab_ctx *ctx)
+{
+	return atomic_load_explicit(&ctx->hardirq, memory_order_relaxed) != 0;
+}
+/* Owner id of ctx as it runs now (see lab_ctx_id). */
+static inline uint32_t _lab_ctx_id(const struct lab_ctx *ctx)
+{
+	return ctx->task_id | (_lab_ctx_in_irq(ctx) ? LAB_CTX_IRQ_BIT : 0);
+}
 void _lab_ctx_release_caches(struct lab_ctx *ctx);
 void _lab_ctx_track_exit(void);
 bool _lab_might_sleep(const struct lab_maze *maze, const char *file, int line);
@@ -163,7 +182,12 @@ size_t _lab_vformat(char *buf, size_t size, const char *fmt, va_list ap);
 size_t _lab_format(char *buf, size_t size, const char *fmt, ...);
 
 /* "maze.c" */
-bool _lab_maze_valid(const struct lab_maze *maze, const char *function);
+bool _lab_maze_null(const char *function);
+static inline bool _lab_maze_valid(const struct lab_maze *maze,
+				   const char *function)
+{
+	return __builtin_expect(maze != NULL, 1) || _lab_maze_null(function);
+}
 struct lab_maze *_lab_registry_find_addr(const void *addr);
 bool _lab_registry_lock_live(uint64_t id);
 void _lab_registry_unlock(void);
@@ -180,8 +204,22 @@ static inline void *_lab_pfn_addr(const struct lab_maze *maze, uint64_t pfn)
 struct lab_page *_lab_page_lookup(struct lab_maze *maze,
 				  const struct lab_page *page,
 				  const char *function);
-struct lab_page *_lab_addr_lookup(struct lab_maze *maze, const void *addr,
+struct lab_page *_lab_addr_report(struct lab_maze *maze, const void *addr,
 				  const char *function);
+/* Checked address lookup for entry points: the page starting at addr, or
+ * NULL after reporting (misaligned, another maze, out of range). */
+static inline struct lab_page *_lab_addr_lookup(struct lab_maze *maze,
+						const void *addr,
+						const char *function)
+{
+	uintptr_t off = (uintptr_t)addr - (uintptr_t)maze->base;
+
+	if (__builtin_expect(off < maze->bytes &&
+				     !(off & (maze->cfg.page_size - 1)),
+			     1))
+		return &maze->pages[off >> maze->page_shift];
+	return _lab_addr_report(maze, addr, function);
+}
 /* Head pfn of the allocated block containing pfn, or LAB_NO_PFN. */
 uint64_t _lab_block_head(const struct lab_maze *maze, uint64_t pfn,
 			 uint64_t *state);
@@ -204,12 +242,44 @@ unsigned long _lab_probe_budget(const struct lab_maze *maze, lab_gfp_t gfp);
 
 /* "free.c" */
 void _lab_release_frames(struct lab_maze *maze, uint64_t pfn, unsigned order);
+void _lab_frames_returned(struct lab_maze *maze, uint64_t n);
 
 /* "pcp.c" */
-struct lab_pcp *_lab_pcp_get(struct lab_maze *maze, struct lab_ctx *ctx,
-			     bool may_claim);
-bool _lab_pcp_enter(struct lab_pcp *pcp);
-void _lab_pcp_exit(struct lab_pcp *pcp);
+struct lab_pcp *_lab_pcp_claim_slot(struct lab_maze *maze,
+				    struct lab_ctx *ctx);
+/* The context's cache slot for maze, claiming one if may_claim (process
+ * context only); NULL if caches are off or no slot is free. */
+static inline struct lab_pcp *_lab_pcp_get(struct lab_maze *maze,
+					   struct lab_ctx *ctx, bool may_claim)
+{
+	unsigned i;
+
+	if (!maze->cfg.pcp_high)
+		return NULL;
+	for (i = 0; i < LAB_CTX_PCP_REFS; i++) {
+		if (ctx->pcp[i].maze_id == maze->id && ctx->pcp[i].maze == maze)
+			return ctx->pcp[i].slot;
+	}
+	return may_claim ? _lab_pcp_claim_slot(maze, ctx) : NULL;
+}
+/* Enters the context's cache section; false if it is already taken (we
+ * are an interrupt that landed inside it).  No RMW is needed: only the
+ * owning context and interrupts on it get here, and an interrupt runs to
+ * completion before the code it interrupted resumes.  The signal barrier
+ * keeps the compiler from moving section accesses across the flag. */
+static inline bool _lab_pcp_enter(struct lab_pcp *pcp)
+{
+	if (atomic_load_explicit(&pcp->busy, memory_order_relaxed))
+		return false;
+	atomic_store_explicit(&pcp->busy, 1, memory_order_relaxed);
+	lab_signal_barrier();
+	return true;
+}
+static inline void _lab_pcp_exit(struct lab_pcp *pcp)
+{
+	lab_signal_barrier();
+	atomic_store_explicit(&pcp->busy, 0, memory_order_relaxed);
+}
 uint64_t _lab_pcp_alloc(struct lab_maze *maze, struct lab_ctx *ctx,
 			struct lab_pcp *pcp, lab_gfp_t gfp);
 bool _lab_pcp_free(struct lab_maze *maze, struct lab_pcp *pcp, uint64_t pfn);
@@ -218,10 +288,32 @@ void _lab_pcp_release(struct lab_maze *maze, struct lab_pcp *pcp);
 bool _lab_pcp_usable(const struct lab_maze *maze);
 
 /* "stats.c" */
-struct lab_stat_block *_lab_stats_for(struct lab_maze *maze,
-				      struct lab_pcp *pcp);
+/* Where one operation's counters go.  With `owned` set the caller holds
+ * its cache section, so counters are bumped with a plain load+store (no
+ * locked instruction on the fast path); otherwise with an atomic add. */
+struct lab_stat_ref {
+	struct lab_stat_block *block;
+	struct lab_pcp *owned;
+};
+struct lab_stat_ref _lab_stats_begin(struct lab_maze *maze,
+				     struct lab_pcp *pcp);
+void _lab_stats_end(struct lab_stat_ref ref);
+static inline void _lab_stat_add(struct lab_stat_ref ref,
+				 lab_atomic64_t *counter, uint64_t n)
+{
+	if (ref.owned)
+		lab_store_relaxed(counter, lab_load_relaxed(counter) + n);
+	else
+		lab_add_relaxed(counter, n);
+}
+/* Rare counters (reports, waits): always an atomic add, from anywhere. */
 void _lab_stat_inc(lab_atomic64_t *counter);
-bool _lab_fault_should_fail(struct lab_maze *maze);
+bool _lab_fault_step(struct lab_maze *maze);
+/* The failure-injection point: one relaxed load when no plan is set. */
+static inline bool _lab_fault_should_fail(struct lab_maze *maze)
+{
+	return lab_load_relaxed(&maze->fail_plan) && _lab_fault_step(maze);
+}
 
 /* "hooks.c" */
 extern _Atomic(lab_yield_fn) _lab_yield_hook;

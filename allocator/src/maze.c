@@ -198,6 +198,21 @@ int lab_maze_config_watermarks(struct lab_maze_config *cfg)
 	return 0;
 }
 
+/* Cache sizes scale with the maze, as the kernel scales pcp batch with
+ * the zone: batch = frames/1024 rounded down to a power of two, 1..64;
+ * high = 4 batches.  Small mazes get small caches, so what idle contexts
+ * hold back stays a small share of the maze. */
+static void lab_maze_config_pcp(struct lab_maze_config *cfg)
+{
+	uint64_t frames = (uint64_t)cfg->width * cfg->height;
+	unsigned batch = 1;
+
+	while (batch < 64 && (uint64_t)batch * 2 * 1024 <= frames)
+		batch *= 2;
+	cfg->pcp_batch = batch;
+	cfg->pcp_high = 4 * batch;
+}
+
 void lab_maze_config_init(struct lab_maze_config *cfg, unsigned width,
 			  unsigned height)
 {
@@ -211,8 +226,7 @@ void lab_maze_config_init(struct lab_maze_config *cfg, unsigned width,
 	cfg->reclaim_rounds = 16;
 	cfg->wait_timeout_ms = 100;
 	cfg->atomic_probe_budget = LAB_ATOMIC_PROBE_DEFAULT;
-	cfg->pcp_high = 64;
-	cfg->pcp_batch = 16;
+	lab_maze_config_pcp(cfg);
 	(void)lab_maze_config_watermarks(cfg);
 }
 
@@ -306,6 +320,7 @@ static void lab_maze_free_memory(struct lab_maze *maze)
 
 int lab_maze_create(const struct lab_maze_config *cfg, struct lab_maze **out)
 {
+	struct lab_maze_config local;
 	struct lab_maze *maze;
 	uint64_t frames;
 	int ret;
@@ -315,8 +330,13 @@ int lab_maze_create(const struct lab_maze_config *cfg, struct lab_maze **out)
 		return -EINVAL;
 	}
 	*out = NULL;
-	if ((ret = lab_geometry_check(cfg, &frames)) ||
-	    (ret = lab_config_check(cfg, frames)))
+	if ((ret = lab_geometry_check(cfg, &frames)))
+		return ret;
+	local = *cfg;
+	if (!local.wmark_min && !local.wmark_low && !local.wmark_high)
+		(void)lab_maze_config_watermarks(&local);
+	cfg = &local;
+	if ((ret = lab_config_check(cfg, frames)))
 		return ret;
 	if (posix_memalign((void **)&maze, LAB_CACHELINE, sizeof(*maze))) {
 		_lab_set_error("lab_maze_create: out of memory");
@@ -362,10 +382,8 @@ void lab_maze_destroy(struct lab_maze *maze)
 
 /* ---- geometry and conversions ------------------------------------------------ */
 
-bool _lab_maze_valid(const struct lab_maze *maze, const char *function)
+bool _lab_maze_null(const char *function)
 {
-	if (maze)
-		return true;
 	_lab_set_error("%s: NULL maze", function);
 	return false;
 }
@@ -468,7 +486,9 @@ struct lab_page *_lab_page_lookup(struct lab_maze *maze,
 	return NULL;
 }
 
-struct lab_page *_lab_addr_lookup(struct lab_maze *maze, const void *addr,
+/* The slow half of _lab_addr_lookup (internal.h): says why addr is not a
+ * page start of this maze. */
+struct lab_page *_lab_addr_report(struct lab_maze *maze, const void *addr,
 				  const char *function)
 {
 	uint64_t pfn = lab_addr_pfn(maze, addr);

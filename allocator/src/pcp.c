@@ -12,12 +12,10 @@
  * bitmaps, so the watermark rules hold frame-exactly; what idle contexts
  * still cache is bounded by pcp_high each.
  *
- * Interrupt safety: `busy` marks the section.  Only the owning context and
- * interrupts raised on it run here; an interrupt that finds busy set skips
- * the cache (the kernel's pcp_spin_trylock from IRQ).  No RMW is needed
- * because an interrupt runs to completion before the code it interrupted
- * resumes; the signal barrier keeps the compiler from moving list accesses
- * across the flag.
+ * Interrupt safety: `busy` marks the section (_lab_pcp_enter in
+ * internal.h).  Only the owning context and interrupts raised on it run
+ * here; an interrupt that finds busy set skips the cache (the kernel's
+ * pcp_spin_trylock from IRQ).
  */
 #include "internal.h"
 
@@ -25,21 +23,6 @@ bool _lab_pcp_usable(const struct lab_maze *maze)
 {
 	return lab_load_relaxed(&maze->nr_free) >= maze->wmark[2] &&
 	       !lab_load32_seq_cst(&maze->nr_waiters);
-}
-
-bool _lab_pcp_enter(struct lab_pcp *pcp)
-{
-	if (atomic_load_explicit(&pcp->busy, memory_order_relaxed))
-		return false;
-	atomic_store_explicit(&pcp->busy, 1, memory_order_relaxed);
-	lab_signal_barrier();
-	return true;
-}
-
-void _lab_pcp_exit(struct lab_pcp *pcp)
-{
-	lab_signal_barrier();
-	atomic_store_explicit(&pcp->busy, 0, memory_order_relaxed);
 }
 
 static void lab_pcp_push(struct lab_maze *maze, struct lab_pcp *pcp,
@@ -61,16 +44,72 @@ static uint64_t lab_pcp_pop(struct lab_maze *maze, struct lab_pcp *pcp)
 	return pfn;
 }
 
+#define LAB_DRAIN_CHUNK 64
+
+struct lab_run {
+	uint64_t pfn;
+	unsigned order;
+};
+
+static void lab_sort_pfns(uint64_t *v, unsigned n)
+{
+	unsigned i, j;
+
+	for (i = 1; i < n; i++) {
+		uint64_t x = v[i];
+
+		for (j = i; j && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
+/* Merges sorted frames into buddy blocks before they are published: a run
+ * of neighbours then costs one bitmap CAS instead of one per frame.  Works
+ * like a binary counter on a stack of blocks.  Returns the block count. */
+static unsigned lab_merge_local(const struct lab_maze *maze,
+				const uint64_t *pfns, unsigned n,
+				struct lab_run *out)
+{
+	unsigned i, top = 0;
+
+	for (i = 0; i < n; i++) {
+		out[top++] = (struct lab_run){ pfns[i], 0 };
+		while (top >= 2) {
+			struct lab_run *a = &out[top - 2], *b = &out[top - 1];
+			uint64_t size = (uint64_t)1 << a->order;
+
+			if (a->order != b->order || a->order >= maze->max_order ||
+			    (a->pfn & (2 * size - 1)) || a->pfn + size != b->pfn)
+				break;
+			a->order++;
+			top--;
+		}
+	}
+	return top;
+}
+
 /* Moves up to n frames back to the buddy bitmaps.  Inside the section. */
 static void lab_pcp_release_n(struct lab_maze *maze, struct lab_pcp *pcp,
 			      uint64_t n)
 {
-	while (n--) {
-		uint64_t pfn = lab_pcp_pop(maze, pcp);
+	uint64_t pfns[LAB_DRAIN_CHUNK];
+	struct lab_run runs[LAB_DRAIN_CHUNK];
 
-		if (pfn == LAB_NO_PFN)
+	while (n) {
+		unsigned got = 0, nruns, i;
+
+		while (got < LAB_DRAIN_CHUNK && got < n &&
+		       (pfns[got] = lab_pcp_pop(maze, pcp)) != LAB_NO_PFN)
+			got++;
+		if (!got)
 			return;
-		_lab_release_frames(maze, pfn, 0);
+		n -= got;
+		lab_sort_pfns(pfns, got);
+		nruns = lab_merge_local(maze, pfns, got, runs);
+		for (i = 0; i < nruns; i++)
+			_lab_buddy_insert(maze, runs[i].pfn, runs[i].order);
+		_lab_frames_returned(maze, got);
 	}
 }
 
@@ -102,9 +141,17 @@ static void lab_pcp_refill(struct lab_maze *maze, struct lab_ctx *ctx,
 	_lab_unreserve_frames(maze, want - got);
 }
 
+static void lab_count_owned(lab_atomic64_t *counter)
+{
+	lab_store_relaxed(counter, lab_load_relaxed(counter) + 1);
+}
+
+/* A cache hit is counted here, inside the section, with plain updates;
+ * a miss is counted by the caller. */
 uint64_t _lab_pcp_alloc(struct lab_maze *maze, struct lab_ctx *ctx,
 			struct lab_pcp *pcp, lab_gfp_t gfp)
 {
+	struct lab_class_counters *c = &pcp->stats.cls[lab_gfp_class(gfp)];
 	uint64_t pfn;
 
 	if (!_lab_pcp_usable(maze) || !_lab_pcp_enter(pcp))
@@ -113,6 +160,10 @@ uint64_t _lab_pcp_alloc(struct lab_maze *maze, struct lab_ctx *ctx,
 	if (pcp->head == LAB_PFN_NONE)
 		lab_pcp_refill(maze, ctx, pcp, gfp);
 	pfn = lab_pcp_pop(maze, pcp);
+	if (pfn != LAB_NO_PFN) {
+		lab_count_owned(&c->attempts);
+		lab_count_owned(&c->successes);
+	}
 	_lab_pcp_exit(pcp);
 	return pfn;
 }
@@ -123,6 +174,7 @@ bool _lab_pcp_free(struct lab_maze *maze, struct lab_pcp *pcp, uint64_t pfn)
 		return false;
 	lab_yield(PCP_ENTER);
 	lab_pcp_push(maze, pcp, pfn);
+	lab_count_owned(&pcp->stats.frees);
 	if (lab_load_relaxed(&pcp->count) > maze->cfg.pcp_high)
 		lab_pcp_release_n(maze, pcp, maze->cfg.pcp_batch);
 	_lab_pcp_exit(pcp);
@@ -197,22 +249,11 @@ static struct lab_pcp_ref *lab_ctx_free_ref(struct lab_ctx *ctx)
 	return NULL;
 }
 
-struct lab_pcp *_lab_pcp_get(struct lab_maze *maze, struct lab_ctx *ctx,
-			     bool may_claim)
+struct lab_pcp *_lab_pcp_claim_slot(struct lab_maze *maze,
+				    struct lab_ctx *ctx)
 {
-	struct lab_pcp_ref *ref;
-	unsigned i;
+	struct lab_pcp_ref *ref = lab_ctx_free_ref(ctx);
 
-	if (!maze->cfg.pcp_high)
-		return NULL;
-	for (i = 0; i < LAB_CTX_PCP_REFS; i++) {
-		ref = &ctx->pcp[i];
-		if (ref->maze_id == maze->id && ref->maze == maze)
-			return ref->slot;
-	}
-	if (!may_claim)
-		return NULL;
-	ref = lab_ctx_free_ref(ctx);
 	if (!ref) {
 		lab_ctx_prune_refs(ctx);
 		ref = lab_ctx_free_ref(ctx);

@@ -3,16 +3,36 @@
  * Counters live in the caller's cache slot when it has one (a line only
  * that context writes) and in the maze's shared block otherwise; readers
  * sum every slot.  All counters are relaxed atomics: they order nothing,
- * and a reader mid-run gets a monotonic snapshot.
+ * and a reader mid-run gets a monotonic snapshot.  Rare counters (waits,
+ * reclaims, reports) may be bumped with atomic adds in a slot outside its
+ * section: an interrupt's plain update cannot interleave with an add, and
+ * the interrupted code's plain updates happen only inside the section.
  */
 #include <string.h>
 
 #include "internal.h"
 
-struct lab_stat_block *_lab_stats_for(struct lab_maze *maze,
-				      struct lab_pcp *pcp)
+/* Counters of an operation go to the caller's slot, bumped without locked
+ * instructions while we hold its section.  If the section is taken (we
+ * are an interrupt that landed inside it) they go to the shared block
+ * with atomic adds: a plain update here would race with the one we
+ * interrupted. */
+struct lab_stat_ref _lab_stats_begin(struct lab_maze *maze,
+				     struct lab_pcp *pcp)
 {
-	return pcp ? &pcp->stats : &maze->shared_stats;
+	struct lab_stat_ref ref = { &maze->shared_stats, NULL };
+
+	if (pcp && _lab_pcp_enter(pcp)) {
+		ref.block = &pcp->stats;
+		ref.owned = pcp;
+	}
+	return ref;
+}
+
+void _lab_stats_end(struct lab_stat_ref ref)
+{
+	if (ref.owned)
+		_lab_pcp_exit(ref.owned);
 }
 
 void _lab_stat_inc(lab_atomic64_t *counter)
@@ -92,7 +112,7 @@ void lab_maze_fail_next(struct lab_maze *maze, unsigned long skip,
 	lab_store_relaxed(&maze->fail_plan, c ? (s << 32) | c : 0);
 }
 
-bool _lab_fault_should_fail(struct lab_maze *maze)
+bool _lab_fault_step(struct lab_maze *maze)
 {
 	uint64_t plan = lab_load_relaxed(&maze->fail_plan), next;
 

@@ -49,7 +49,7 @@ struct lab_maze_config {
 	unsigned reclaim_rounds;  /* GFP_KERNEL retries; default 16 */
 	unsigned wait_timeout_ms; /* per round wait for a free; default 100 */
 	unsigned atomic_probe_budget; /* bitmap words GFP_ATOMIC may probe */
-	unsigned pcp_high;	  /* per-thread cached frames; 0 = no cache */
+	unsigned pcp_high;	  /* per-context cached frames; 0 = no cache */
 	unsigned pcp_batch;	  /* frames moved per refill/drain */
 	lab_reclaim_fn reclaim;
 	void *reclaim_arg;
@@ -63,7 +63,9 @@ struct lab_maze_config {
  * order 10, kernel-like watermarks (min from min_free_kbytes =
  * sqrt(16 * size_kB), clamped to [128 KiB, 256 MiB] and to at most 1/8 of
  * the maze; low = min + max(min/4, frames/1000); high = low + the same),
- * 16 reclaim rounds, 100 ms waits, per-thread caches on.  Call
+ * 16 reclaim rounds, 100 ms waits, per-context caches on (pcp_batch =
+ * frames/1024 rounded down to a power of two, 1..64; pcp_high = 4 batches).
+ * Call
  * lab_maze_config_watermarks() after changing width/height/page_size.
  * NULL cfg is ignored; an invalid geometry leaves the watermarks 0 (and
  * lab_maze_create() then rejects it). */
