@@ -438,14 +438,15 @@ static void start_workers(void)
 {
 	unsigned i;
 
+	/* Every mailbox exists before any worker may post to it. */
 	for (i = 0; i < opt.threads; i++) {
-		struct worker *w = &workers[i];
-
-		w->idx = i;
-		w->rng = opt.seed + i * 0x1000193ull;
-		pthread_mutex_init(&w->box.lock, NULL);
-		pthread_create(&w->thread, NULL, worker_main, w);
+		workers[i].idx = i;
+		workers[i].rng = opt.seed + i * 0x1000193ull;
+		pthread_mutex_init(&workers[i].box.lock, NULL);
 	}
+	for (i = 0; i < opt.threads; i++)
+		pthread_create(&workers[i].thread, NULL, worker_main,
+			       &workers[i]);
 }
 
 /* Joins everyone and frees what is left, so the maze must be whole. */
