@@ -191,7 +191,8 @@ static void drain_rx(struct worker *w)
 {
 	unsigned tail = atomic_load_explicit(&w->rx.tail, memory_order_relaxed);
 
-	while (tail != atomic_load_explicit(&w->rx.head, memory_order_relaxed)) {
+	while (tail !=
+	       atomic_load_explicit(&w->rx.head, memory_order_relaxed)) {
 		void *p = w->rx.slot[tail % RX_MAX];
 
 		verify_stamp(p);
@@ -204,9 +205,9 @@ static void drain_rx(struct worker *w)
 static void *irq_controller(void *arg)
 {
 	uint64_t rng = opt.seed ^ 0x1234;
-	struct timespec gap = { 0, opt.irq_rate ?
-					   (long)(1000000000ull / opt.irq_rate) :
-					   0 };
+	struct timespec gap = {
+		0, opt.irq_rate ? (long)(1000000000ull / opt.irq_rate) : 0
+	};
 
 	(void)arg;
 	while (opt.irq_rate && !atomic_load(&stop)) {
@@ -236,7 +237,8 @@ static void op_alloc(struct worker *w)
 	bool excl;
 	lab_gfp_t gfp = pick_gfp(w, &excl);
 	unsigned order = (unsigned)(rng_next(&w->rng) % 16 == 0 ?
-					    rng_next(&w->rng) % 4 : 0);
+					    rng_next(&w->rng) % 4 :
+					    0);
 	enum lab_gfp_class cls = lab_gfp_class(gfp);
 	uint64_t t0 = now_ns(), dt;
 	void *p = lab_get_free_pages(maze, gfp, order);
@@ -377,9 +379,11 @@ static void *worker_main(void *arg)
 
 static int usage(const char *msg)
 {
-	fprintf(stderr, "lab_torture: %s\nusage: lab_torture [--seconds N] "
-			"[--threads N] [--seed N] [--width N] [--height N] "
-			"[--irq-rate N]\n", msg);
+	fprintf(stderr,
+		"lab_torture: %s\nusage: lab_torture [--seconds N] "
+		"[--threads N] [--seed N] [--width N] [--height N] "
+		"[--irq-rate N]\n",
+		msg);
 	return 2;
 }
 
@@ -400,10 +404,13 @@ static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 
 static int parse_args(int argc, char **argv)
 {
-	static const struct { const char *name; uint64_t lo, hi; } lim[] = {
-		{ "--seconds", 1, 86400 }, { "--threads", 1, MAX_WORKERS },
+	static const struct {
+		const char *name;
+		uint64_t lo, hi;
+	} lim[] = {
+		{ "--seconds", 1, 86400 },   { "--threads", 1, MAX_WORKERS },
 		{ "--seed", 0, UINT64_MAX }, { "--width", 8, 4096 },
-		{ "--height", 8, 4096 },    { "--irq-rate", 0, 1000000 },
+		{ "--height", 8, 4096 },     { "--irq-rate", 0, 1000000 },
 	};
 	int i;
 
@@ -417,18 +424,30 @@ static int parse_args(int argc, char **argv)
 		if (k == sizeof(lim) / sizeof(lim[0]))
 			return usage("unknown option");
 		if (parse_u64(argv[i + 1], lim[k].lo, lim[k].hi, &v)) {
-			fprintf(stderr, "lab_torture: %s needs a number in "
-					"[%" PRIu64 ", %" PRIu64 "]\n",
+			fprintf(stderr,
+				"lab_torture: %s needs a number in "
+				"[%" PRIu64 ", %" PRIu64 "]\n",
 				argv[i], lim[k].lo, lim[k].hi);
 			return 2;
 		}
 		switch (k) {
-		case 0: opt.seconds = (unsigned)v; break;
-		case 1: opt.threads = (unsigned)v; break;
-		case 2: opt.seed = v; break;
-		case 3: opt.width = (unsigned)v; break;
-		case 4: opt.height = (unsigned)v; break;
-		default: opt.irq_rate = (unsigned)v;
+		case 0:
+			opt.seconds = (unsigned)v;
+			break;
+		case 1:
+			opt.threads = (unsigned)v;
+			break;
+		case 2:
+			opt.seed = v;
+			break;
+		case 3:
+			opt.width = (unsigned)v;
+			break;
+		case 4:
+			opt.height = (unsigned)v;
+			break;
+		default:
+			opt.irq_rate = (unsigned)v;
 		}
 	}
 	return 0;
@@ -467,8 +486,8 @@ static void stop_and_clean(pthread_t irq_thread)
 			/* Exclusive blocks belong to the worker's context;
 			 * hand them to us to free them here. */
 			if (b->excl) {
-				struct lab_ctx *c = lab_ctx_create(
-					w->ctx_id, "cleanup");
+				struct lab_ctx *c =
+					lab_ctx_create(w->ctx_id, "cleanup");
 				struct lab_ctx *prev = lab_ctx_switch(c);
 
 				free_block(b);
@@ -526,14 +545,17 @@ static bool summarize(void)
 					       worst[k] / 1000);
 	}
 	printf("interrupts delivered %" PRIu64 ", deferred %" PRIu64
-	       ", isr allocations %lu (kept %lu)\n", irq_d, irq_def,
-	       atomic_load(&isr_allocs), atomic_load(&isr_kept));
-	printf("foreign frees tried %" PRIu64 ", refused %lu; stamp errors %lu\n",
+	       ", isr allocations %lu (kept %lu)\n",
+	       irq_d, irq_def, atomic_load(&isr_allocs),
+	       atomic_load(&isr_kept));
+	printf("foreign frees tried %" PRIu64
+	       ", refused %lu; stamp errors %lu\n",
 	       foreign, atomic_load(&reports[LAB_REPORT_FOREIGN_FREE]),
 	       atomic_load(&stamp_errors));
-	printf("allocations %" PRIu64 ", frees %" PRIu64 ", free frames %" PRIu64
-	       "/%" PRIu64 ", maze check problems %ld\n", allocs, st.frees,
-	       st.free_frames, st.frames, problems);
+	printf("allocations %" PRIu64 ", frees %" PRIu64
+	       ", free frames %" PRIu64 "/%" PRIu64
+	       ", maze check problems %ld\n",
+	       allocs, st.frees, st.free_frames, st.frames, problems);
 	ok = problems == 0 && atomic_load(&stamp_errors) == 0 &&
 	     allocs == st.frees && st.free_frames == st.frames &&
 	     atomic_load(&reports[LAB_REPORT_FOREIGN_FREE]) == foreign;
@@ -563,8 +585,9 @@ int main(int argc, char **argv)
 		opt.threads = ncpu < 2 ? 2 : (unsigned)ncpu;
 	printf("lab_torture: seed %" PRIu64 ", %u threads, %u s, irq rate %u/s "
 	       "(replay: lab_torture --seed %" PRIu64 " --threads %u "
-	       "--seconds %u)\n", opt.seed, opt.threads, opt.seconds,
-	       opt.irq_rate, opt.seed, opt.threads, opt.seconds);
+	       "--seconds %u)\n",
+	       opt.seed, opt.threads, opt.seconds, opt.irq_rate, opt.seed,
+	       opt.threads, opt.seconds);
 	lab_maze_config_init(&cfg, opt.width, opt.height);
 	cfg.report = on_report;
 	cfg.wait_timeout_ms = 5;

@@ -272,10 +272,9 @@ static void lab_publish_head(struct lab_maze *maze, uint64_t pfn,
 	bool excl = gfp & LAB_GFP_EXCLUSIVE;
 
 	lab_yield(DESC_PUBLISH);
-	lab_store_release(&pg->state,
-			  lab_pg_make(LAB_PG_HEAD, order, excl,
-				      excl ? lab_ctx_id() : 0,
-				      LAB_PG_GEN(old) + 1));
+	lab_store_release(&pg->state, lab_pg_make(LAB_PG_HEAD, order, excl,
+						  excl ? lab_ctx_id() : 0,
+						  LAB_PG_GEN(old) + 1));
 }
 
 /* Counts one allocation: attempts, outcome, reserve dips. */
@@ -307,8 +306,8 @@ static void lab_warn_failure(struct lab_maze *maze, lab_gfp_t gfp,
 	_lab_report(maze, LAB_REPORT_ALLOC_FAILURE, "lab_alloc_pages",
 		    LAB_NO_PFN, order, 0,
 		    "page allocation failure: order:%u, mode:%x (%s), free "
-		    "%llu, min %llu", order, gfp,
-		    lab_gfp_class_name(lab_gfp_class(gfp)),
+		    "%llu, min %llu",
+		    order, gfp, lab_gfp_class_name(lab_gfp_class(gfp)),
 		    (unsigned long long)lab_load_relaxed(&maze->nr_free),
 		    (unsigned long long)maze->wmark[LAB_WMARK_MIN]);
 }
@@ -340,9 +339,9 @@ struct lab_page *lab_alloc_pages(struct lab_maze *maze, lab_gfp_t gfp,
 			       "atomic context refused");
 		return NULL;
 	}
-	pcp = _lab_pcp_get(maze, ctx, !atomic_load_explicit(
-					      &ctx->hardirq,
-					      memory_order_relaxed));
+	pcp = _lab_pcp_get(maze, ctx,
+			   !atomic_load_explicit(&ctx->hardirq,
+						 memory_order_relaxed));
 	if (!(gfp & LAB_GFP_NOFAIL) && _lab_fault_should_fail(maze))
 		injected = true;
 	else

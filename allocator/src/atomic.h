@@ -54,9 +54,9 @@ static inline uint64_t lab_sub_seq_cst(lab_atomic64_t *p, uint64_t v)
 static inline void lab_max_relaxed(lab_atomic64_t *p, uint64_t v)
 {
 	uint64_t cur = atomic_load_explicit(p, memory_order_relaxed);
-	while (cur < v && !atomic_compare_exchange_weak_explicit(
-				  p, &cur, v, memory_order_relaxed,
-				  memory_order_relaxed))
+	while (cur < v &&
+	       !atomic_compare_exchange_weak_explicit(
+		       p, &cur, v, memory_order_relaxed, memory_order_relaxed))
 		;
 }
 /* On failure *expected receives the current value (acquire on failure
@@ -64,23 +64,23 @@ static inline void lab_max_relaxed(lab_atomic64_t *p, uint64_t v)
 static inline bool lab_cas_relaxed(lab_atomic64_t *p, uint64_t *expected,
 				   uint64_t desired)
 {
-	return atomic_compare_exchange_weak_explicit(
-		p, expected, desired, memory_order_relaxed,
-		memory_order_relaxed);
+	return atomic_compare_exchange_weak_explicit(p, expected, desired,
+						     memory_order_relaxed,
+						     memory_order_relaxed);
 }
 static inline bool lab_cas_acq_rel(lab_atomic64_t *p, uint64_t *expected,
 				   uint64_t desired)
 {
-	return atomic_compare_exchange_weak_explicit(
-		p, expected, desired, memory_order_acq_rel,
-		memory_order_acquire);
+	return atomic_compare_exchange_weak_explicit(p, expected, desired,
+						     memory_order_acq_rel,
+						     memory_order_acquire);
 }
 static inline bool lab_cas_release(lab_atomic64_t *p, uint64_t *expected,
 				   uint64_t desired)
 {
-	return atomic_compare_exchange_weak_explicit(
-		p, expected, desired, memory_order_release,
-		memory_order_relaxed);
+	return atomic_compare_exchange_weak_explicit(p, expected, desired,
+						     memory_order_release,
+						     memory_order_relaxed);
 }
 
 /* 32-bit: the futex word must be 32 bits. */

@@ -46,10 +46,10 @@ void _lab_buddy_init(struct lab_maze *maze)
 		while (k && ((pfn & (lab_block_frames(k) - 1)) ||
 			     pfn + lab_block_frames(k) > maze->frames))
 			k--;
-		lab_store_relaxed(&maze->avail[k][(pfn >> k) / 64],
-				  lab_load_relaxed(
-					  &maze->avail[k][(pfn >> k) / 64]) |
-					  lab_bit(pfn >> k));
+		lab_store_relaxed(
+			&maze->avail[k][(pfn >> k) / 64],
+			lab_load_relaxed(&maze->avail[k][(pfn >> k) / 64]) |
+				lab_bit(pfn >> k));
 		lab_add_relaxed(&maze->nr_blocks[k], 1);
 		pfn += lab_block_frames(k);
 	}
@@ -70,7 +70,7 @@ void _lab_buddy_insert(struct lab_maze *maze, uint64_t pfn, unsigned order)
 			new = (!top && (old & buddy)) ? old & ~buddy :
 							old | lab_bit(idx);
 		} while (!lab_cas_acq_rel(word, &old, new));
-		if (new & lab_bit(idx)) {
+		if (new &lab_bit(idx)) {
 			lab_add_relaxed(&maze->nr_blocks[order], 1);
 			return;
 		}
@@ -105,8 +105,9 @@ static uint64_t lab_order_claim(struct lab_maze *maze, struct lab_ctx *ctx,
 				unsigned k, unsigned long *budget)
 {
 	uint64_t words = maze->avail_words[k];
-	uint64_t start = atomic_load_explicit(&ctx->hint[k],
-					      memory_order_relaxed) % words;
+	uint64_t start =
+		atomic_load_explicit(&ctx->hint[k], memory_order_relaxed) %
+		words;
 	uint64_t i;
 
 	for (i = 0; i < words && *budget; i++) {

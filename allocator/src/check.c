@@ -67,13 +67,15 @@ static void lab_walk_free_order(struct lab_walk *w, unsigned k)
 			word &= word - 1;
 			w->blocks[k]++;
 			w->free_frames += (uint64_t)1 << k;
-			if (k < maze->max_order && (word & ((uint64_t)1 << ((idx ^ 1) & 63))) &&
+			if (k < maze->max_order &&
+			    (word & ((uint64_t)1 << ((idx ^ 1) & 63))) &&
 			    !(idx & 1))
 				lab_problem(w, pfn, "free buddies not merged");
 			if (LAB_PG_KIND(lab_load_relaxed(
 				    &maze->pages[pfn].state)) == LAB_PG_HEAD)
-				lab_problem(w, pfn, "free block has an "
-						    "allocated descriptor");
+				lab_problem(w, pfn,
+					    "free block has an "
+					    "allocated descriptor");
 			lab_mark(w, pfn, (uint64_t)1 << k,
 				 "free blocks overlap");
 		}
@@ -123,8 +125,9 @@ static void lab_walk_allocated(struct lab_walk *w)
 			continue;
 		}
 		if (LAB_PG_KIND(s) != LAB_PG_HEAD) {
-			lab_problem(w, pfn, "frame neither free, cached nor "
-					    "allocated (leaked)");
+			lab_problem(w, pfn,
+				    "frame neither free, cached nor "
+				    "allocated (leaked)");
 			pfn++;
 			continue;
 		}
@@ -156,7 +159,8 @@ long _lab_check(struct lab_maze *maze)
 	if (w.free_frames + w.cached + w.allocated != maze->frames)
 		lab_problem(&w, LAB_NO_PFN, "frames not conserved");
 	if (lab_load32_seq_cst(&maze->nr_waiters))
-		lab_problem(&w, LAB_NO_PFN, "waiters left at a quiescent point");
+		lab_problem(&w, LAB_NO_PFN,
+			    "waiters left at a quiescent point");
 	free(w.seen);
 	return w.problems;
 }

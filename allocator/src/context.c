@@ -22,9 +22,10 @@ static atomic_uint lab_next_task_id = 1;
 static void lab_ctx_init(struct lab_ctx *ctx, uint32_t task_id,
 			 const char *name)
 {
-	ctx->task_id = task_id ? task_id :
-				 atomic_fetch_add_explicit(&lab_next_task_id, 1,
-							   memory_order_relaxed);
+	ctx->task_id = task_id ?
+			       task_id :
+			       atomic_fetch_add_explicit(&lab_next_task_id, 1,
+							 memory_order_relaxed);
 	if (name)
 		_lab_format(ctx->name, sizeof(ctx->name), "%s", name);
 	else
@@ -119,8 +120,7 @@ bool lab_irqs_disabled(void)
 
 unsigned lab_preempt_count(void)
 {
-	return atomic_load_explicit(&_lab_ctx()->preempt,
-				    memory_order_relaxed);
+	return atomic_load_explicit(&_lab_ctx()->preempt, memory_order_relaxed);
 }
 
 bool lab_in_atomic(void)

@@ -53,15 +53,16 @@ static void lab_free_report(struct lab_maze *maze, enum lab_report_kind kind,
 		_lab_report(maze, kind, "lab_free_pages", pfn, order,
 			    LAB_PG_OWNER(s),
 			    "pfn %llu freed with order %u, allocated with "
-			    "order %u", (unsigned long long)pfn, order,
-			    LAB_PG_ORDER(s));
+			    "order %u",
+			    (unsigned long long)pfn, order, LAB_PG_ORDER(s));
 		return;
 	default:
 		_lab_report(maze, kind, "lab_free_pages", pfn, order,
 			    LAB_PG_OWNER(s),
 			    "exclusive block pfn %llu order %u owned by %x "
-			    "freed by %x", (unsigned long long)pfn, order,
-			    LAB_PG_OWNER(s), lab_ctx_id());
+			    "freed by %x",
+			    (unsigned long long)pfn, order, LAB_PG_OWNER(s),
+			    lab_ctx_id());
 	}
 }
 
@@ -137,9 +138,9 @@ static int lab_free_pfn(struct lab_maze *maze, uint64_t pfn, unsigned order)
 	if (LAB_DEBUG)
 		memset(_lab_pfn_addr(maze, pfn), LAB_POISON_BYTE,
 		       (size_t)1 << (order + maze->page_shift));
-	pcp = _lab_pcp_get(maze, ctx, !atomic_load_explicit(
-					      &ctx->hardirq,
-					      memory_order_relaxed));
+	pcp = _lab_pcp_get(maze, ctx,
+			   !atomic_load_explicit(&ctx->hardirq,
+						 memory_order_relaxed));
 	if (order == 0 && pcp && _lab_pcp_free(maze, pcp, pfn))
 		return 0; /* counted inside the cache section */
 	_lab_release_frames(maze, pfn, order);
@@ -149,8 +150,7 @@ static int lab_free_pfn(struct lab_maze *maze, uint64_t pfn, unsigned order)
 	return 0;
 }
 
-int lab_free_pages(struct lab_maze *maze, struct lab_page *page,
-		   unsigned order)
+int lab_free_pages(struct lab_maze *maze, struct lab_page *page, unsigned order)
 {
 	struct lab_page *pg;
 
@@ -196,8 +196,9 @@ static void lab_report_foreign(struct lab_maze *maze, const char *function,
 	_lab_report(maze, LAB_REPORT_FOREIGN_ACCESS, function, head,
 		    LAB_PG_ORDER(s), LAB_PG_OWNER(s),
 		    "%s: exclusive block pfn %llu order %u owned by %x, "
-		    "touched by %x", function, (unsigned long long)head,
-		    LAB_PG_ORDER(s), LAB_PG_OWNER(s), lab_ctx_id());
+		    "touched by %x",
+		    function, (unsigned long long)head, LAB_PG_ORDER(s),
+		    LAB_PG_OWNER(s), lab_ctx_id());
 }
 
 void *lab_page_address(struct lab_maze *maze, const struct lab_page *page)
@@ -233,7 +234,8 @@ int lab_access_check(struct lab_maze *maze, const void *addr, size_t len)
 	}
 	pg = lab_virt_to_page(maze, addr);
 	if (!pg)
-		return _lab_addr_lookup(maze, addr, "lab_access_check"), -EFAULT;
+		return _lab_addr_lookup(maze, addr, "lab_access_check"),
+		       -EFAULT;
 	pfn = _lab_page_pfn(maze, pg);
 	head = _lab_block_head(maze, pfn, &s);
 	if (head == LAB_NO_PFN) {
@@ -248,7 +250,8 @@ int lab_access_check(struct lab_maze *maze, const void *addr, size_t len)
 		_lab_report(maze, LAB_REPORT_BAD_POINTER, "lab_access_check",
 			    head, LAB_PG_ORDER(s), LAB_PG_OWNER(s),
 			    "access [%p, +%zu) runs past the order-%u block at "
-			    "pfn %llu", addr, len, LAB_PG_ORDER(s),
+			    "pfn %llu",
+			    addr, len, LAB_PG_ORDER(s),
 			    (unsigned long long)head);
 		return -EFAULT;
 	}
@@ -275,7 +278,8 @@ int lab_page_handoff(struct lab_maze *maze, struct lab_page *page,
 	pfn = _lab_page_pfn(maze, pg);
 	s = lab_load_acquire(&pg->state);
 	for (;;) {
-		enum lab_report_kind v = lab_free_verdict(s, order, lab_ctx_id());
+		enum lab_report_kind v =
+			lab_free_verdict(s, order, lab_ctx_id());
 
 		if (v != LAB_REPORT_KIND_COUNT) {
 			if (v == LAB_REPORT_FOREIGN_FREE)

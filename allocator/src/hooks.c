@@ -37,12 +37,12 @@ void lab_set_sched_hooks(const struct lab_sched_hooks *hooks)
 
 void _lab_yield_slow(enum lab_yield_point point)
 {
-	lab_yield_fn fn = atomic_load_explicit(&_lab_yield_hook,
-					       memory_order_relaxed);
+	lab_yield_fn fn =
+		atomic_load_explicit(&_lab_yield_hook, memory_order_relaxed);
 
 	if (fn)
-		fn(point, atomic_load_explicit(&lab_hook_arg,
-					       memory_order_relaxed));
+		fn(point,
+		   atomic_load_explicit(&lab_hook_arg, memory_order_relaxed));
 }
 
 int _lab_wait(atomic_uint *word, unsigned expected, unsigned timeout_ms)

@@ -32,8 +32,8 @@
 
 #define LAB_CACHELINE 64
 #define LAB_POISON_BYTE 0xaa
-#define LAB_PCP_SLOTS 64     /* contexts with a cache per maze */
-#define LAB_CTX_PCP_REFS 4   /* mazes one context caches for */
+#define LAB_PCP_SLOTS 64   /* contexts with a cache per maze */
+#define LAB_CTX_PCP_REFS 4 /* mazes one context caches for */
 #define LAB_PFN_NONE UINT32_MAX
 #define LAB_ATOMIC_PROBE_DEFAULT 64
 
@@ -208,15 +208,13 @@ struct lab_page *_lab_addr_report(struct lab_maze *maze, const void *addr,
 				  const char *function);
 /* Checked address lookup for entry points: the page starting at addr, or
  * NULL after reporting (misaligned, another maze, out of range). */
-static inline struct lab_page *_lab_addr_lookup(struct lab_maze *maze,
-						const void *addr,
-						const char *function)
+static inline struct lab_page *
+_lab_addr_lookup(struct lab_maze *maze, const void *addr, const char *function)
 {
 	uintptr_t off = (uintptr_t)addr - (uintptr_t)maze->base;
 
-	if (__builtin_expect(off < maze->bytes &&
-				     !(off & (maze->cfg.page_size - 1)),
-			     1))
+	if (__builtin_expect(
+		    off < maze->bytes && !(off & (maze->cfg.page_size - 1)), 1))
 		return &maze->pages[off >> maze->page_shift];
 	return _lab_addr_report(maze, addr, function);
 }
@@ -245,8 +243,7 @@ void _lab_release_frames(struct lab_maze *maze, uint64_t pfn, unsigned order);
 void _lab_frames_returned(struct lab_maze *maze, uint64_t n);
 
 /* "pcp.c" */
-struct lab_pcp *_lab_pcp_claim_slot(struct lab_maze *maze,
-				    struct lab_ctx *ctx);
+struct lab_pcp *_lab_pcp_claim_slot(struct lab_maze *maze, struct lab_ctx *ctx);
 /* The context's cache slot for maze, claiming one if may_claim (process
  * context only); NULL if caches are off or no slot is free. */
 static inline struct lab_pcp *_lab_pcp_get(struct lab_maze *maze,
@@ -323,11 +320,11 @@ void _lab_wake_all(atomic_uint *word);
 
 /* A named yield point; compiled out in release. */
 #if LAB_HAVE_YIELD_POINTS
-#define lab_yield(point)                                                      \
-	do {                                                                  \
-		if (atomic_load_explicit(&_lab_yield_hook,                    \
-					 memory_order_relaxed))               \
-			_lab_yield_slow(LAB_YP_##point);                      \
+#define lab_yield(point)                                        \
+	do {                                                    \
+		if (atomic_load_explicit(&_lab_yield_hook,      \
+					 memory_order_relaxed)) \
+			_lab_yield_slow(LAB_YP_##point);        \
 	} while (0)
 #else
 #define lab_yield(point) ((void)0)

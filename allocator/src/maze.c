@@ -75,7 +75,8 @@ struct lab_maze *_lab_registry_find_addr(const void *addr)
 		struct lab_registry_slot *s = &lab_registry[i];
 		struct lab_maze *m = atomic_load(&s->maze);
 
-		if (m && a >= atomic_load(&s->start) && a < atomic_load(&s->end))
+		if (m && a >= atomic_load(&s->start) &&
+		    a < atomic_load(&s->end))
 			return m;
 	}
 	return NULL;
@@ -117,7 +118,8 @@ static int lab_geometry_check(const struct lab_maze_config *cfg,
 
 	if (!cfg->width || !cfg->height) {
 		_lab_set_error("maze geometry %ux%u: width and height must be "
-			       "at least 1", cfg->width, cfg->height);
+			       "at least 1",
+			       cfg->width, cfg->height);
 		return -EINVAL;
 	}
 	if (n > LAB_FRAMES_LIMIT) {
@@ -129,13 +131,14 @@ static int lab_geometry_check(const struct lab_maze_config *cfg,
 	if (!lab_is_pow2(ps) || ps < LAB_PAGE_SIZE_MIN ||
 	    ps > LAB_PAGE_SIZE_MAX) {
 		_lab_set_error("page size %zu: must be a power of two from %u "
-			       "to %u", ps, LAB_PAGE_SIZE_MIN,
-			       LAB_PAGE_SIZE_MAX);
+			       "to %u",
+			       ps, LAB_PAGE_SIZE_MIN, LAB_PAGE_SIZE_MAX);
 		return -EINVAL;
 	}
 	if (n * ps > LAB_BYTES_LIMIT) {
 		_lab_set_error("maze of %llu frames of %zu bytes exceeds %llu "
-			       "bytes", (unsigned long long)n, ps,
+			       "bytes",
+			       (unsigned long long)n, ps,
 			       (unsigned long long)LAB_BYTES_LIMIT);
 		return -EINVAL;
 	}
@@ -230,8 +233,7 @@ void lab_maze_config_init(struct lab_maze_config *cfg, unsigned width,
 	(void)lab_maze_config_watermarks(cfg);
 }
 
-static int lab_config_check(const struct lab_maze_config *cfg,
-			    uint64_t frames)
+static int lab_config_check(const struct lab_maze_config *cfg, uint64_t frames)
 {
 	if (cfg->max_order > LAB_MAX_ORDER_LIMIT) {
 		_lab_set_error("max_order %u above the limit %u",
@@ -248,11 +250,12 @@ static int lab_config_check(const struct lab_maze_config *cfg,
 			       (unsigned long long)frames);
 		return -EINVAL;
 	}
-	if (cfg->pcp_high && (!cfg->pcp_batch || cfg->pcp_batch > cfg->pcp_high ||
-			      cfg->pcp_high > 4096)) {
+	if (cfg->pcp_high &&
+	    (!cfg->pcp_batch || cfg->pcp_batch > cfg->pcp_high ||
+	     cfg->pcp_high > 4096)) {
 		_lab_set_error("pcp_batch %u must be 1..pcp_high (%u), and "
-			       "pcp_high at most 4096", cfg->pcp_batch,
-			       cfg->pcp_high);
+			       "pcp_high at most 4096",
+			       cfg->pcp_batch, cfg->pcp_high);
 		return -EINVAL;
 	}
 	return 0;
@@ -297,8 +300,8 @@ static int lab_maze_alloc_bitmaps(struct lab_maze *maze)
 		maze->avail_words[k] = (blocks + 63) / 64;
 		if (!maze->avail_words[k])
 			maze->avail_words[k] = 1;
-		maze->avail[k] = calloc(maze->avail_words[k],
-					sizeof(lab_atomic64_t));
+		maze->avail[k] =
+			calloc(maze->avail_words[k], sizeof(lab_atomic64_t));
 		if (!maze->avail[k])
 			return -ENOMEM;
 	}
@@ -438,8 +441,7 @@ static uint64_t lab_addr_pfn(const struct lab_maze *maze, const void *addr)
 	return (a - start) >> maze->page_shift;
 }
 
-struct lab_page *lab_virt_to_page(const struct lab_maze *maze,
-				  const void *addr)
+struct lab_page *lab_virt_to_page(const struct lab_maze *maze, const void *addr)
 {
 	uint64_t pfn;
 

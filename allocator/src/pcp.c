@@ -79,8 +79,10 @@ static unsigned lab_merge_local(const struct lab_maze *maze,
 			struct lab_run *a = &out[top - 2], *b = &out[top - 1];
 			uint64_t size = (uint64_t)1 << a->order;
 
-			if (a->order != b->order || a->order >= maze->max_order ||
-			    (a->pfn & (2 * size - 1)) || a->pfn + size != b->pfn)
+			if (a->order != b->order ||
+			    a->order >= maze->max_order ||
+			    (a->pfn & (2 * size - 1)) ||
+			    a->pfn + size != b->pfn)
 				break;
 			a->order++;
 			top--;
@@ -249,8 +251,7 @@ static struct lab_pcp_ref *lab_ctx_free_ref(struct lab_ctx *ctx)
 	return NULL;
 }
 
-struct lab_pcp *_lab_pcp_claim_slot(struct lab_maze *maze,
-				    struct lab_ctx *ctx)
+struct lab_pcp *_lab_pcp_claim_slot(struct lab_maze *maze, struct lab_ctx *ctx)
 {
 	struct lab_pcp_ref *ref = lab_ctx_free_ref(ctx);
 

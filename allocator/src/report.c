@@ -122,9 +122,9 @@ static void lab_out_int(struct lab_out *o, va_list *ap, int lng, bool zarg,
 		return;
 	}
 	s = lab_arg_signed(ap, lng);
-	lab_out_num(o, s < 0 ? 0ull - (unsigned long long)s :
-			       (unsigned long long)s,
-		    10, s < 0);
+	lab_out_num(
+		o, s < 0 ? 0ull - (unsigned long long)s : (unsigned long long)s,
+		10, s < 0);
 }
 
 size_t _lab_vformat(char *buf, size_t size, const char *fmt, va_list ap)

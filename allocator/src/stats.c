@@ -17,8 +17,7 @@
  * are an interrupt that landed inside it) they go to the shared block
  * with atomic adds: a plain update here would race with the one we
  * interrupted. */
-struct lab_stat_ref _lab_stats_begin(struct lab_maze *maze,
-				     struct lab_pcp *pcp)
+struct lab_stat_ref _lab_stats_begin(struct lab_maze *maze, struct lab_pcp *pcp)
 {
 	struct lab_stat_ref ref = { &maze->shared_stats, NULL };
 
@@ -75,7 +74,8 @@ int lab_maze_stats(const struct lab_maze *maze, struct lab_maze_stats *out)
 	unsigned i;
 
 	if (!maze || !out) {
-		_lab_set_error("lab_maze_stats: NULL %s", maze ? "out" : "maze");
+		_lab_set_error("lab_maze_stats: NULL %s",
+			       maze ? "out" : "maze");
 		return -EINVAL;
 	}
 	memset(out, 0, sizeof(*out));

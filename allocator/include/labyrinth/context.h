@@ -109,7 +109,10 @@ void lab_preempt_enable(void);
 typedef struct lab_spinlock {
 	atomic_uint locked;
 } lab_spinlock_t;
-#define LAB_SPINLOCK_INIT { 0 }
+#define LAB_SPINLOCK_INIT \
+	{                 \
+		0         \
+	}
 
 void lab_spin_lock_init(lab_spinlock_t *lock);
 /* Spins (never sleeps).  Taking it from an interrupt that preempted its

@@ -12,25 +12,25 @@ typedef unsigned int lab_gfp_t;
 
 /* Tier 1: raw bit numbers. */
 enum lab_gfp_bit {
-	LAB_GFPB_HIGH,		 /* high priority: may use part of the min reserve */
+	LAB_GFPB_HIGH, /* high priority: may use part of the min reserve */
 	LAB_GFPB_DIRECT_RECLAIM, /* may sleep: direct reclaim and waiting */
 	LAB_GFPB_KSWAPD_RECLAIM, /* may wake background reclaim (never sleeps) */
 	LAB_GFPB_ZERO,		 /* return zeroed memory */
 	LAB_GFPB_NOWARN,	 /* no failure report */
 	LAB_GFPB_NOFAIL,	 /* never return NULL; needs DIRECT_RECLAIM */
-	LAB_GFPB_EXCLUSIVE,	 /* one recorded owner (labyrinth's own contract) */
+	LAB_GFPB_EXCLUSIVE, /* one recorded owner (labyrinth's own contract) */
 	LAB_GFPB_COUNT
 };
 
 /* Tier 2: single flags. */
-#define LAB_GFP_HIGH		((lab_gfp_t)1u << LAB_GFPB_HIGH)
-#define LAB_GFP_DIRECT_RECLAIM	((lab_gfp_t)1u << LAB_GFPB_DIRECT_RECLAIM)
-#define LAB_GFP_KSWAPD_RECLAIM	((lab_gfp_t)1u << LAB_GFPB_KSWAPD_RECLAIM)
-#define LAB_GFP_ZERO		((lab_gfp_t)1u << LAB_GFPB_ZERO)
-#define LAB_GFP_NOWARN		((lab_gfp_t)1u << LAB_GFPB_NOWARN)
-#define LAB_GFP_NOFAIL		((lab_gfp_t)1u << LAB_GFPB_NOFAIL)
-#define LAB_GFP_EXCLUSIVE	((lab_gfp_t)1u << LAB_GFPB_EXCLUSIVE)
-#define LAB_GFP_VALID_MASK	(((lab_gfp_t)1u << LAB_GFPB_COUNT) - 1u)
+#define LAB_GFP_HIGH ((lab_gfp_t)1u << LAB_GFPB_HIGH)
+#define LAB_GFP_DIRECT_RECLAIM ((lab_gfp_t)1u << LAB_GFPB_DIRECT_RECLAIM)
+#define LAB_GFP_KSWAPD_RECLAIM ((lab_gfp_t)1u << LAB_GFPB_KSWAPD_RECLAIM)
+#define LAB_GFP_ZERO ((lab_gfp_t)1u << LAB_GFPB_ZERO)
+#define LAB_GFP_NOWARN ((lab_gfp_t)1u << LAB_GFPB_NOWARN)
+#define LAB_GFP_NOFAIL ((lab_gfp_t)1u << LAB_GFPB_NOFAIL)
+#define LAB_GFP_EXCLUSIVE ((lab_gfp_t)1u << LAB_GFPB_EXCLUSIVE)
+#define LAB_GFP_VALID_MASK (((lab_gfp_t)1u << LAB_GFPB_COUNT) - 1u)
 
 /* Tier 3: classes.
  * KERNEL: may sleep, reclaim and wait; never below the min watermark.

@@ -26,26 +26,26 @@
 #endif
 
 /* X-macro: name, what happens right after the point. */
-#define LAB_YIELD_POINTS(X)                                                   \
-	X(ALLOC_ENTER, "alloc:enter")                                         \
-	X(WMARK_RESERVE, "alloc:wmark-reserve") /* CAS on the free count */   \
-	X(BUDDY_PROBE, "buddy:probe")		/* read a bitmap word */      \
-	X(BUDDY_CLAIM, "buddy:claim")		/* CAS a block out */         \
-	X(BUDDY_SPLIT, "buddy:split")		/* give back a split half */  \
-	X(BUDDY_INSERT, "buddy:insert")		/* CAS a block in or merge */ \
-	X(DESC_PUBLISH, "desc:publish")		/* head descriptor set */     \
+#define LAB_YIELD_POINTS(X)                                                    \
+	X(ALLOC_ENTER, "alloc:enter")                                          \
+	X(WMARK_RESERVE, "alloc:wmark-reserve") /* CAS on the free count */    \
+	X(BUDDY_PROBE, "buddy:probe")		/* read a bitmap word */       \
+	X(BUDDY_CLAIM, "buddy:claim")		/* CAS a block out */          \
+	X(BUDDY_SPLIT, "buddy:split")		/* give back a split half */   \
+	X(BUDDY_INSERT, "buddy:insert")		/* CAS a block in or merge */  \
+	X(DESC_PUBLISH, "desc:publish")		/* head descriptor set */      \
 	X(PCP_ENTER, "pcp:enter")		/* per-thread cache section */ \
-	X(FREE_ENTER, "free:enter")                                           \
-	X(FREE_DESC, "free:desc")		/* CAS descriptor to free */  \
-	X(WAKE, "free:wake")			/* bump seq, wake waiters */  \
-	X(WAIT, "alloc:wait")			/* GFP_KERNEL about to wait */ \
-	X(HANDOFF, "owner:handoff")		/* CAS the owner field */
+	X(FREE_ENTER, "free:enter")                                            \
+	X(FREE_DESC, "free:desc")   /* CAS descriptor to free */               \
+	X(WAKE, "free:wake")	    /* bump seq, wake waiters */               \
+	X(WAIT, "alloc:wait")	    /* GFP_KERNEL about to wait */             \
+	X(HANDOFF, "owner:handoff") /* CAS the owner field */
 
 enum lab_yield_point {
 #define LAB_YP_ENUM(id, name) LAB_YP_##id,
 	LAB_YIELD_POINTS(LAB_YP_ENUM)
 #undef LAB_YP_ENUM
-	LAB_YP_COUNT
+		LAB_YP_COUNT
 };
 
 /* "buddy:claim", ...; "?" for an out-of-range value. */

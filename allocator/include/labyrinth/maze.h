@@ -24,11 +24,11 @@
 struct lab_maze;
 struct lab_page; /* per-frame descriptor (16 bytes), opaque */
 
-#define LAB_PAGE_SIZE_DEFAULT	4096u
-#define LAB_MAX_ORDER_DEFAULT	10u
-#define LAB_MAX_ORDER_LIMIT	20u
-#define LAB_FRAMES_LIMIT	(1ul << 28) /* pfns fit the descriptor */
-#define LAB_NO_PFN		UINT64_MAX
+#define LAB_PAGE_SIZE_DEFAULT 4096u
+#define LAB_MAX_ORDER_DEFAULT 10u
+#define LAB_MAX_ORDER_LIMIT 20u
+#define LAB_FRAMES_LIMIT (1ul << 28) /* pfns fit the descriptor */
+#define LAB_NO_PFN UINT64_MAX
 
 /* Direct reclaim callback: try to free about `target` frames; return how
  * many were freed (0 = no progress).  Called by GFP_KERNEL allocations in
@@ -40,17 +40,17 @@ typedef unsigned long (*lab_reclaim_fn)(struct lab_maze *maze,
 typedef int (*lab_oom_fn)(struct lab_maze *maze, unsigned order, void *arg);
 
 struct lab_maze_config {
-	unsigned width, height;	 /* frames = width * height, both >= 1 */
-	size_t page_size;	 /* power of two, 256 .. 2 MiB; 0 = 4096 */
-	unsigned max_order;	 /* 0..LAB_MAX_ORDER_LIMIT */
+	unsigned width, height; /* frames = width * height, both >= 1 */
+	size_t page_size;	/* power of two, 256 .. 2 MiB; 0 = 4096 */
+	unsigned max_order;	/* 0..LAB_MAX_ORDER_LIMIT */
 	/* Watermarks in frames, min < low < high <= frames; all 0 = the
 	 * kernel-like defaults (lab_maze_config_init). */
 	uint64_t wmark_min, wmark_low, wmark_high;
 	unsigned reclaim_rounds;  /* GFP_KERNEL retries; default 16 */
 	unsigned wait_timeout_ms; /* per round wait for a free; default 100 */
 	unsigned atomic_probe_budget; /* bitmap words GFP_ATOMIC may probe */
-	unsigned pcp_high;	  /* per-context cached frames; 0 = no cache */
-	unsigned pcp_batch;	  /* frames moved per refill/drain */
+	unsigned pcp_high;  /* per-context cached frames; 0 = no cache */
+	unsigned pcp_batch; /* frames moved per refill/drain */
 	lab_reclaim_fn reclaim;
 	void *reclaim_arg;
 	lab_oom_fn oom;
@@ -168,11 +168,11 @@ struct lab_class_stats {
 	uint64_t attempts;
 	uint64_t successes;
 	uint64_t failures;
-	uint64_t reserve_dips;	/* successes that took free below min */
-	uint64_t injected;	/* failures injected by lab_maze_fail_next */
-	uint64_t waits;		/* GFP_KERNEL: futex waits for a free */
-	uint64_t reclaims;	/* GFP_KERNEL: reclaim callback calls */
-	uint64_t wait_ns_max;	/* longest single wait */
+	uint64_t reserve_dips; /* successes that took free below min */
+	uint64_t injected;     /* failures injected by lab_maze_fail_next */
+	uint64_t waits;	       /* GFP_KERNEL: futex waits for a free */
+	uint64_t reclaims;     /* GFP_KERNEL: reclaim callback calls */
+	uint64_t wait_ns_max;  /* longest single wait */
 	uint64_t wait_ns_total;
 };
 
@@ -183,8 +183,8 @@ struct lab_maze_stats {
 	uint64_t free_frames;	/* in the buddy bitmaps (the watermark base) */
 	uint64_t cached_frames; /* in per-thread caches */
 	uint64_t sleep_in_atomic; /* blocking calls refused */
-	uint64_t misuse;	/* reports of every other kind */
-	uint64_t kswapd_wakeups; /* allocations that found free below low */
+	uint64_t misuse;	  /* reports of every other kind */
+	uint64_t kswapd_wakeups;  /* allocations that found free below low */
 	uint64_t wmark_min, wmark_low, wmark_high;
 	uint64_t free_blocks[LAB_MAX_ORDER_LIMIT + 1];
 };

@@ -21,33 +21,33 @@
 struct lab_maze;
 
 enum lab_report_kind {
-	LAB_REPORT_DOUBLE_FREE,	      /* free of a block that is not allocated */
-	LAB_REPORT_FOREIGN_FREE,      /* EXCLUSIVE block freed by a non-owner */
-	LAB_REPORT_FOREIGN_ACCESS,    /* EXCLUSIVE block touched by a non-owner */
-	LAB_REPORT_WRONG_ORDER,	      /* freed with another order than allocated */
-	LAB_REPORT_BAD_POINTER,	      /* not the first byte of a block's frame */
-	LAB_REPORT_OUT_OF_RANGE,      /* outside every maze, or pfn too large */
-	LAB_REPORT_WRONG_MAZE,	      /* belongs to another live maze */
-	LAB_REPORT_POISON,	      /* a free page was written (use after free) */
-	LAB_REPORT_USE_AFTER_FREE,    /* access check on a frame that is free */
-	LAB_REPORT_SLEEP_IN_ATOMIC,   /* blocking call from atomic context */
-	LAB_REPORT_NOFAIL_MISUSE,     /* NOFAIL that cannot block, or order > 1 */
-	LAB_REPORT_ALLOC_FAILURE,     /* "page allocation failure" warning */
-	LAB_REPORT_INCONSISTENT,      /* whole-maze check found corruption */
-	LAB_REPORT_CONTEXT,	      /* unbalanced irq_exit/preempt_enable/... */
+	LAB_REPORT_DOUBLE_FREE,	   /* free of a block that is not allocated */
+	LAB_REPORT_FOREIGN_FREE,   /* EXCLUSIVE block freed by a non-owner */
+	LAB_REPORT_FOREIGN_ACCESS, /* EXCLUSIVE block touched by a non-owner */
+	LAB_REPORT_WRONG_ORDER,	   /* freed with another order than allocated */
+	LAB_REPORT_BAD_POINTER,	   /* not the first byte of a block's frame */
+	LAB_REPORT_OUT_OF_RANGE,   /* outside every maze, or pfn too large */
+	LAB_REPORT_WRONG_MAZE,	   /* belongs to another live maze */
+	LAB_REPORT_POISON, /* a free page was written (use after free) */
+	LAB_REPORT_USE_AFTER_FREE,  /* access check on a frame that is free */
+	LAB_REPORT_SLEEP_IN_ATOMIC, /* blocking call from atomic context */
+	LAB_REPORT_NOFAIL_MISUSE,   /* NOFAIL that cannot block, or order > 1 */
+	LAB_REPORT_ALLOC_FAILURE,   /* "page allocation failure" warning */
+	LAB_REPORT_INCONSISTENT,    /* whole-maze check found corruption */
+	LAB_REPORT_CONTEXT,	    /* unbalanced irq_exit/preempt_enable/... */
 	LAB_REPORT_KIND_COUNT
 };
 
 struct lab_report {
 	enum lab_report_kind kind;
-	bool fatal;		    /* the default hook aborts after printing */
-	const char *function;	    /* public entry point that detected it */
-	const char *message;	    /* one formatted line, no newline */
+	bool fatal;	      /* the default hook aborts after printing */
+	const char *function; /* public entry point that detected it */
+	const char *message;  /* one formatted line, no newline */
 	const struct lab_maze *maze; /* may be NULL */
-	uint64_t pfn;		    /* UINT64_MAX if none */
+	uint64_t pfn;		     /* UINT64_MAX if none */
 	unsigned order;
-	uint32_t owner;		    /* recorded owner (EXCLUSIVE), else 0 */
-	uint32_t ctx;		    /* lab_ctx_id() of the caller */
+	uint32_t owner; /* recorded owner (EXCLUSIVE), else 0 */
+	uint32_t ctx;	/* lab_ctx_id() of the caller */
 	bool in_irq, irqs_disabled;
 	unsigned preempt_count;
 };
