@@ -226,8 +226,8 @@ static uint64_t lab_alloc_pfn(struct lab_maze *maze, struct lab_ctx *ctx,
 {
 	uint64_t pfn = LAB_NO_PFN;
 
-	if (order == 0 && pcp) {
-		pfn = _lab_pcp_alloc(maze, ctx, pcp, gfp);
+	if (pcp && _lab_pcp_serves(maze, order)) {
+		pfn = _lab_pcp_alloc(maze, ctx, pcp, order, gfp);
 		if (pfn != LAB_NO_PFN) {
 			*counted = true;
 			return pfn;

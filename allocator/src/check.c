@@ -84,27 +84,40 @@ static void lab_walk_free_order(struct lab_walk *w, unsigned k)
 		lab_problem(w, LAB_NO_PFN, "per-order free block count wrong");
 }
 
+/* Walks one cache list of `order`-sized blocks; returns frames seen. */
+static uint64_t lab_walk_cache_list(struct lab_walk *w, uint32_t head,
+				    unsigned order, uint64_t limit)
+{
+	struct lab_maze *maze = w->maze;
+	uint64_t size = (uint64_t)1 << order, frames = 0;
+	uint32_t pfn;
+
+	for (pfn = head; pfn != LAB_PFN_NONE && frames <= limit;
+	     pfn = maze->pages[pfn].next) {
+		if (pfn >= maze->frames || (pfn & (size - 1))) {
+			lab_problem(w, pfn, "cache links a bad block");
+			break;
+		}
+		if (!lab_mark(w, pfn, size, "cached frame also elsewhere"))
+			break;
+		frames += size;
+	}
+	return frames;
+}
+
 static void lab_walk_caches(struct lab_walk *w)
 {
 	struct lab_maze *maze = w->maze;
-	unsigned i;
+	unsigned i, k;
 
 	for (i = 0; i < LAB_PCP_SLOTS; i++) {
 		struct lab_pcp *pcp = &maze->pcp[i];
 		uint64_t n = 0, count = lab_load_relaxed(&pcp->count);
-		uint32_t pfn;
 
 		if (!atomic_load(&pcp->claimed))
 			continue;
-		for (pfn = pcp->head; pfn != LAB_PFN_NONE && n <= count;
-		     pfn = maze->pages[pfn].next, n++) {
-			if (pfn >= maze->frames) {
-				lab_problem(w, pfn, "cache links out of maze");
-				break;
-			}
-			if (!lab_mark(w, pfn, 1, "cached frame also elsewhere"))
-				break;
-		}
+		for (k = 0; k <= LAB_PCP_MAX_ORDER; k++)
+			n += lab_walk_cache_list(w, pcp->head[k], k, count);
 		if (n != count)
 			lab_problem(w, LAB_NO_PFN, "cache count disagrees");
 		w->cached += n;

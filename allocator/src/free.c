@@ -141,7 +141,8 @@ static int lab_free_pfn(struct lab_maze *maze, uint64_t pfn, unsigned order)
 	pcp = _lab_pcp_get(maze, ctx,
 			   !atomic_load_explicit(&ctx->hardirq,
 						 memory_order_relaxed));
-	if (order == 0 && pcp && _lab_pcp_free(maze, pcp, pfn))
+	if (pcp && _lab_pcp_serves(maze, order) &&
+	    _lab_pcp_free(maze, pcp, pfn, order))
 		return 0; /* counted inside the cache section */
 	_lab_release_frames(maze, pfn, order);
 	ref = _lab_stats_begin(maze, pcp);

@@ -32,8 +32,9 @@
 
 #define LAB_CACHELINE 64
 #define LAB_POISON_BYTE 0xaa
-#define LAB_PCP_SLOTS 64   /* contexts with a cache per maze */
-#define LAB_CTX_PCP_REFS 4 /* mazes one context caches for */
+#define LAB_PCP_SLOTS 64    /* contexts with a cache per maze */
+#define LAB_CTX_PCP_REFS 4  /* mazes one context caches for */
+#define LAB_PCP_MAX_ORDER 3 /* cached orders (PAGE_ALLOC_COSTLY_ORDER) */
 #define LAB_PFN_NONE UINT32_MAX
 #define LAB_ATOMIC_PROBE_DEFAULT 64
 
@@ -83,7 +84,7 @@ struct lab_stat_block {
 	lab_atomic64_t frees, sleep_in_atomic, misuse, kswapd_wakeups;
 };
 
-/* ---- per-context page cache (order 0) ---------------------------------------
+/* ---- per-context page cache (orders 0..LAB_PCP_MAX_ORDER) ------------------
  * One slot per (context, maze), claimed by the context on first use in
  * process context.  Only its context and interrupts raised on that context
  * touch the list.  `busy` is set while the context is inside its cache
@@ -92,8 +93,8 @@ struct lab_stat_block {
 struct lab_pcp {
 	alignas(LAB_CACHELINE) atomic_uint claimed;
 	atomic_uint busy;
-	uint32_t head;
-	lab_atomic64_t count;
+	uint32_t head[LAB_PCP_MAX_ORDER + 1]; /* block lists, linked by next */
+	lab_atomic64_t count;		      /* frames in all lists */
 	struct lab_stat_block stats;
 };
 
@@ -277,9 +278,11 @@ static inline void _lab_pcp_exit(struct lab_pcp *pcp)
 	lab_signal_barrier();
 	atomic_store_explicit(&pcp->busy, 0, memory_order_relaxed);
 }
+bool _lab_pcp_serves(const struct lab_maze *maze, unsigned order);
 uint64_t _lab_pcp_alloc(struct lab_maze *maze, struct lab_ctx *ctx,
-			struct lab_pcp *pcp, lab_gfp_t gfp);
-bool _lab_pcp_free(struct lab_maze *maze, struct lab_pcp *pcp, uint64_t pfn);
+			struct lab_pcp *pcp, unsigned order, lab_gfp_t gfp);
+bool _lab_pcp_free(struct lab_maze *maze, struct lab_pcp *pcp, uint64_t pfn,
+		   unsigned order);
 void _lab_pcp_drain(struct lab_maze *maze, struct lab_pcp *pcp);
 void _lab_pcp_release(struct lab_maze *maze, struct lab_pcp *pcp);
 bool _lab_pcp_usable(const struct lab_maze *maze);

@@ -1,16 +1,17 @@
-/* pcp.c - per-context page caches for order-0 blocks (the kernel's
- * per-CPU page lists).
+/* pcp.c - per-context page caches for orders 0..LAB_PCP_MAX_ORDER (the
+ * kernel's per-CPU page lists, which serve orders up to
+ * PAGE_ALLOC_COSTLY_ORDER = 3).
  *
- * A context (the model's CPU) claims one cache slot per maze.  Repeated
- * order-0 alloc/free pairs then touch only that slot's line, instead of
- * the shared bitmaps and free count.  Cached frames count as allocated for
- * the watermarks, as pcp pages do in Linux.
+ * A context (the model's CPU) claims one cache slot per maze.  Small
+ * alloc/free pairs then touch only that slot, instead of the shared
+ * bitmaps and free count.  Cached frames count as allocated for the
+ * watermarks, as pcp pages do in Linux.
  *
  * Exactness under pressure: the cache is used only while the maze is above
  * its high watermark and nobody waits for memory.  Below that, allocations
  * drain the caller's cache and every free goes straight to the buddy
  * bitmaps, so the watermark rules hold frame-exactly; what idle contexts
- * still cache is bounded by pcp_high each.
+ * still cache is bounded by pcp_high frames each.
  *
  * Interrupt safety: `busy` marks the section (_lab_pcp_enter in
  * internal.h).  Only the owning context and interrupts raised on it run
@@ -25,24 +26,39 @@ bool _lab_pcp_usable(const struct lab_maze *maze)
 	       !lab_load32_seq_cst(&maze->nr_waiters);
 }
 
-static void lab_pcp_push(struct lab_maze *maze, struct lab_pcp *pcp,
-			 uint64_t pfn)
+bool _lab_pcp_serves(const struct lab_maze *maze, unsigned order)
 {
-	maze->pages[pfn].next = pcp->head;
-	pcp->head = (uint32_t)pfn;
-	lab_store_relaxed(&pcp->count, lab_load_relaxed(&pcp->count) + 1);
+	return order <= LAB_PCP_MAX_ORDER && order <= maze->max_order;
 }
 
-static uint64_t lab_pcp_pop(struct lab_maze *maze, struct lab_pcp *pcp)
+static void lab_pcp_add_count(struct lab_pcp *pcp, uint64_t frames, bool add)
 {
-	uint64_t pfn = pcp->head;
+	uint64_t n = lab_load_relaxed(&pcp->count);
+
+	lab_store_relaxed(&pcp->count, add ? n + frames : n - frames);
+}
+
+static void lab_pcp_push(struct lab_maze *maze, struct lab_pcp *pcp,
+			 uint64_t pfn, unsigned order)
+{
+	maze->pages[pfn].next = pcp->head[order];
+	pcp->head[order] = (uint32_t)pfn;
+	lab_pcp_add_count(pcp, (uint64_t)1 << order, true);
+}
+
+static uint64_t lab_pcp_pop(struct lab_maze *maze, struct lab_pcp *pcp,
+			    unsigned order)
+{
+	uint64_t pfn = pcp->head[order];
 
 	if (pfn == LAB_PFN_NONE)
 		return LAB_NO_PFN;
-	pcp->head = maze->pages[pfn].next;
-	lab_store_relaxed(&pcp->count, lab_load_relaxed(&pcp->count) - 1);
+	pcp->head[order] = maze->pages[pfn].next;
+	lab_pcp_add_count(pcp, (uint64_t)1 << order, false);
 	return pfn;
 }
+
+/* ---- draining ------------------------------------------------------------- */
 
 #define LAB_DRAIN_CHUNK 64
 
@@ -51,32 +67,40 @@ struct lab_run {
 	unsigned order;
 };
 
-static void lab_sort_pfns(uint64_t *v, unsigned n)
+/* Shell sort by pfn: allocation-free (signal-safe) and near-linear on the
+ * runs a cache usually holds. */
+static void lab_sort_runs(struct lab_run *v, unsigned n)
 {
-	unsigned i, j;
+	static const unsigned gaps[] = { 23, 10, 4, 1 };
+	unsigned g, i, j;
 
-	for (i = 1; i < n; i++) {
-		uint64_t x = v[i];
+	for (g = 0; g < sizeof(gaps) / sizeof(gaps[0]); g++) {
+		unsigned gap = gaps[g];
 
-		for (j = i; j && v[j - 1] > x; j--)
-			v[j] = v[j - 1];
-		v[j] = x;
+		for (i = gap; i < n; i++) {
+			struct lab_run x = v[i];
+
+			for (j = i; j >= gap && v[j - gap].pfn > x.pfn;
+			     j -= gap)
+				v[j] = v[j - gap];
+			v[j] = x;
+		}
 	}
 }
 
-/* Merges sorted frames into buddy blocks before they are published: a run
- * of neighbours then costs one bitmap CAS instead of one per frame.  Works
- * like a binary counter on a stack of blocks.  Returns the block count. */
-static unsigned lab_merge_local(const struct lab_maze *maze,
-				const uint64_t *pfns, unsigned n,
-				struct lab_run *out)
+/* Merges blocks sorted by pfn into larger buddy blocks before they are
+ * published: a run of neighbours then costs one bitmap CAS instead of one
+ * each.  Works like a binary counter on a stack, in place; returns the
+ * number of blocks left. */
+static unsigned lab_merge_local(const struct lab_maze *maze, struct lab_run *v,
+				unsigned n)
 {
 	unsigned i, top = 0;
 
 	for (i = 0; i < n; i++) {
-		out[top++] = (struct lab_run){ pfns[i], 0 };
+		v[top++] = v[i];
 		while (top >= 2) {
-			struct lab_run *a = &out[top - 2], *b = &out[top - 1];
+			struct lab_run *a = &v[top - 2], *b = &v[top - 1];
 			uint64_t size = (uint64_t)1 << a->order;
 
 			if (a->order != b->order ||
@@ -91,54 +115,89 @@ static unsigned lab_merge_local(const struct lab_maze *maze,
 	return top;
 }
 
-/* Moves up to n frames back to the buddy bitmaps.  Inside the section. */
-static void lab_pcp_release_n(struct lab_maze *maze, struct lab_pcp *pcp,
-			      uint64_t n)
+/* Pops up to `frames` frames' worth of blocks, starting with `first`'s
+ * list and moving up the orders (round-robin).  Fills v back to front, so
+ * frames pushed in ascending order come out sorted. */
+static unsigned lab_pcp_take(struct lab_maze *maze, struct lab_pcp *pcp,
+			     unsigned first, uint64_t *frames,
+			     struct lab_run *v, unsigned *start)
 {
-	uint64_t pfns[LAB_DRAIN_CHUNK];
-	struct lab_run runs[LAB_DRAIN_CHUNK];
+	unsigned got = 0, k, i;
 
-	while (n) {
-		unsigned got = 0, nruns, i;
+	for (i = 0; i <= LAB_PCP_MAX_ORDER && got < LAB_DRAIN_CHUNK; i++) {
+		k = (first + i) % (LAB_PCP_MAX_ORDER + 1);
+		while (got < LAB_DRAIN_CHUNK && *frames) {
+			uint64_t pfn = lab_pcp_pop(maze, pcp, k);
 
-		while (got < LAB_DRAIN_CHUNK && got < n &&
-		       (pfns[got] = lab_pcp_pop(maze, pcp)) != LAB_NO_PFN)
-			got++;
+			if (pfn == LAB_NO_PFN)
+				break;
+			v[LAB_DRAIN_CHUNK - ++got] = (struct lab_run){ pfn, k };
+			*frames = *frames > ((uint64_t)1 << k) ?
+					  *frames - ((uint64_t)1 << k) :
+					  0;
+		}
+	}
+	*start = LAB_DRAIN_CHUNK - got;
+	return got;
+}
+
+/* Moves at least `frames` frames (or all there is) back to the buddy
+ * bitmaps, one free-count update per chunk.  Inside the section. */
+static void lab_pcp_release_n(struct lab_maze *maze, struct lab_pcp *pcp,
+			      unsigned first, uint64_t frames)
+{
+	struct lab_run v[LAB_DRAIN_CHUNK];
+
+	while (frames) {
+		unsigned start, got, n, i;
+		uint64_t total = 0;
+
+		got = lab_pcp_take(maze, pcp, first, &frames, v, &start);
 		if (!got)
 			return;
-		n -= got;
-		lab_sort_pfns(pfns, got);
-		nruns = lab_merge_local(maze, pfns, got, runs);
-		for (i = 0; i < nruns; i++)
-			_lab_buddy_insert(maze, runs[i].pfn, runs[i].order);
-		_lab_frames_returned(maze, got);
+		for (i = start; i < start + got; i++)
+			total += (uint64_t)1 << v[i].order;
+		lab_sort_runs(v + start, got);
+		n = lab_merge_local(maze, v + start, got);
+		for (i = 0; i < n; i++)
+			_lab_buddy_insert(maze, v[start + i].pfn,
+					  v[start + i].order);
+		_lab_frames_returned(maze, total);
 	}
 }
 
-/* Fills the cache with up to one batch, taken against the low watermark:
- * one aligned block split into frames if possible, else single frames. */
-static void lab_pcp_refill(struct lab_maze *maze, struct lab_ctx *ctx,
-			   struct lab_pcp *pcp, lab_gfp_t gfp)
-{
-	unsigned order = 31 - (unsigned)__builtin_clz(maze->cfg.pcp_batch);
-	uint64_t want = (uint64_t)1 << order, got = 0, pfn;
-	unsigned long budget = _lab_probe_budget(maze, gfp);
+/* ---- refill, alloc, free ----------------------------------------------------- */
 
-	if (order > maze->max_order)
-		order = maze->max_order, want = (uint64_t)1 << order;
+/* Fills list `order` with about one batch of frames, taken against the low
+ * watermark: one aligned block split into order-sized pieces if possible,
+ * else single blocks. */
+static void lab_pcp_refill(struct lab_maze *maze, struct lab_ctx *ctx,
+			   struct lab_pcp *pcp, unsigned order, lab_gfp_t gfp)
+{
+	unsigned big = 31 - (unsigned)__builtin_clz(maze->cfg.pcp_batch);
+	unsigned long budget = _lab_probe_budget(maze, gfp);
+	uint64_t want, got, pfn, step = (uint64_t)1 << order;
+
+	if (big < order)
+		big = order;
+	if (big > maze->max_order)
+		big = maze->max_order;
+	want = (uint64_t)1 << big;
 	if (!_lab_reserve_frames(maze, want, maze->wmark[1]))
 		return;
-	pfn = _lab_buddy_claim(maze, ctx, order, &budget);
+	pfn = _lab_buddy_claim(maze, ctx, big, &budget);
 	if (pfn != LAB_NO_PFN) {
-		for (got = want; got--;)
-			lab_pcp_push(maze, pcp, pfn + got);
+		for (got = want; got;) {
+			got -= step;
+			lab_pcp_push(maze, pcp, pfn + got, order);
+		}
 		return;
 	}
-	for (got = 0; got < want; got++) {
-		pfn = _lab_buddy_claim(maze, ctx, 0, &budget);
+	for (got = 0; got < want; got += step) {
+		pfn = _lab_buddy_claim(maze, ctx, order, &budget);
 		if (pfn == LAB_NO_PFN)
 			break;
-		lab_pcp_push(maze, pcp, pfn);
+		lab_pcp_push(maze, pcp, pfn, order);
 	}
 	_lab_unreserve_frames(maze, want - got);
 }
@@ -151,7 +210,7 @@ static void lab_count_owned(lab_atomic64_t *counter)
 /* A cache hit is counted here, inside the section, with plain updates;
  * a miss is counted by the caller. */
 uint64_t _lab_pcp_alloc(struct lab_maze *maze, struct lab_ctx *ctx,
-			struct lab_pcp *pcp, lab_gfp_t gfp)
+			struct lab_pcp *pcp, unsigned order, lab_gfp_t gfp)
 {
 	struct lab_class_counters *c = &pcp->stats.cls[lab_gfp_class(gfp)];
 	uint64_t pfn;
@@ -159,9 +218,9 @@ uint64_t _lab_pcp_alloc(struct lab_maze *maze, struct lab_ctx *ctx,
 	if (!_lab_pcp_usable(maze) || !_lab_pcp_enter(pcp))
 		return LAB_NO_PFN;
 	lab_yield(PCP_ENTER);
-	if (pcp->head == LAB_PFN_NONE)
-		lab_pcp_refill(maze, ctx, pcp, gfp);
-	pfn = lab_pcp_pop(maze, pcp);
+	if (pcp->head[order] == LAB_PFN_NONE)
+		lab_pcp_refill(maze, ctx, pcp, order, gfp);
+	pfn = lab_pcp_pop(maze, pcp, order);
 	if (pfn != LAB_NO_PFN) {
 		lab_count_owned(&c->attempts);
 		lab_count_owned(&c->successes);
@@ -170,15 +229,16 @@ uint64_t _lab_pcp_alloc(struct lab_maze *maze, struct lab_ctx *ctx,
 	return pfn;
 }
 
-bool _lab_pcp_free(struct lab_maze *maze, struct lab_pcp *pcp, uint64_t pfn)
+bool _lab_pcp_free(struct lab_maze *maze, struct lab_pcp *pcp, uint64_t pfn,
+		   unsigned order)
 {
 	if (!_lab_pcp_usable(maze) || !_lab_pcp_enter(pcp))
 		return false;
 	lab_yield(PCP_ENTER);
-	lab_pcp_push(maze, pcp, pfn);
+	lab_pcp_push(maze, pcp, pfn, order);
 	lab_count_owned(&pcp->stats.frees);
 	if (lab_load_relaxed(&pcp->count) > maze->cfg.pcp_high)
-		lab_pcp_release_n(maze, pcp, maze->cfg.pcp_batch);
+		lab_pcp_release_n(maze, pcp, order, maze->cfg.pcp_batch);
 	_lab_pcp_exit(pcp);
 	return true;
 }
@@ -187,7 +247,7 @@ void _lab_pcp_drain(struct lab_maze *maze, struct lab_pcp *pcp)
 {
 	if (!lab_load_relaxed(&pcp->count) || !_lab_pcp_enter(pcp))
 		return;
-	lab_pcp_release_n(maze, pcp, UINT64_MAX);
+	lab_pcp_release_n(maze, pcp, 0, UINT64_MAX);
 	_lab_pcp_exit(pcp);
 }
 
@@ -233,7 +293,10 @@ static struct lab_pcp *lab_pcp_claim(struct lab_maze *maze)
 		if (atomic_compare_exchange_strong_explicit(
 			    &pcp->claimed, &expected, 1, memory_order_acquire,
 			    memory_order_relaxed)) {
-			pcp->head = LAB_PFN_NONE;
+			unsigned k;
+
+			for (k = 0; k <= LAB_PCP_MAX_ORDER; k++)
+				pcp->head[k] = LAB_PFN_NONE;
 			return pcp;
 		}
 	}
