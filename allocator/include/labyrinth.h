@@ -6,6 +6,7 @@
  *   labyrinth/report.h   misuse reports and error messages
  *   labyrinth/hooks.h    yield points and wait hooks for schedulers
  *   labyrinth/backend.h  the operations table the harness drives
+ *   labyrinth/bugs.h     seeded bugs (non-release builds)
  */
 #ifndef LABYRINTH_H
 #define LABYRINTH_H
@@ -15,6 +16,7 @@
 #define LAB_VERSION_PATCH 0
 
 #include "labyrinth/backend.h"
+#include "labyrinth/bugs.h"
 #include "labyrinth/context.h"
 #include "labyrinth/gfp.h"
 #include "labyrinth/hooks.h"

@@ -92,6 +92,11 @@ static uint64_t lab_word_claim(lab_atomic64_t *word, uint64_t word_idx,
 		uint64_t bit = old & (~old + 1); /* lowest set bit */
 
 		lab_yield(BUDDY_CLAIM);
+		if (LAB_BUG_ON(CLAIM_RACE)) {
+			/* Seeded bug: check, then a blind store. */
+			lab_store_release(word, lab_load_relaxed(word) & ~bit);
+			return word_idx * 64 + (uint64_t)__builtin_ctzll(bit);
+		}
 		if (lab_cas_acq_rel(word, &old, old & ~bit))
 			return word_idx * 64 + (uint64_t)__builtin_ctzll(bit);
 		(*budget)--;

@@ -16,7 +16,7 @@
 #define LAB_TLS __attribute__((tls_model("initial-exec")))
 
 static _Thread_local struct lab_ctx lab_thread_ctx LAB_TLS;
-_Thread_local struct lab_ctx *_lab_current LAB_TLS;
+_Thread_local _Atomic(struct lab_ctx *) _lab_current LAB_TLS;
 static atomic_uint lab_next_task_id = 1;
 
 static void lab_ctx_init(struct lab_ctx *ctx, uint32_t task_id,
@@ -43,7 +43,7 @@ struct lab_ctx *_lab_ctx_first_use(void)
 		ctx->owned_by_thread = true;
 		lab_ctx_init(ctx, 0, NULL);
 	}
-	_lab_current = ctx;
+	atomic_store_explicit(&_lab_current, ctx, memory_order_relaxed);
 	return ctx;
 }
 
@@ -82,7 +82,8 @@ struct lab_ctx *lab_ctx_switch(struct lab_ctx *ctx)
 {
 	struct lab_ctx *prev = _lab_ctx();
 
-	_lab_current = ctx ? ctx : &lab_thread_ctx;
+	atomic_store_explicit(&_lab_current, ctx ? ctx : &lab_thread_ctx,
+			      memory_order_relaxed);
 	return prev;
 }
 
@@ -174,12 +175,20 @@ void lab_preempt_enable(void)
  * hard IRQ handlers), then any interrupt that arrived meanwhile. */
 static void lab_irq_run(struct lab_ctx *ctx, lab_isr_fn isr, void *arg)
 {
+	int saved_errno = errno;
+
 	atomic_store(&ctx->irqs_off, 1);
 	lab_irq_enter();
 	isr(arg);
 	lab_irq_exit();
 	lab_add_relaxed(&ctx->delivered, 1);
 	atomic_store(&ctx->irqs_off, 0);
+	/* The interrupted code must not see the handler's errno, whether it
+	 * ran at once or pending at local_irq_restore.  Written only if
+	 * changed: errno is per pthread, and fibers sharing one pthread
+	 * would otherwise all write it. */
+	if (errno != saved_errno)
+		errno = saved_errno;
 }
 
 static void lab_irq_run_pending(struct lab_ctx *ctx)
@@ -196,7 +205,6 @@ static void lab_irq_run_pending(struct lab_ctx *ctx)
 bool lab_irq_raise(lab_isr_fn isr, void *arg)
 {
 	struct lab_ctx *ctx = _lab_ctx();
-	int saved_errno = errno;
 
 	if (!isr)
 		return false;
@@ -213,7 +221,6 @@ bool lab_irq_raise(lab_isr_fn isr, void *arg)
 	}
 	lab_irq_run(ctx, isr, arg);
 	lab_irq_run_pending(ctx);
-	errno = saved_errno;
 	return true;
 }
 
@@ -278,8 +285,10 @@ void lab_spin_lock(lab_spinlock_t *lock)
 					      memory_order_acquire))
 			return;
 		while (atomic_load_explicit(&lock->locked,
-					    memory_order_relaxed))
+					    memory_order_relaxed)) {
+			lab_yield(SPIN);
 			sched_yield();
+		}
 	}
 }
 

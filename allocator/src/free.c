@@ -105,7 +105,16 @@ void _lab_release_frames(struct lab_maze *maze, uint64_t pfn, unsigned order)
 /* Accounts n frames already inserted into the bitmaps and wakes waiters. */
 void _lab_frames_returned(struct lab_maze *maze, uint64_t n)
 {
-	lab_add_seq_cst(&maze->nr_free, n);
+	if (LAB_BUG_ON(RACY_FREE_COUNT)) {
+		/* Seeded bug: a plain read-modify-write of a shared counter. */
+		uint64_t *plain = (uint64_t *)&maze->nr_free;
+		uint64_t v = *plain;
+
+		lab_yield(WAKE);
+		*plain = v + n;
+	} else {
+		lab_add_seq_cst(&maze->nr_free, n);
+	}
 	if (lab_load32_seq_cst(&maze->nr_waiters)) {
 		lab_yield(WAKE);
 		lab_add32_seq_cst(&maze->free_seq, 1);

@@ -38,6 +38,16 @@
 #define LAB_PFN_NONE UINT32_MAX
 #define LAB_ATOMIC_PROBE_DEFAULT 64
 
+/* "bugs.c" */
+extern _Atomic int _lab_bug;
+/* True where seeded bug `id` is selected; constant false in release. */
+#define LAB_BUG_ON(id)                                                  \
+	(LAB_DEBUG &&                                                   \
+	 __builtin_expect(atomic_load_explicit(&_lab_bug,               \
+					       memory_order_relaxed) == \
+				  LAB_BUG_##id,                         \
+			  0))
+
 /* ---- per-frame descriptor ------------------------------------------------
  * state (64 bits), written only with CAS or by the block's owner:
  *   bits  0..1  kind: LAB_PG_FREE (free or cached) or LAB_PG_HEAD
@@ -147,17 +157,21 @@ struct lab_ctx {
 	lab_atomic64_t delivered, deferred, coalesced;
 	atomic_uint hint[LAB_MAX_ORDER_LIMIT + 1];
 	struct lab_pcp_ref pcp[LAB_CTX_PCP_REFS];
+	char last_error[256]; /* lab_last_error() of this context */
 };
 
 /* "context.c" */
 /* The current context; NULL until the thread's first call. */
-extern _Thread_local struct lab_ctx *_lab_current
+extern _Thread_local _Atomic(struct lab_ctx *) _lab_current
 	__attribute__((tls_model("initial-exec")));
 struct lab_ctx *_lab_ctx_first_use(void);
 /* The current context, never NULL; async-signal-safe. */
 static inline struct lab_ctx *_lab_ctx(void)
 {
-	struct lab_ctx *ctx = _lab_current;
+	/* Relaxed atomic: a fiber scheduler swaps it between logical threads
+	 * that TSan sees as distinct threads sharing this TLS word. */
+	struct lab_ctx *ctx =
+		atomic_load_explicit(&_lab_current, memory_order_relaxed);
 
 	return __builtin_expect(ctx != NULL, 1) ? ctx : _lab_ctx_first_use();
 }
@@ -267,7 +281,8 @@ static inline struct lab_pcp *_lab_pcp_get(struct lab_maze *maze,
  * keeps the compiler from moving section accesses across the flag. */
 static inline bool _lab_pcp_enter(struct lab_pcp *pcp)
 {
-	if (atomic_load_explicit(&pcp->busy, memory_order_relaxed))
+	if (atomic_load_explicit(&pcp->busy, memory_order_relaxed) &&
+	    !LAB_BUG_ON(PCP_IRQ_UNSAFE))
 		return false;
 	atomic_store_explicit(&pcp->busy, 1, memory_order_relaxed);
 	lab_signal_barrier();

@@ -167,8 +167,9 @@ static uint64_t lab_isqrt(uint64_t v)
 /* Kernel-like defaults (mm/page_alloc.c): min_free_kbytes =
  * sqrt(16 * size_kB) clamped to [128 KiB, 256 MiB]; we also cap it at 1/8
  * of the maze, because the 128 KiB floor is meant for real machines and
- * would reserve most of a tiny maze.  low and high add max(min/4,
- * frames/1000) each (watermark_scale_factor = 10). */
+ * would reserve most of a tiny maze.  low and high add max(1, min/4,
+ * frames/1000) each (watermark_scale_factor = 10), capped at the frame
+ * count so that even a one-frame maze has valid defaults. */
 int lab_maze_config_watermarks(struct lab_maze_config *cfg)
 {
 	uint64_t frames, kb, min_kb, min, delta;
@@ -190,14 +191,12 @@ int lab_maze_config_watermarks(struct lab_maze_config *cfg)
 	min = min_kb * 1024 / ps;
 	if (min > frames / 8)
 		min = frames / 8;
-	if (min < 1)
-		min = 1;
 	delta = min / 4 > frames / 1000 ? min / 4 : frames / 1000;
 	if (delta < 1)
 		delta = 1;
 	cfg->wmark_min = min;
-	cfg->wmark_low = min + delta;
-	cfg->wmark_high = min + 2 * delta;
+	cfg->wmark_low = min + delta < frames ? min + delta : frames;
+	cfg->wmark_high = min + 2 * delta < frames ? min + 2 * delta : frames;
 	return 0;
 }
 
@@ -240,14 +239,15 @@ static int lab_config_check(const struct lab_maze_config *cfg, uint64_t frames)
 			       cfg->max_order, LAB_MAX_ORDER_LIMIT);
 		return -EINVAL;
 	}
-	if (!(cfg->wmark_min < cfg->wmark_low &&
-	      cfg->wmark_low < cfg->wmark_high && cfg->wmark_high <= frames)) {
-		_lab_set_error("watermarks min %llu < low %llu < high %llu <= "
-			       "frames %llu do not hold",
-			       (unsigned long long)cfg->wmark_min,
-			       (unsigned long long)cfg->wmark_low,
-			       (unsigned long long)cfg->wmark_high,
-			       (unsigned long long)frames);
+	if (!(cfg->wmark_min <= cfg->wmark_low &&
+	      cfg->wmark_low <= cfg->wmark_high && cfg->wmark_high <= frames)) {
+		_lab_set_error(
+			"watermarks min %llu <= low %llu <= high %llu <= "
+			"frames %llu do not hold",
+			(unsigned long long)cfg->wmark_min,
+			(unsigned long long)cfg->wmark_low,
+			(unsigned long long)cfg->wmark_high,
+			(unsigned long long)frames);
 		return -EINVAL;
 	}
 	if (cfg->pcp_high &&
@@ -411,24 +411,36 @@ const struct lab_maze_config *lab_maze_config(const struct lab_maze *maze)
 	return maze ? &maze->cfg : NULL;
 }
 
+/* Says why a conversion found no frame; returns NULL for the caller. */
+static void *lab_no_frame(const char *function, const struct lab_maze *maze)
+{
+	_lab_set_error("%s: %s", function,
+		       maze ? "not a frame of this maze" : "NULL maze");
+	return NULL;
+}
+
 uint64_t lab_page_to_pfn(const struct lab_maze *maze,
 			 const struct lab_page *page)
 {
 	uintptr_t p = (uintptr_t)page, start;
 
-	if (!maze || !page)
+	if (!maze || !page) {
+		lab_no_frame("lab_page_to_pfn", maze);
 		return LAB_NO_PFN;
+	}
 	start = (uintptr_t)maze->pages;
 	if (p < start || p >= start + maze->frames * sizeof(*page) ||
-	    (p - start) % sizeof(*page))
+	    (p - start) % sizeof(*page)) {
+		lab_no_frame("lab_page_to_pfn", maze);
 		return LAB_NO_PFN;
+	}
 	return (p - start) / sizeof(*page);
 }
 
 struct lab_page *lab_pfn_to_page(const struct lab_maze *maze, uint64_t pfn)
 {
 	if (!maze || pfn >= maze->frames)
-		return NULL;
+		return lab_no_frame("lab_pfn_to_page", maze);
 	return &maze->pages[pfn];
 }
 
@@ -446,15 +458,17 @@ struct lab_page *lab_virt_to_page(const struct lab_maze *maze, const void *addr)
 	uint64_t pfn;
 
 	if (!maze)
-		return NULL;
+		return lab_no_frame("lab_virt_to_page", maze);
 	pfn = lab_addr_pfn(maze, addr);
-	return pfn == LAB_NO_PFN ? NULL : &maze->pages[pfn];
+	if (pfn == LAB_NO_PFN)
+		return lab_no_frame("lab_virt_to_page", maze);
+	return &maze->pages[pfn];
 }
 
 void *lab_pfn_to_virt(const struct lab_maze *maze, uint64_t pfn)
 {
 	if (!maze || pfn >= maze->frames)
-		return NULL;
+		return lab_no_frame("lab_pfn_to_virt", maze);
 	return _lab_pfn_addr(maze, pfn);
 }
 

@@ -42,6 +42,7 @@ static void lab_pcp_push(struct lab_maze *maze, struct lab_pcp *pcp,
 			 uint64_t pfn, unsigned order)
 {
 	maze->pages[pfn].next = pcp->head[order];
+	lab_yield(PCP_LIST);
 	pcp->head[order] = (uint32_t)pfn;
 	lab_pcp_add_count(pcp, (uint64_t)1 << order, true);
 }
@@ -53,6 +54,7 @@ static uint64_t lab_pcp_pop(struct lab_maze *maze, struct lab_pcp *pcp,
 
 	if (pfn == LAB_PFN_NONE)
 		return LAB_NO_PFN;
+	lab_yield(PCP_LIST);
 	pcp->head[order] = maze->pages[pfn].next;
 	lab_pcp_add_count(pcp, (uint64_t)1 << order, false);
 	return pfn;

@@ -195,23 +195,23 @@ size_t _lab_format(char *buf, size_t size, const char *fmt, ...)
 	return n;
 }
 
-/* ---- last error ---------------------------------------------------------- */
-
-static _Thread_local char lab_last_error_buf[256]
-	__attribute__((tls_model("initial-exec")));
+/* ---- last error ----------------------------------------------------------
+ * Kept in the current context, not in TLS: a scheduler running logical
+ * threads on one pthread gives each its own message. */
 
 void _lab_set_error(const char *fmt, ...)
 {
+	struct lab_ctx *ctx = _lab_ctx();
 	va_list ap;
 
 	va_start(ap, fmt);
-	_lab_vformat(lab_last_error_buf, sizeof(lab_last_error_buf), fmt, ap);
+	_lab_vformat(ctx->last_error, sizeof(ctx->last_error), fmt, ap);
 	va_end(ap);
 }
 
 const char *lab_last_error(void)
 {
-	return lab_last_error_buf;
+	return _lab_ctx()->last_error;
 }
 
 /* ---- hook ------------------------------------------------------------------ */

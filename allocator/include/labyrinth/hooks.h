@@ -35,11 +35,13 @@
 	X(BUDDY_INSERT, "buddy:insert")		/* CAS a block in or merge */  \
 	X(DESC_PUBLISH, "desc:publish")		/* head descriptor set */      \
 	X(PCP_ENTER, "pcp:enter")		/* per-thread cache section */ \
+	X(PCP_LIST, "pcp:list") /* cache list read, not yet written */         \
 	X(FREE_ENTER, "free:enter")                                            \
 	X(FREE_DESC, "free:desc")   /* CAS descriptor to free */               \
 	X(WAKE, "free:wake")	    /* bump seq, wake waiters */               \
 	X(WAIT, "alloc:wait")	    /* GFP_KERNEL about to wait */             \
-	X(HANDOFF, "owner:handoff") /* CAS the owner field */
+	X(HANDOFF, "owner:handoff") /* CAS the owner field */                  \
+	X(SPIN, "spin:wait")	    /* lab_spin_lock spinning */
 
 enum lab_yield_point {
 #define LAB_YP_ENUM(id, name) LAB_YP_##id,

@@ -10,7 +10,8 @@
  *
  * Pages are named three ways: a pfn (0 .. frames-1, row-major in the maze),
  * a descriptor (struct lab_page *), and an address.  Conversions are
- * checked: a value that is not a frame of this maze gives NULL/LAB_NO_PFN.
+ * checked: a value that is not a frame of this maze gives NULL/LAB_NO_PFN
+ * and sets lab_last_error().
  */
 #ifndef LABYRINTH_MAZE_H
 #define LABYRINTH_MAZE_H
@@ -43,7 +44,7 @@ struct lab_maze_config {
 	unsigned width, height; /* frames = width * height, both >= 1 */
 	size_t page_size;	/* power of two, 256 .. 2 MiB; 0 = 4096 */
 	unsigned max_order;	/* 0..LAB_MAX_ORDER_LIMIT */
-	/* Watermarks in frames, min < low < high <= frames; all 0 = the
+	/* Watermarks in frames, min <= low <= high <= frames; all 0 = the
 	 * kernel-like defaults (lab_maze_config_init). */
 	uint64_t wmark_min, wmark_low, wmark_high;
 	unsigned reclaim_rounds;  /* GFP_KERNEL retries; default 16 */
@@ -62,10 +63,10 @@ struct lab_maze_config {
 /* Fills cfg with defaults for a width x height maze of 4 KiB pages: max
  * order 10, kernel-like watermarks (min from min_free_kbytes =
  * sqrt(16 * size_kB), clamped to [128 KiB, 256 MiB] and to at most 1/8 of
- * the maze; low = min + max(min/4, frames/1000); high = low + the same),
- * 16 reclaim rounds, 100 ms waits, per-context caches on (pcp_batch =
- * frames/1024 rounded down to a power of two, 1..64; pcp_high = 4 batches).
- * Call
+ * the maze; low = min + max(1, min/4, frames/1000); high = low + the same;
+ * low and high capped at the frame count), 16 reclaim rounds, 100 ms
+ * waits, per-context caches on (pcp_batch = frames/1024 rounded down to a
+ * power of two, 1..64; pcp_high = 4 batches).  Call
  * lab_maze_config_watermarks() after changing width/height/page_size.
  * NULL cfg is ignored; an invalid geometry leaves the watermarks 0 (and
  * lab_maze_create() then rejects it). */

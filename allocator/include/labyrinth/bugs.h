@@ -1,0 +1,29 @@
+/* labyrinth/bugs.h - seeded bugs, to prove that the harness catches them.
+ *
+ * Non-release builds carry a few deliberate, realistic concurrency bugs in
+ * the allocator, each off until selected at run time.  A harness run with
+ * a bug selected must find it; the same run without it must be clean.  In
+ * release builds none of this code exists and selecting fails.
+ */
+#ifndef LABYRINTH_BUGS_H
+#define LABYRINTH_BUGS_H
+
+enum lab_bug {
+	LAB_BUG_NONE,
+	LAB_BUG_CLAIM_RACE,	 /* check-then-claim of a bitmap bit, no CAS */
+	LAB_BUG_PCP_IRQ_UNSAFE,	 /* cache section not protected from IRQs */
+	LAB_BUG_RACY_FREE_COUNT, /* free count updated without atomicity */
+	LAB_BUG_COUNT
+};
+
+/* Selects a bug by name ("none" switches them off).  Returns 0, -ENOENT
+ * for an unknown name (lab_last_error() lists the known ones), or
+ * -ENOTSUP in release builds.  Call at a quiescent point. */
+int lab_bug_select(const char *name);
+/* Name of the selected bug ("none"). */
+const char *lab_bug_selected(void);
+/* Name and one-line description of bug b; NULL if b is out of range. */
+const char *lab_bug_name(enum lab_bug b);
+const char *lab_bug_description(enum lab_bug b);
+
+#endif /* LABYRINTH_BUGS_H */
