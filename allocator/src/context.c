@@ -27,9 +27,9 @@ static void lab_ctx_init(struct lab_ctx *ctx, uint32_t task_id,
 			       atomic_fetch_add_explicit(&lab_next_task_id, 1,
 							 memory_order_relaxed);
 	if (name)
-		_lab_format(ctx->name, sizeof(ctx->name), "%s", name);
+		lab_format(ctx->name, sizeof(ctx->name), "%s", name);
 	else
-		_lab_format(ctx->name, sizeof(ctx->name), "task-%u",
+		lab_format(ctx->name, sizeof(ctx->name), "task-%u",
 			    ctx->task_id);
 }
 
@@ -106,7 +106,7 @@ void lab_ctx_set_name(const char *name)
 {
 	struct lab_ctx *ctx = _lab_ctx();
 
-	_lab_format(ctx->name, sizeof(ctx->name), "%s", name ? name : "");
+	lab_format(ctx->name, sizeof(ctx->name), "%s", name ? name : "");
 }
 
 bool lab_in_irq(void)

@@ -194,7 +194,6 @@ void _lab_report(const struct lab_maze *maze, enum lab_report_kind kind,
 		 const char *function, uint64_t pfn, unsigned order,
 		 uint32_t owner, const char *fmt, ...);
 size_t _lab_vformat(char *buf, size_t size, const char *fmt, va_list ap);
-size_t _lab_format(char *buf, size_t size, const char *fmt, ...);
 
 /* "maze.c" */
 bool _lab_maze_null(const char *function);

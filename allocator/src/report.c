@@ -184,7 +184,7 @@ out:
 	return o.len;
 }
 
-size_t _lab_format(char *buf, size_t size, const char *fmt, ...)
+size_t lab_format(char *buf, size_t size, const char *fmt, ...)
 {
 	va_list ap;
 	size_t n;
@@ -194,6 +194,7 @@ size_t _lab_format(char *buf, size_t size, const char *fmt, ...)
 	va_end(ap);
 	return n;
 }
+
 
 /* ---- last error ----------------------------------------------------------
  * Kept in the current context, not in TLS: a scheduler running logical
@@ -246,13 +247,13 @@ void lab_report_default(const struct lab_report *r, void *arg)
 	int saved = errno;
 
 	(void)arg;
-	n = _lab_format(line, sizeof(line), "%s: %s\n",
+	n = lab_format(line, sizeof(line), "%s: %s\n",
 			r->fatal || r->kind == LAB_REPORT_SLEEP_IN_ATOMIC ?
 				"BUG" :
 				"WARNING",
 			r->message);
 	lab_write_all(line, n < sizeof(line) ? n : sizeof(line) - 1);
-	n = _lab_format(line, sizeof(line),
+	n = lab_format(line, sizeof(line),
 			"in_atomic(): %d, irqs_disabled(): %d, in_irq(): %d, "
 			"preempt_count: %u, ctx: %x, function: %s\n",
 			r->preempt_count > 0 || r->in_irq, r->irqs_disabled,

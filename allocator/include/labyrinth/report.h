@@ -16,6 +16,7 @@
 #define LABYRINTH_REPORT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct lab_maze;
@@ -65,6 +66,13 @@ void lab_report_default(const struct lab_report *report, void *arg);
 
 /* Short stable name of a kind ("double-free", "foreign-free", ...). */
 const char *lab_report_kind_name(enum lab_report_kind kind);
+
+/* snprintf for report hooks and signal handlers: async-signal-safe (no
+ * locale, malloc or locks).  Supports %s %c %d %u %x with l/ll/z
+ * modifiers, %p and %%.  Returns the length the full output needs; buf is
+ * always NUL-terminated when size > 0. */
+size_t lab_format(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* The calling thread's message for the last call that returned an error.
  * Never NULL; "" if none. */
