@@ -1,0 +1,464 @@
+/* program.c - what logical threads and injected interrupts do in
+ * controlled mode, and how it is checked.
+ *
+ * Each logical thread runs a short program generated from the schedule's
+ * seed and the profile: allocations of every class and small orders
+ * (EXCLUSIVE ones among them), frees, handoffs of blocks (and ownership)
+ * to other threads, sections with IRQs disabled, a spinlock section, and
+ * deliberate foreign frees that must be refused.  Every block carries a
+ * stamp (magic, thread, sequence, address) written when it is handed out
+ * and verified before it is freed, so a frame given to two owners at once
+ * is caught at the latest when one of them frees it.  Interrupts allocate
+ * with GFP_ATOMIC and keep some blocks for their thread to free later.
+ *
+ * Programs are generated per thread from their own random stream, so
+ * shortening programs or dropping a thread leaves the others unchanged
+ * (shrinking relies on it).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scheduler.h"
+
+#define LAB_STAMP_MAGIC 0x4c4142594d415a45ull /* "LABYMAZE" */
+
+struct lab_stamp {
+	uint64_t magic, thread, seq, addr;
+};
+
+/* ---- generation ------------------------------------------------------------ */
+
+/* Percent weights of operation kinds per profile (ALLOC, FREE, HANDOFF,
+ * IRQS_OFF, FOREIGN_FREE, SPIN), and of EXCLUSIVE allocations. */
+struct lab_profile_mix {
+	const char *name;
+	unsigned weight[LAB_OP_KINDS];
+	unsigned excl_pct, kernel_pct, max_order;
+};
+
+static const struct lab_profile_mix lab_mixes[] = {
+	{ "mixed", { 40, 30, 12, 8, 4, 6 }, 25, 34, 2 },
+	{ "pressure", { 60, 20, 8, 6, 2, 4 }, 10, 60, 1 },
+	{ "exclusive", { 34, 24, 26, 4, 10, 2 }, 80, 34, 1 },
+	{ "orders", { 45, 35, 8, 6, 2, 4 }, 20, 34, 3 },
+	{ "irq-storm", { 40, 30, 10, 14, 2, 4 }, 25, 20, 1 },
+};
+
+static const struct lab_profile_mix *lab_mix_for(const char *profile)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(lab_mixes) / sizeof(lab_mixes[0]); i++)
+		if (!strcmp(lab_mixes[i].name, profile))
+			return &lab_mixes[i];
+	return &lab_mixes[0];
+}
+
+static unsigned lab_pick_kind(const struct lab_profile_mix *m, uint64_t r)
+{
+	unsigned k, total = 0, at;
+
+	for (k = 0; k < LAB_OP_KINDS; k++)
+		total += m->weight[k];
+	at = (unsigned)(r % total);
+	for (k = 0; k < LAB_OP_KINDS; k++) {
+		if (at < m->weight[k])
+			return k;
+		at -= m->weight[k];
+	}
+	return LAB_OP_ALLOC;
+}
+
+static struct lab_op lab_gen_op(const struct lab_profile_mix *m, uint64_t *rng)
+{
+	struct lab_op op = { 0 };
+	uint64_t r = lab_splitmix(rng);
+
+	op.kind = (uint8_t)lab_pick_kind(m, r);
+	r = lab_splitmix(rng);
+	op.cls = (r % 100 < m->kernel_pct) ?
+			 LAB_CLASS_KERNEL :
+			 (uint8_t)(1 + (r >> 8) % 2); /* NOWAIT or ATOMIC */
+	op.order = (uint8_t)((r >> 16) % 4 == 0 ?
+				     (r >> 20) % (m->max_order + 1) :
+				     0);
+	op.excl = (r >> 24) % 100 < m->excl_pct;
+	op.arg = (uint16_t)(r >> 32);
+	op.arg2 = (uint16_t)(r >> 48);
+	return op;
+}
+
+void lab_program_generate(struct lab_sched *s, uint64_t seed)
+{
+	const struct lab_profile_mix *m = lab_mix_for(s->opts->profile);
+	unsigned t, i;
+
+	for (t = 0; t < s->n; t++) {
+		struct lab_lthread *lt = &s->lt[t];
+		uint64_t rng = seed ^ (0x9e3779b97f4a7c15ull * (t + 1));
+
+		lt->nops = s->opts->ops_per_thread;
+		lt->ops = calloc(lt->nops ? lt->nops : 1, sizeof(*lt->ops));
+		for (i = 0; lt->ops && i < lt->nops; i++)
+			lt->ops[i] = lab_gen_op(m, &rng);
+	}
+}
+
+void lab_program_free(struct lab_sched *s)
+{
+	unsigned t;
+
+	for (t = 0; t < s->n; t++) {
+		free(s->lt[t].ops);
+		s->lt[t].ops = NULL;
+	}
+}
+
+/* ---- blocks and stamps --------------------------------------------------------- */
+
+static void lab_stamp(struct lab_lthread *lt, void *addr)
+{
+	struct lab_stamp *st = addr;
+
+	st->magic = LAB_STAMP_MAGIC;
+	st->thread = lt->id;
+	st->seq = ++lt->seq;
+	st->addr = (uintptr_t)addr;
+}
+
+static void lab_verify(struct lab_sched *s, const void *addr, const char *where)
+{
+	const struct lab_stamp *st = addr;
+
+	if (st->magic != LAB_STAMP_MAGIC || st->addr != (uintptr_t)addr)
+		lab_sched_fail(s, "stamp-mismatch", where,
+			       "block %p lost its stamp (magic %llx, addr "
+			       "%llx): another owner wrote it",
+			       addr, (unsigned long long)st->magic,
+			       (unsigned long long)st->addr);
+}
+
+static void lab_free_block(struct lab_sched *s, const struct lab_block *b,
+			   const char *where)
+{
+	int ret;
+
+	lab_verify(s, b->addr, where);
+	ret = lab_free_pages_addr(s->maze, b->addr, b->order);
+	if (ret)
+		lab_sched_fail(s, "free-error", where,
+			       "free of %p order %u failed: %s", b->addr,
+			       b->order, lab_last_error());
+}
+
+static lab_gfp_t lab_gfp_of(unsigned cls, bool excl)
+{
+	static const lab_gfp_t classes[LAB_CLASS_COUNT] = { LAB_GFP_KERNEL,
+							    LAB_GFP_NOWAIT,
+							    LAB_GFP_ATOMIC };
+
+	return classes[cls] | LAB_GFP_NOWARN | (excl ? LAB_GFP_EXCLUSIVE : 0);
+}
+
+static void lab_hold(struct lab_lthread *lt, void *addr, unsigned order,
+		     bool excl)
+{
+	lab_stamp(lt, addr);
+	lt->held[lt->nheld++] = (struct lab_block){ addr, order, excl };
+}
+
+static void lab_drop_held(struct lab_lthread *lt, unsigned i)
+{
+	lt->held[i] = lt->held[--lt->nheld];
+}
+
+/* ---- operations ------------------------------------------------------------------ */
+
+static void lab_op_free(struct lab_sched *s, struct lab_lthread *lt,
+			unsigned idx)
+{
+	unsigned i;
+
+	if (!lt->nheld)
+		return;
+	i = idx % lt->nheld;
+	lab_free_block(s, &lt->held[i], "op:free");
+	lab_drop_held(lt, i);
+}
+
+static void lab_op_alloc(struct lab_sched *s, struct lab_lthread *lt,
+			 const struct lab_op *op)
+{
+	unsigned order = op->order;
+	void *p;
+
+	if (lt->nheld == LAB_HELD_MAX)
+		lab_op_free(s, lt, op->arg);
+	p = lab_get_free_pages(s->maze, lab_gfp_of(op->cls, op->excl), order);
+	if (p)
+		lab_hold(lt, p, order, op->excl);
+}
+
+/* Inboxes: written by other logical threads, so every access is bracketed
+ * by consume/publish (the lock a real program would take).  A sender first
+ * reserves a slot, then hands ownership over, then fills the slot: once
+ * an exclusive block belongs to the receiver, the sender can neither keep
+ * nor free it, so the slot must already be there. */
+static bool lab_inbox_reserve(struct lab_lthread *to)
+{
+	bool room;
+
+	lab_sched_consume(to->inbox);
+	room = to->ninbox + to->nreserved < LAB_INBOX_MAX;
+	to->nreserved += room;
+	lab_sched_publish(to->inbox);
+	return room;
+}
+
+static void lab_inbox_fill(struct lab_lthread *to, struct lab_block b)
+{
+	lab_sched_consume(to->inbox);
+	to->nreserved--;
+	to->inbox[to->ninbox++] = b;
+	lab_sched_publish(to->inbox);
+}
+
+static bool lab_inbox_take(struct lab_lthread *lt, struct lab_block *b)
+{
+	bool got;
+
+	lab_sched_consume(lt->inbox);
+	got = lt->ninbox > 0;
+	if (got)
+		*b = lt->inbox[--lt->ninbox];
+	lab_sched_publish(lt->inbox);
+	return got;
+}
+
+/* Hands a block to another logical thread (ownership first, if it is
+ * exclusive).  The receiver frees it; leftovers after the run are freed
+ * by the runner in the receiver's context. */
+static void lab_op_handoff(struct lab_sched *s, struct lab_lthread *lt,
+			   const struct lab_op *op)
+{
+	struct lab_lthread *to = &s->lt[op->arg2 % s->n];
+	struct lab_block b;
+	unsigned i;
+
+	if (!lt->nheld || to == lt || !lab_inbox_reserve(to))
+		return;
+	i = op->arg % lt->nheld;
+	b = lt->held[i];
+	lab_drop_held(lt, i);
+	lab_verify(s, b.addr, "op:handoff");
+	if (b.excl &&
+	    lab_page_handoff(s->maze, lab_virt_to_page(s->maze, b.addr),
+			     b.order, lab_ctx_task_id(to->ctx)))
+		lab_sched_fail(s, "handoff-error", "op:handoff",
+			       "handoff of %p failed: %s", b.addr,
+			       lab_last_error());
+	lab_inbox_fill(to, b);
+}
+
+/* Only non-blocking allocation is legal with IRQs off; interrupts that
+ * arrive meanwhile are deferred to the restore. */
+static void lab_op_irqs_off(struct lab_sched *s, struct lab_lthread *lt)
+{
+	unsigned long flags = lab_local_irq_save();
+	void *p =
+		lab_get_free_pages(s->maze, LAB_GFP_NOWAIT | LAB_GFP_NOWARN, 0);
+
+	if (p) {
+		lab_stamp(lt, p);
+		lab_free_block(s, &(struct lab_block){ p, 0, false },
+			       "op:irqs-off");
+	}
+	lab_local_irq_restore(flags);
+}
+
+/* A deliberate free of our exclusive block from a foreign context: it
+ * must be refused and reported (the report hook counts it). */
+static void lab_op_foreign_free(struct lab_sched *s, struct lab_lthread *lt)
+{
+	unsigned i;
+	int ret;
+
+	for (i = 0; i < lt->nheld && !lt->held[i].excl; i++)
+		;
+	if (i == lt->nheld)
+		return;
+	lt->expect_foreign = true;
+	lab_ctx_switch(lt->stranger);
+	ret = lab_free_pages_addr(s->maze, lt->held[i].addr, lt->held[i].order);
+	lab_ctx_switch(lt->ctx);
+	lt->expect_foreign = false;
+	lt->foreign_tries++;
+	if (ret != -EPERM)
+		lab_sched_fail(s, "foreign-free-accepted", "op:foreign-free",
+			       "a foreign context freed exclusive block %p "
+			       "(ret %d)",
+			       lt->held[i].addr, ret);
+}
+
+static void lab_op_spin(struct lab_sched *s, struct lab_lthread *lt)
+{
+	unsigned long flags;
+	void *p;
+
+	lab_spin_lock_irqsave(&s->lock, &flags);
+	p = lab_get_free_pages(s->maze, LAB_GFP_ATOMIC | LAB_GFP_NOWARN, 0);
+	if (p) {
+		lab_stamp(lt, p);
+		lab_free_block(s, &(struct lab_block){ p, 0, false },
+			       "op:spin");
+	}
+	lab_spin_unlock_irqrestore(&s->lock, flags);
+}
+
+/* Frees what interrupts kept and what others handed over. */
+static void lab_take_deliveries(struct lab_sched *s, struct lab_lthread *lt)
+{
+	unsigned tail =
+		atomic_load_explicit(&lt->rx_tail, memory_order_relaxed);
+	struct lab_block b;
+
+	while (tail !=
+	       atomic_load_explicit(&lt->rx_head, memory_order_relaxed)) {
+		lab_free_block(s,
+			       &(struct lab_block){ lt->rx[tail % LAB_RX_MAX],
+						    0, false },
+			       "op:rx-free");
+		atomic_store_explicit(&lt->rx_tail, ++tail,
+				      memory_order_relaxed);
+	}
+	while (lab_inbox_take(lt, &b))
+		lab_free_block(s, &b, "op:inbox-free");
+}
+
+static void lab_run_op(struct lab_sched *s, struct lab_lthread *lt,
+		       const struct lab_op *op)
+{
+	switch (op->kind) {
+	case LAB_OP_ALLOC:
+		lab_op_alloc(s, lt, op);
+		break;
+	case LAB_OP_FREE:
+		lab_op_free(s, lt, op->arg);
+		break;
+	case LAB_OP_HANDOFF:
+		lab_op_handoff(s, lt, op);
+		break;
+	case LAB_OP_IRQS_OFF:
+		lab_op_irqs_off(s, lt);
+		break;
+	case LAB_OP_FOREIGN_FREE:
+		lab_op_foreign_free(s, lt);
+		break;
+	default:
+		lab_op_spin(s, lt);
+	}
+}
+
+void lab_program_run(struct lab_sched *s, struct lab_lthread *lt)
+{
+	unsigned i;
+
+	for (i = 0; i < lt->nops; i++) {
+		atomic_store_explicit(&lt->pc, i, memory_order_relaxed);
+		lab_take_deliveries(s, lt);
+		lab_run_op(s, lt, &lt->ops[i]);
+		atomic_fetch_add_explicit(&s->ops_done, 1,
+					  memory_order_relaxed);
+	}
+	atomic_store_explicit(&lt->pc, lt->nops, memory_order_relaxed);
+	/* Like a CPU going offline: interrupts off for good, so none can
+	 * keep a block after the last drain (they stay pending). */
+	lab_local_irq_disable();
+	lab_take_deliveries(s, lt);
+	while (lt->nheld)
+		lab_op_free(s, lt, 0);
+}
+
+/* ---- interrupts and reports -------------------------------------------------------- */
+
+static void lab_isr_body(struct lab_sched *s, struct lab_lthread *lt)
+{
+	void *p =
+		lab_get_free_pages(s->maze, LAB_GFP_ATOMIC | LAB_GFP_NOWARN, 0);
+	unsigned head;
+
+	if (!p)
+		return;
+	lab_stamp(lt, p);
+	head = atomic_load_explicit(&lt->rx_head, memory_order_relaxed);
+	if (head - atomic_load_explicit(&lt->rx_tail, memory_order_relaxed) <
+	    LAB_RX_MAX) {
+		lt->rx[head % LAB_RX_MAX] = p;
+		atomic_store_explicit(&lt->rx_head, head + 1,
+				      memory_order_relaxed);
+		return;
+	}
+	lab_free_block(s, &(struct lab_block){ p, 0, false }, "isr:free");
+}
+
+void lab_program_isr(void *arg)
+{
+	struct lab_lthread *lt = arg;
+
+	atomic_fetch_add(&lt->irq_depth, 1);
+	lab_isr_body(lt->sched, lt);
+	atomic_fetch_sub(&lt->irq_depth, 1);
+}
+
+void lab_program_on_report(const struct lab_report *r, void *arg)
+{
+	struct lab_sched *s = arg;
+	int cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
+
+	if (r->kind == LAB_REPORT_FOREIGN_FREE && cur >= 0 &&
+	    s->lt[cur].expect_foreign) {
+		s->lt[cur].foreign_refused++;
+		return;
+	}
+	if (r->kind == LAB_REPORT_ALLOC_FAILURE)
+		return;
+	lab_sched_fail(s, lab_report_kind_name(r->kind), r->function, "%s",
+		       r->message);
+}
+
+/* ---- after the run -------------------------------------------------------------------- */
+
+void lab_program_final_check(struct lab_sched *s)
+{
+	struct lab_maze_stats st;
+	uint64_t ok = 0;
+	long problems = lab_maze_check(s->maze);
+	unsigned c, t;
+
+	if (s->found)
+		return;
+	if (problems)
+		lab_sched_fail(s, "inconsistent", "lab_maze_check",
+			       "whole-maze check found %ld problems", problems);
+	lab_maze_stats(s->maze, &st);
+	for (c = 0; c < LAB_CLASS_COUNT; c++)
+		ok += st.cls[c].successes;
+	if (ok != st.frees || st.free_frames != st.frames)
+		lab_sched_fail(s, "not-conserved", "final-check",
+			       "allocations %llu, frees %llu, free frames "
+			       "%llu of %llu",
+			       (unsigned long long)ok,
+			       (unsigned long long)st.frees,
+			       (unsigned long long)st.free_frames,
+			       (unsigned long long)st.frames);
+	for (t = 0; t < s->n; t++)
+		if (s->lt[t].foreign_refused != s->lt[t].foreign_tries)
+			lab_sched_fail(
+				s, "foreign-free-unreported", "op:foreign-free",
+				"thread %u: %llu foreign frees, %llu "
+				"reported",
+				t, (unsigned long long)s->lt[t].foreign_tries,
+				(unsigned long long)s->lt[t].foreign_refused);
+}

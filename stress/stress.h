@@ -1,0 +1,185 @@
+/* stress.h - shared declarations of the `labyrinth` command-line harness.
+ *
+ *   cli.c       entry point, subcommands, option parsing, --help
+ *   free_run.c  free-running mode: pthreads, signals as interrupts
+ *   sched.c     controlled mode: logical threads on fibers, strategies
+ *   program.c   the operations logical threads and interrupts execute
+ *   runner.c    one controlled schedule in an isolated child process
+ *   artifact.c  artifact files: write, parse, validate
+ *   shrink.c    delta debugging of a failing schedule
+ *   finding.c   findings: record, print, write as JSON
+ *   opts.c      the option table: defaults, strict parsing, printing
+ */
+#ifndef LAB_STRESS_H
+#define LAB_STRESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "labyrinth.h"
+
+#define LAB_MAX_THREADS 64
+#define LAB_MAX_LOGICAL 8
+
+enum lab_mode { LAB_MODE_FREE, LAB_MODE_CONTROLLED, LAB_MODE_CAMPAIGN };
+enum lab_strategy { LAB_STRAT_RANDOM, LAB_STRAT_PCT, LAB_STRAT_LIST };
+
+/* Everything a run depends on; an artifact stores all of it. */
+struct lab_opts {
+	enum lab_mode mode;
+	char profile[16]; /* mixed|pressure|exclusive|orders|irq-storm */
+	uint64_t seed;
+	unsigned width, height; /* maze geometry */
+	char bug[32];		/* seeded bug name, "none" */
+	/* free-running */
+	unsigned threads;  /* worker pthreads */
+	double seconds;	   /* 0 = bounded by ops only */
+	uint64_t ops;	   /* 0 = bounded by seconds only */
+	unsigned irq_rate; /* signals per second */
+	/* controlled */
+	enum lab_strategy strategy;
+	unsigned depth;		 /* PCT bug depth d >= 1 */
+	unsigned logical;	 /* logical threads */
+	unsigned ops_per_thread; /* program length */
+	unsigned irq_permille;	 /* chance of an injected IRQ per decision */
+	uint64_t max_steps;	 /* livelock bound */
+	uint64_t schedules;	 /* schedules to try (0 = until --seconds) */
+	bool isolate;		 /* each schedule in a child process */
+	/* output */
+	char out_dir[512];
+	bool progress; /* live progress line on a terminal */
+};
+
+void lab_opts_defaults(struct lab_opts *o);
+
+/* "opts.c": one table of options serves the command line (flag --NAME)
+ * and artifact files (field NAME), so they parse and print alike. */
+#define LAB_OPT_CLI 1u	    /* a flag of `labyrinth stress` */
+#define LAB_OPT_ARTIFACT 2u /* a field of an artifact file */
+/* Sets mode and, for the options whose lab_opt_bit() is not in `given`,
+ * that mode's defaults: seconds (60 campaign, 10 otherwise) and geometry
+ * (64x64 free and campaign, 8x8 controlled). */
+void lab_opts_mode_defaults(struct lab_opts *o, enum lab_mode mode,
+			    uint64_t given);
+/* What single fields cannot check: the maze has at most LAB_FRAMES_MAX
+ * frames (1 GiB of 4 KiB pages; debug builds poison every free page).
+ * 0, or -1 with err. */
+#define LAB_FRAMES_MAX (1u << 18)
+int lab_opts_check(const struct lab_opts *o, char *err, size_t errlen);
+const char *lab_mode_name(enum lab_mode m);
+const char *lab_strategy_name(enum lab_strategy s);
+/* Table access: index of NAME among the options of `where` (-1 if none),
+ * and per index its name, membership, whether it takes a value, its bit. */
+int lab_opt_count(void);
+int lab_opt_find(const char *name, unsigned where);
+const char *lab_opt_name(int i);
+bool lab_opt_in(int i, unsigned where);
+bool lab_opt_takes_value(int i);
+uint64_t lab_opt_bit(const char *name);
+/* Parses value strictly into option i: 0, or -1 with err saying what is
+ * wrong with the value (without naming the option). */
+int lab_opt_parse(struct lab_opts *o, int i, const char *value, char *err,
+		  size_t errlen);
+/* Option i's value as lab_opt_parse() reads it back; snprintf's return. */
+int lab_opt_format(const struct lab_opts *o, int i, char *buf, size_t len);
+/* Option i's argument placeholder (NULL for a bare flag) and its help
+ * line, which states the default. */
+const char *lab_opt_arg(int i);
+const char *lab_opt_help(int i);
+/* Strict unsigned decimal (digits only, no overflow): 0 or -1. */
+int lab_parse_u64(const char *s, uint64_t *out);
+
+/* A finding: what was found, where, and how to get there again. */
+struct lab_finding {
+	char kind[32];	/* "double-free", "stamp-mismatch", "deadlock", ... */
+	char where[64]; /* yield point or operation: the signature site */
+	char message[384];
+	uint64_t step; /* controlled: decision index at detection */
+	int thread;    /* logical thread or worker, -1 if none */
+};
+
+/* Two findings are the same finding when kind and site agree. */
+bool lab_finding_same(const struct lab_finding *a, const struct lab_finding *b);
+
+/* Decisions of a controlled schedule: which logical thread runs after each
+ * yield point, and whether an interrupt is injected on it there. */
+#define LAB_DEC_THREAD_MASK 0xffu
+#define LAB_DEC_IRQ 0x100u
+typedef uint32_t lab_decision_t;
+
+/* An artifact: options, decisions (controlled mode), the finding. */
+struct lab_artifact {
+	struct lab_opts opts;
+	char build[128]; /* lab_version() of the build that wrote it */
+	struct lab_finding finding;
+	lab_decision_t *decisions; /* malloc'd; NULL in free mode */
+	uint64_t ndecisions;
+};
+
+/* "artifact.c" */
+/* Writes atomically (temporary file + rename).  0 or -errno; on error a
+ * message naming the file is printed to stderr. */
+int lab_artifact_write(const char *path, const struct lab_artifact *a);
+/* Reads and validates.  On error returns -1 and fills err (one line naming
+ * the file and the line/field at fault); never crashes on any input. */
+int lab_artifact_read(const char *path, struct lab_artifact *a, char *err,
+		      size_t errlen);
+void lab_artifact_free(struct lab_artifact *a);
+/* The one-line command that replays it. */
+void lab_artifact_replay_cmd(const char *path, char *buf, size_t len);
+/* path made absolute (resolved if it exists), for messages people copy. */
+void lab_abs_path(const char *path, char *buf, size_t len);
+/* Writes path atomically: emit(f, arg) fills PATH.tmp.<pid>, which is
+ * flushed, fsync'ed and renamed over path.  emit returns 0 or -errno.
+ * 0 or -errno; on error a message naming the file goes to stderr. */
+int lab_write_atomic(const char *path, int (*emit)(FILE *f, const void *arg),
+		     const void *arg);
+
+/* "finding.c" */
+/* Creates out_dir (and parents) if needed.  0 or -errno. */
+int lab_mkdir_p(const char *dir);
+/* Writes <out_dir>/finding-<n>.json and artifact-<n>.lab for a finding,
+ * prints where they are and the replay command.  Returns 0 or -errno. */
+int lab_finding_save(const struct lab_artifact *a, const char *out_dir,
+		     char *artifact_path, size_t pathlen);
+
+/* "free_run.c" */
+/* Runs the free-running mode; returns the number of findings (0 = clean)
+ * or -1 on setup failure. */
+int lab_free_run(const struct lab_opts *o);
+/* Same; also stores the first finding in *first (if not NULL and there is
+ * one; first->kind is "" otherwise), so a replay can compare it. */
+int lab_free_run_report(const struct lab_opts *o, struct lab_finding *first);
+/* CLOCK_MONOTONIC in nanoseconds; async-signal-safe (free_work.c). */
+uint64_t lab_now_ns(void);
+
+/* "sched.c" / "runner.c" */
+struct lab_sched_result {
+	bool found;
+	struct lab_finding finding;
+	uint64_t steps, decisions, preemptions, irqs, ops;
+	/* list strategy: first decision index that did not fit, or
+	 * UINT64_MAX if every recorded decision was followed */
+	uint64_t diverged_at;
+	char diverged_why[160];
+	lab_decision_t *trace; /* decisions actually taken (malloc'd) */
+	uint64_t ntrace;
+};
+/* Runs one controlled schedule with seed o->seed (in a child process if
+ * o->isolate).  With LAB_STRAT_LIST, follows list[0..n) while it fits. */
+int lab_sched_run(const struct lab_opts *o, const lab_decision_t *list,
+		  uint64_t n, struct lab_sched_result *r);
+void lab_sched_result_free(struct lab_sched_result *r);
+/* SplitMix64, the harness's random stream (runner.c): advances *state. */
+uint64_t lab_splitmix(uint64_t *state);
+/* Runs the controlled mode (many schedules); returns findings or -1. */
+int lab_controlled_run(const struct lab_opts *o);
+
+/* "shrink.c" */
+/* Minimises a failing controlled artifact while its finding reproduces. */
+int lab_shrink(const struct lab_artifact *in, struct lab_artifact *out,
+	       unsigned budget_runs, bool verbose);
+
+#endif /* LAB_STRESS_H */
