@@ -126,6 +126,7 @@ static void test_free_misaligned_order(void)
 	lab_maze_destroy(m);
 }
 
+#ifndef LAB_RELEASE
 /* Allocates every frame of m at order 0 into pages[]. */
 static void take_all(struct lab_maze *m, struct lab_page **pages)
 {
@@ -137,6 +138,7 @@ static void take_all(struct lab_maze *m, struct lab_page **pages)
 	}
 	CHECK(!lab_alloc_pages(m, LAB_GFP_NOWAIT | LAB_GFP_NOWARN, 0));
 }
+#endif
 
 /* Debug builds: a write into a freed page is reported (POISON) when the
  * page is allocated again; without the write there is no report. */

@@ -256,6 +256,7 @@ struct irq_probe {
 	unsigned runs, allocs, cache_touched;
 };
 
+#if LAB_HAVE_YIELD_POINTS
 /* The ISR: GFP_ATOMIC order-0 alloc and free; the cache it interrupted
  * must not change under it. */
 static void isr_cache_probe(void *arg)
@@ -284,6 +285,7 @@ static void yield_raise_irq(enum lab_yield_point point, void *arg)
 	p->armed = false;
 	lab_irq_raise(isr_cache_probe, p);
 }
+#endif
 
 static void test_irq_inside_cache_section(void)
 {

@@ -1,0 +1,209 @@
+/* bench_sched.c - lab_bench_sched: how many scheduling decisions per second
+ * the controlled scheduler takes, per strategy, side by side with two
+ * baselines measured in the same run:
+ *   - non-preemptive: the same programs with the list strategy and an
+ *     empty list, so every yield point is still a decision but the
+ *     running thread always goes on (the cost of the hooks and the
+ *     allocator work without switching);
+ *   - raw switch: a bare swapcontext ping-pong between two fibers, the
+ *     floor any fiber scheduler pays per switch.
+ * Schedules run in-process (no fork per schedule), as a campaign with
+ * --no-isolate would, and once more isolated (a child per schedule, the
+ * campaign default) to show what isolation costs.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <ucontext.h>
+
+#include "stress.h"
+
+struct bench_opts {
+	double seconds;
+	uint64_t seed;
+	unsigned logical, ops;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+struct row {
+	const char *name;
+	uint64_t schedules, decisions, switches;
+	double seconds;
+};
+
+/* Runs schedules of one strategy for about b->seconds. */
+static int bench_strategy(const struct bench_opts *b, enum lab_strategy st,
+			  unsigned depth, bool isolate, struct row *row)
+{
+	const char *name = row->name;
+	struct lab_opts o;
+	double t0 = now();
+
+	lab_opts_defaults(&o);
+	o.mode = LAB_MODE_CONTROLLED;
+	o.strategy = st;
+	o.depth = depth;
+	o.logical = b->logical;
+	o.ops_per_thread = b->ops;
+	o.isolate = isolate;
+	o.seed = b->seed;
+	memset(row, 0, sizeof(*row));
+	row->name = name;
+	while (now() - t0 < b->seconds) {
+		struct lab_sched_result r;
+
+		o.seed++;
+		if (lab_sched_run(&o, NULL, 0, &r))
+			return -1;
+		if (r.found) {
+			fprintf(stderr,
+				"lab_bench_sched: unexpected finding "
+				"%s at %s (seed %" PRIu64 ")\n",
+				r.finding.kind, r.finding.where, o.seed);
+			lab_sched_result_free(&r);
+			return -1;
+		}
+		row->schedules++;
+		row->decisions += r.decisions;
+		for (uint64_t i = 1; i < r.ntrace; i++)
+			row->switches += (r.trace[i] & LAB_DEC_THREAD_MASK) !=
+					 (r.trace[i - 1] & LAB_DEC_THREAD_MASK);
+		lab_sched_result_free(&r);
+	}
+	row->seconds = now() - t0;
+	return 0;
+}
+
+/* ---- raw swapcontext ping-pong ------------------------------------------- */
+
+static ucontext_t ping_main, ping_fiber;
+static uint64_t ping_left;
+
+static void ping_body(void)
+{
+	while (ping_left) {
+		ping_left--;
+		swapcontext(&ping_fiber, &ping_main);
+	}
+}
+
+static void bench_raw_switch(const struct bench_opts *b, struct row *row)
+{
+	static char stack[64 << 10];
+	uint64_t n = 0;
+	double t0 = now();
+
+	memset(row, 0, sizeof(*row));
+	while (now() - t0 < b->seconds) {
+		ping_left = 100000;
+		getcontext(&ping_fiber);
+		ping_fiber.uc_stack.ss_sp = stack;
+		ping_fiber.uc_stack.ss_size = sizeof(stack);
+		ping_fiber.uc_link = &ping_main;
+		makecontext(&ping_fiber, ping_body, 0);
+		while (ping_left)
+			swapcontext(&ping_main, &ping_fiber);
+		n += 2 * 100000;
+	}
+	row->seconds = now() - t0;
+	row->decisions = row->switches = n;
+}
+
+/* ---- output ------------------------------------------------------------------ */
+
+static void print_row(const struct row *r, const struct row *base)
+{
+	double rate = r->seconds > 0 ? (double)r->decisions / r->seconds : 0;
+	double base_rate =
+		base->seconds > 0 ? (double)base->decisions / base->seconds : 0;
+
+	printf("%-20s %10" PRIu64 " %12" PRIu64 " %8.1f%% %12.0f %9.1f %8.2f\n",
+	       r->name, r->schedules, r->decisions,
+	       r->decisions ?
+		       100.0 * (double)r->switches / (double)r->decisions :
+		       0.0,
+	       rate, rate > 0 ? 1e9 / rate : 0.0,
+	       base_rate > 0 ? rate / base_rate : 0.0);
+}
+
+static int parse(int argc, char **argv, struct bench_opts *b)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		char *end = NULL;
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(argv[i], "--smoke")) {
+			b->seconds = 0.2;
+			continue;
+		}
+		if (!v)
+			goto bad;
+		errno = 0;
+		if (!strcmp(argv[i], "--seconds"))
+			b->seconds = strtod(v, &end);
+		else if (!strcmp(argv[i], "--seed"))
+			b->seed = strtoull(v, &end, 0);
+		else if (!strcmp(argv[i], "--logical"))
+			b->logical = (unsigned)strtoul(v, &end, 0);
+		else if (!strcmp(argv[i], "--ops"))
+			b->ops = (unsigned)strtoul(v, &end, 0);
+		else
+			goto bad;
+		if (errno || !end || *end || *v == '-' || b->seconds <= 0 ||
+		    b->seconds > 3600 || b->logical < 2 ||
+		    b->logical > LAB_MAX_LOGICAL || b->ops < 1 ||
+		    b->ops > 100000)
+			goto bad;
+		i++;
+	}
+	return 0;
+bad:
+	fprintf(stderr,
+		"lab_bench_sched: bad argument '%s'\nusage: "
+		"lab_bench_sched [--seconds S] [--seed N] "
+		"[--logical 2..%d] [--ops N] [--smoke]\n",
+		argv[i], LAB_MAX_LOGICAL);
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	struct bench_opts b = { 2.0, 1, 3, 24 };
+	struct row rows[5] = { { .name = "non-preemptive" },
+			       { .name = "random walk" },
+			       { .name = "pct d=3" },
+			       { .name = "pct d=3 isolated" },
+			       { .name = "raw swapcontext" } };
+	int ret = parse(argc, argv, &b), i;
+
+	if (ret)
+		return ret;
+	if (bench_strategy(&b, LAB_STRAT_LIST, 1, false, &rows[0]) ||
+	    bench_strategy(&b, LAB_STRAT_RANDOM, 1, false, &rows[1]) ||
+	    bench_strategy(&b, LAB_STRAT_PCT, 3, false, &rows[2]) ||
+	    bench_strategy(&b, LAB_STRAT_PCT, 3, true, &rows[3]))
+		return 1;
+	bench_raw_switch(&b, &rows[4]);
+	rows[4].name = "raw swapcontext";
+	printf("lab_bench_sched: %s; %u logical threads x %u ops, %.1f s per "
+	       "row, seed %" PRIu64 "\n",
+	       lab_version(), b.logical, b.ops, b.seconds, b.seed);
+	printf("%-20s %10s %12s %9s %12s %9s %8s\n", "strategy", "schedules",
+	       "decisions", "switches", "decisions/s", "ns/dec", "vs-base");
+	for (i = 0; i < 5; i++)
+		print_row(&rows[i], &rows[0]);
+	return 0;
+}
