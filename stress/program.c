@@ -90,11 +90,40 @@ static struct lab_op lab_gen_op(const struct lab_profile_mix *m, uint64_t *rng)
 	return op;
 }
 
+/* A given operation, folded into range: a fuzzer may send anything. */
+static struct lab_op lab_op_sane(struct lab_op op)
+{
+	op.kind %= LAB_OP_KINDS;
+	op.cls %= LAB_CLASS_COUNT;
+	op.excl &= 1;
+	return op;
+}
+
+static void lab_program_copy(struct lab_sched *s)
+{
+	unsigned t, i;
+
+	for (t = 0; t < s->n; t++) {
+		struct lab_lthread *lt = &s->lt[t];
+
+		lt->nops = s->given->ops[t] ? s->given->nops[t] : 0;
+		lt->ops = calloc(lt->nops ? lt->nops : 1, sizeof(*lt->ops));
+		if (!lt->ops)
+			lt->nops = 0;
+		for (i = 0; i < lt->nops; i++)
+			lt->ops[i] = lab_op_sane(s->given->ops[t][i]);
+	}
+}
+
 void lab_program_generate(struct lab_sched *s, uint64_t seed)
 {
 	const struct lab_profile_mix *m = lab_mix_for(s->opts->profile);
 	unsigned t, i;
 
+	if (s->given) {
+		lab_program_copy(s);
+		return;
+	}
 	for (t = 0; t < s->n; t++) {
 		struct lab_lthread *lt = &s->lt[t];
 		uint64_t rng = seed ^ (0x9e3779b97f4a7c15ull * (t + 1));

@@ -289,6 +289,28 @@ static int lab_run_isolated(const struct lab_opts *o,
 	return failed ? -EINVAL : 0;
 }
 
+int lab_sched_run_programs(const struct lab_opts *o,
+			   const struct lab_programs *p,
+			   const lab_decision_t *list, uint64_t n,
+			   struct lab_sched_result *r)
+{
+	uint64_t cap = o->max_steps + 64;
+	struct lab_sched *s = calloc(1, sizeof(*s));
+	_Atomic uint32_t *trace = calloc(cap, sizeof(*trace));
+	int ret = -ENOMEM;
+
+	if (s && trace && o->logical >= 1 && o->logical <= LAB_MAX_LOGICAL) {
+		s->given = p;
+		ret = lab_run_here(s, o, list, n, trace, cap);
+		lab_result_from(s, r);
+	} else if (s && trace) {
+		ret = -EINVAL;
+	}
+	free(trace);
+	free(s);
+	return ret;
+}
+
 int lab_sched_run(const struct lab_opts *o, const lab_decision_t *list,
 		  uint64_t n, struct lab_sched_result *r)
 {

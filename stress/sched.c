@@ -75,6 +75,26 @@ void lab_sched_consume(void *addr)
 #endif
 }
 
+static lab_switch_observer_fn lab_observer;
+static void *lab_observer_arg;
+
+void lab_sched_set_observer(lab_switch_observer_fn fn, void *arg)
+{
+	lab_observer_arg = arg;
+	lab_observer = fn;
+}
+
+/* The yield point a thread last passed, -1 if none. */
+static int lab_last_point(const struct lab_lthread *lt)
+{
+	unsigned pos =
+		atomic_load_explicit(&lt->recent_pos, memory_order_relaxed);
+
+	return pos ? atomic_load_explicit(&lt->recent[(pos - 1) % LAB_RECENT],
+					  memory_order_relaxed) :
+		     -1;
+}
+
 /* The scheduler running on this process (one at a time); atomic because
  * every fiber reads it before any synchronisation. */
 static _Atomic(struct lab_sched *) lab_active;
@@ -99,6 +119,9 @@ static void lab_switch(struct lab_sched *s, struct lab_lthread *from,
 
 	if (from)
 		atomic_store(&from->cur_ctx, prev);
+	if (from && to && lab_observer)
+		lab_observer(lab_last_point(from), lab_last_point(to),
+			     lab_observer_arg);
 	atomic_store_explicit(&s->cur, to ? (int)to->id : -1,
 			      memory_order_relaxed);
 #ifdef LAB_ASAN

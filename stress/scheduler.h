@@ -52,6 +52,14 @@ struct lab_block {
 	bool excl;
 };
 
+/* Programs given by the caller instead of generated from the seed (the
+ * fuzz_sched target): ops[t][0..nops[t]) for each logical thread t.
+ * Out-of-range fields are folded into range when copied. */
+struct lab_programs {
+	const struct lab_op *ops[LAB_MAX_LOGICAL];
+	unsigned nops[LAB_MAX_LOGICAL];
+};
+
 /* ---- logical threads ----------------------------------------------------- */
 
 enum lab_lt_state { LAB_LT_RUNNABLE, LAB_LT_BLOCKED, LAB_LT_DONE };
@@ -102,6 +110,7 @@ struct lab_lthread {
 
 struct lab_sched {
 	const struct lab_opts *opts;
+	const struct lab_programs *given; /* NULL: generate from the seed */
 	struct lab_maze *maze;
 	struct lab_lthread lt[LAB_MAX_LOGICAL];
 	unsigned n;
@@ -148,6 +157,20 @@ int lab_sched_execute(struct lab_sched *s);
  * would give (no-ops without TSan). */
 void lab_sched_publish(void *addr);
 void lab_sched_consume(void *addr);
+
+/* Runs one schedule of the given programs in this process (no fork), for
+ * fuzz targets; otherwise as lab_sched_run. */
+int lab_sched_run_programs(const struct lab_opts *o,
+			   const struct lab_programs *p,
+			   const lab_decision_t *list, uint64_t n,
+			   struct lab_sched_result *r);
+
+/* Called at every switch from one logical thread to another, with the
+ * yield point the old one stopped at and the one the new one resumes at
+ * (-1 when it starts).  For interleaving coverage; set at a quiescent
+ * point, NULL removes it. */
+typedef void (*lab_switch_observer_fn)(int from_point, int to_point, void *arg);
+void lab_sched_set_observer(lab_switch_observer_fn fn, void *arg);
 
 /* "program.c" */
 void lab_program_generate(struct lab_sched *s, uint64_t seed);
