@@ -227,14 +227,9 @@ static void lab_child_died(struct lab_shared *sh, int status)
 	int cur = atomic_load(&s->cur);
 	const char *where = "unknown";
 
-	if (cur >= 0 && cur < LAB_MAX_LOGICAL) {
-		struct lab_lthread *lt = &s->lt[cur];
-		unsigned pos = atomic_load(&lt->recent_pos);
-
-		if (pos)
-			where = lab_yield_point_name(atomic_load(
-				&lt->recent[(pos - 1) % LAB_RECENT]));
-	}
+	if (cur >= 0 && cur < LAB_MAX_LOGICAL &&
+	    lab_last_point(&s->lt[cur]) >= 0)
+		where = lab_yield_point_name(lab_last_point(&s->lt[cur]));
 	memset(f, 0, sizeof(*f));
 	if (WIFSIGNALED(status))
 		snprintf(f->kind, sizeof(f->kind), "crash");

@@ -85,7 +85,7 @@ void lab_sched_set_observer(lab_switch_observer_fn fn, void *arg)
 }
 
 /* The yield point a thread last passed, -1 if none. */
-static int lab_last_point(const struct lab_lthread *lt)
+int lab_last_point(const struct lab_lthread *lt)
 {
 	unsigned pos =
 		atomic_load_explicit(&lt->recent_pos, memory_order_relaxed);

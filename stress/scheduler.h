@@ -153,6 +153,8 @@ struct lab_sched {
 void lab_sched_fail(struct lab_sched *s, const char *kind, const char *where,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 int lab_sched_execute(struct lab_sched *s);
+/* The yield point a logical thread last passed, -1 if none. */
+int lab_last_point(const struct lab_lthread *lt);
 /* Harness handoff between logical threads: the acquire/release a lock
  * would give (no-ops without TSan). */
 void lab_sched_publish(void *addr);
