@@ -293,10 +293,16 @@ static int lab_lowest(unsigned mask)
 	return __builtin_ctz(mask);
 }
 
-/* Continue the current thread if it can run, else the lowest runnable. */
-static int lab_default_choice(int cur, unsigned mask)
+/* Continue the current thread if it can run and is not spinning on a lock
+ * (the holder must get to run), else the lowest runnable other thread. */
+static int lab_default_choice(struct lab_sched *s, int cur, unsigned mask)
 {
-	return (cur >= 0 && (mask & (1u << cur))) ? cur : lab_lowest(mask);
+	unsigned others = cur >= 0 ? mask & ~(1u << cur) : mask;
+
+	if (cur >= 0 && (mask & (1u << cur)) &&
+	    (lab_last_point(&s->lt[cur]) != LAB_YP_SPIN || !others))
+		return cur;
+	return lab_lowest(others ? others : mask);
 }
 
 static int lab_pct_choice(struct lab_sched *s, int cur, unsigned mask,
@@ -335,7 +341,7 @@ static int lab_list_choice(struct lab_sched *s, int cur, unsigned mask,
 	unsigned t;
 
 	if (i >= s->nlist)
-		return lab_default_choice(cur, mask);
+		return lab_default_choice(s, cur, mask);
 	d = s->list[i];
 	t = d & LAB_DEC_THREAD_MASK;
 	if (t < s->n && (mask & (1u << t))) {
@@ -346,7 +352,7 @@ static int lab_list_choice(struct lab_sched *s, int cur, unsigned mask,
 		    t < s->n ? "which cannot run there" :
 			       "which does not exist",
 		    t);
-	return lab_default_choice(cur, mask);
+	return lab_default_choice(s, cur, mask);
 }
 
 static void lab_record(struct lab_sched *s, uint64_t i, int t, bool irq)
@@ -496,8 +502,16 @@ static void lab_fiber_main(int idx)
 	struct lab_lthread *lt = &s->lt[idx];
 
 #ifdef LAB_ASAN
-	__sanitizer_finish_switch_fiber(NULL, &s->main_stack_bottom,
-					&s->main_stack_size);
+	const void *bottom;
+	size_t size;
+
+	/* The old stack is main's only for the first fiber main enters;
+	 * later first entries come from other fibers. */
+	__sanitizer_finish_switch_fiber(NULL, &bottom, &size);
+	if (!s->main_stack_bottom) {
+		s->main_stack_bottom = bottom;
+		s->main_stack_size = size;
+	}
 #endif
 	lab_sched_consume(&s->setup_token);
 	lab_take_irq(lt);
