@@ -7,6 +7,10 @@
 #   thread    TSan
 #   fuzzer    library code instrumented for libFuzzer, with ASan + UBSan;
 #             only fuzz targets link the libFuzzer runtime itself
+#   fuzzer-thread
+#             the same with TSan instead (fuzz_threads, fuzz_sched); runs
+#             need TSAN_OPTIONS=halt_on_error=1, or libFuzzer saves the
+#             empty input as the crash artifact
 #
 # The checks run at configure time because a missing runtime otherwise shows
 # up as an obscure link error deep inside the build (or, for TSan with gcc,
@@ -16,11 +20,25 @@ include_guard(GLOBAL)
 include(CheckCSourceCompiles)
 include(CMakePushCheckState)
 
-set(_LAB_SAN_KINDS "" address thread fuzzer)
+set(_LAB_SAN_KINDS "" address thread fuzzer fuzzer-thread)
 
 # Options for fuzz targets (main supplied by libFuzzer); fuzz/CMakeLists.txt
 # uses these instead of the library's fuzzer-no-link flags.
 set(LAB_FUZZER_LINK_OPTIONS -fsanitize=fuzzer,address,undefined)
+set(LAB_FUZZER_THREAD_LINK_OPTIONS -fsanitize=fuzzer,thread)
+
+# lab_fuzzer_link_options(<kind> <out>)
+# Link options that give a fuzz target of sanitizer <kind> (fuzzer or
+# fuzzer-thread) libFuzzer's main().
+function(lab_fuzzer_link_options kind out)
+	if(kind STREQUAL "fuzzer")
+		set(${out} "${LAB_FUZZER_LINK_OPTIONS}" PARENT_SCOPE)
+	elseif(kind STREQUAL "fuzzer-thread")
+		set(${out} "${LAB_FUZZER_THREAD_LINK_OPTIONS}" PARENT_SCOPE)
+	else()
+		message(FATAL_ERROR "labyrinth: no libFuzzer build for sanitizer '${kind}'")
+	endif()
+endfunction()
 
 # lab_sanitizer_flags(<kind> <out-compile> <out-link>)
 # Compile and link options for one kind.  Frame pointers and debug info
@@ -41,9 +59,18 @@ function(lab_sanitizer_flags kind out_compile out_link)
 		set(_c -fsanitize=fuzzer-no-link,address,undefined
 		    -fno-sanitize-recover=undefined ${_common})
 		set(_l -fsanitize=fuzzer-no-link,address,undefined)
+	elseif(kind STREQUAL "fuzzer-thread")
+		# No stack-depth coverage: it updates one thread-local word
+		# that the controlled scheduler's fibers share, which TSan
+		# reports as a race between them (and depth across fiber
+		# stacks means nothing).  fuzz/libfuzzer_tsan.c covers the
+		# edge counters.
+		set(_c -fsanitize=fuzzer-no-link,thread
+		    -fno-sanitize-coverage=stack-depth ${_common})
+		set(_l -fsanitize=fuzzer-no-link,thread)
 	else()
 		message(FATAL_ERROR "labyrinth: unknown sanitizer '${kind}' "
-			"(expected one of: empty, address, thread, fuzzer)")
+			"(expected one of: empty, address, thread, fuzzer, fuzzer-thread)")
 	endif()
 	set(${out_compile} "${_c}" PARENT_SCOPE)
 	set(${out_link} "${_l}" PARENT_SCOPE)
@@ -59,7 +86,7 @@ function(lab_sanitizer_env kind out)
 	    "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
 	if(kind STREQUAL "address" OR kind STREQUAL "fuzzer")
 		set(${out} "${_asan}" PARENT_SCOPE)
-	elseif(kind STREQUAL "thread")
+	elseif(kind STREQUAL "thread" OR kind STREQUAL "fuzzer-thread")
 		set(${out}
 		    "TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:exitcode=66"
 		    PARENT_SCOPE)
@@ -73,7 +100,7 @@ function(_lab_sanitizer_install_hint kind out)
 	string(REGEX MATCH "^[0-9]+" _major "${CMAKE_C_COMPILER_VERSION}")
 	if(CMAKE_C_COMPILER_ID MATCHES "Clang")
 		set(_hint "apt-get install clang-${_major} libclang-rt-${_major}-dev")
-	elseif(CMAKE_C_COMPILER_ID STREQUAL "GNU" AND kind STREQUAL "fuzzer")
+	elseif(CMAKE_C_COMPILER_ID STREQUAL "GNU" AND kind MATCHES "^fuzzer")
 		set(_hint "libFuzzer needs clang: configure with "
 			  "CMAKE_C_COMPILER=clang (apt-get install clang libclang-rt-dev)")
 	elseif(CMAKE_C_COMPILER_ID STREQUAL "GNU")
@@ -130,17 +157,18 @@ int main(void)
 	lab_sanitizer_flags("${kind}" _c _l)
 	_lab_check_links(LAB_CC_CAN_SANITIZE_${kind} "${_threaded}" "${_c}" "${_l}")
 	set(_ok ${LAB_CC_CAN_SANITIZE_${kind}})
-	if(_ok AND kind STREQUAL "fuzzer")
+	if(_ok AND kind MATCHES "^fuzzer")
 		# Fuzz targets will link the libFuzzer runtime itself.
-		_lab_check_links(LAB_CC_CAN_LINK_LIBFUZZER [=[
+		lab_fuzzer_link_options("${kind}" _fuzzer_link)
+		_lab_check_links(LAB_CC_CAN_LINK_LIBFUZZER_${kind} [=[
 #include <stddef.h>
 #include <stdint.h>
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	return data && size ? 0 : 0;
 }
-]=] "${_c}" "${LAB_FUZZER_LINK_OPTIONS}")
-		set(_ok ${LAB_CC_CAN_LINK_LIBFUZZER})
+]=] "${_c}" "${_fuzzer_link}")
+		set(_ok ${LAB_CC_CAN_LINK_LIBFUZZER_${kind}})
 	endif()
 	if(NOT _ok)
 		_lab_sanitizer_install_hint("${kind}" _hint)

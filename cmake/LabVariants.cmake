@@ -19,8 +19,25 @@
 # suffixes, built with LAB_SANITIZE (possibly none); its tests are labelled
 # LAB_TEST_LABEL (the preset's name), or a name derived from LAB_SANITIZE.
 #
+# libFuzzer variants.  The fuzz targets (fuzz/) also need libFuzzer builds,
+# and so do the libraries they link; nothing else does.  These variants are
+# therefore kept apart, in LAB_FUZZ_VARIANTS, and only targets that ask for
+# them (lab_add_variant_library WITH_FUZZ_VARIANTS, lab_add_variant_executable
+# VARIANTS ...) are built in them:
+#
+#   variant    target suffix  test suffix  sanitizer      test label
+#   fuzz       -fuzz          :fuzz        fuzzer         fuzz
+#   fuzz_tsan  -fuzz-tsan     :fuzz-tsan   fuzzer-thread  fuzz
+#
+# They exist where fuzzing happens: in the variants configuration (so the
+# `test` workflow runs real libFuzzer smoke runs) and with LAB_SANITIZE
+# fuzzer* (the `fuzz` preset, which so holds the TSan libFuzzer build too and
+# needs no preset of its own).  Clang only: with gcc they are skipped with a
+# message.
+#
 # After lab_variants_init() these variables describe the variants:
 #   LAB_VARIANTS                      list of variant ids
+#   LAB_FUZZ_VARIANTS                 list of libFuzzer variant ids (may be empty)
 #   LAB_VARIANT_<id>_SUFFIX           target-name suffix
 #   LAB_VARIANT_<id>_TEST_SUFFIX      test-name suffix
 #   LAB_VARIANT_<id>_SANITIZE         sanitizer kind (LabSanitizers.cmake)
@@ -31,6 +48,11 @@ include(LabSanitizers)
 
 macro(_lab_variant_define id suffix test_suffix sanitize label)
 	list(APPEND LAB_VARIANTS ${id})
+	_lab_variant_describe(${id} "${suffix}" "${test_suffix}" "${sanitize}"
+			      "${label}")
+endmacro()
+
+macro(_lab_variant_describe id suffix test_suffix sanitize label)
 	set(LAB_VARIANT_${id}_SUFFIX "${suffix}")
 	set(LAB_VARIANT_${id}_TEST_SUFFIX "${test_suffix}")
 	set(LAB_VARIANT_${id}_SANITIZE "${sanitize}")
@@ -43,6 +65,7 @@ function(_lab_default_label sanitize out)
 	set(_by_kind_address "asan")
 	set(_by_kind_thread "tsan")
 	set(_by_kind_fuzzer "fuzz")
+	set(_by_kind_fuzzer-thread "fuzz-tsan")
 	set(${out} "${_by_kind_${sanitize}}" PARENT_SCOPE)
 endfunction()
 
@@ -53,7 +76,7 @@ endfunction()
 macro(lab_variants_init)
 	if(NOT LAB_SANITIZE IN_LIST _LAB_SAN_KINDS)
 		message(FATAL_ERROR "labyrinth: LAB_SANITIZE='${LAB_SANITIZE}' "
-			"is not one of: empty, address, thread, fuzzer")
+			"is not one of: empty, address, thread, fuzzer, fuzzer-thread")
 	endif()
 	set(LAB_VARIANTS "")
 	if(LAB_SANITIZER_VARIANTS)
@@ -72,10 +95,33 @@ macro(lab_variants_init)
 		endif()
 		_lab_variant_define(main "" "" "${LAB_SANITIZE}" "${_lab_label}")
 	endif()
-	foreach(_lab_v IN LISTS LAB_VARIANTS)
+	_lab_fuzz_variants_init()
+	foreach(_lab_v IN LISTS LAB_VARIANTS LAB_FUZZ_VARIANTS)
 		lab_sanitizer_require("${LAB_VARIANT_${_lab_v}_SANITIZE}")
 	endforeach()
 	message(STATUS "labyrinth: variants: ${LAB_VARIANTS}")
+	if(LAB_FUZZ_VARIANTS)
+		message(STATUS "labyrinth: libFuzzer variants: ${LAB_FUZZ_VARIANTS}")
+	endif()
+endmacro()
+
+# _lab_fuzz_variants_init()
+# Defines LAB_FUZZ_VARIANTS (see the table at the top).  A macro, like
+# lab_variants_init, so the variables land in the top-level scope.
+macro(_lab_fuzz_variants_init)
+	set(LAB_FUZZ_VARIANTS "")
+	if(NOT LAB_SANITIZER_VARIANTS AND NOT LAB_SANITIZE MATCHES "^fuzzer")
+		# No fuzzing in this configuration.
+	elseif(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
+		message(STATUS "labyrinth: libFuzzer variants skipped: "
+			"${CMAKE_C_COMPILER_ID} has no libFuzzer (configure with "
+			"CMAKE_C_COMPILER=clang to build them)")
+	else()
+		list(APPEND LAB_FUZZ_VARIANTS fuzz fuzz_tsan)
+		_lab_variant_describe(fuzz "-fuzz" ":fuzz" fuzzer fuzz)
+		_lab_variant_describe(fuzz_tsan "-fuzz-tsan" ":fuzz-tsan"
+				      fuzzer-thread fuzz)
+	endif()
 endmacro()
 
 # lab_target_defaults(<target>)
@@ -99,7 +145,7 @@ function(lab_target_sanitize target kind)
 	lab_sanitizer_flags("${kind}" _c _l)
 	target_compile_options(${target} PRIVATE ${_c})
 	target_link_options(${target} PRIVATE ${_l})
-	if(kind STREQUAL "fuzzer")
+	if(kind MATCHES "^fuzzer")
 		# The conventional switch for fuzz-only code paths.
 		target_compile_definitions(${target} PRIVATE
 			FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION)
@@ -113,6 +159,7 @@ function(_lab_build_info variant out)
 	set(_names_address "asan+ubsan")
 	set(_names_thread "tsan")
 	set(_names_fuzzer "fuzzer+asan+ubsan")
+	set(_names_fuzzer-thread "fuzzer+tsan")
 	set(_info "${CMAKE_BUILD_TYPE}")
 	set(_kind "${LAB_VARIANT_${variant}_SANITIZE}")
 	if(NOT _kind STREQUAL "")
@@ -122,15 +169,23 @@ function(_lab_build_info variant out)
 endfunction()
 
 # lab_add_variant_library(<base> [TYPE STATIC|SHARED|OBJECT]
+#                         [WITH_FUZZ_VARIANTS]
 #                         SOURCES <src>... [OUT <var>])
 # One library per variant, <base><suffix>; no TYPE honours BUILD_SHARED_LIBS.
+# WITH_FUZZ_VARIANTS: also one per libFuzzer variant, for libraries that
+# fuzz targets link.
 # Its sources see LAB_BUILD_INFO, a string such as "Debug tsan".
 # OUT receives the list of created targets so the caller can add usage
 # requirements to all of them.
 function(lab_add_variant_library base)
-	cmake_parse_arguments(PARSE_ARGV 1 ARG "" "TYPE;OUT" "SOURCES")
+	cmake_parse_arguments(PARSE_ARGV 1 ARG "WITH_FUZZ_VARIANTS" "TYPE;OUT"
+			      "SOURCES")
+	set(_variants ${LAB_VARIANTS})
+	if(ARG_WITH_FUZZ_VARIANTS)
+		list(APPEND _variants ${LAB_FUZZ_VARIANTS})
+	endif()
 	set(_targets "")
-	foreach(_v IN LISTS LAB_VARIANTS)
+	foreach(_v IN LISTS _variants)
 		set(_t "${base}${LAB_VARIANT_${_v}_SUFFIX}")
 		add_library(${_t} ${ARG_TYPE} ${ARG_SOURCES})
 		lab_target_defaults(${_t})
@@ -146,13 +201,19 @@ endfunction()
 
 # lab_add_variant_executable(<base> SOURCES <src>...
 #                            [LINK <variant-library-base>...]
-#                            [INCLUDES <dir>...] [OUT <var>])
-# One executable per variant, <base><suffix>, linked to the same variant of
-# each LINK library (e.g. LINK labyrinth -> labyrinth-tsan for -tsan).
+#                            [INCLUDES <dir>...] [VARIANTS <id>...]
+#                            [OUT <var>])
+# One executable per variant (or only the listed VARIANTS, which may name
+# libFuzzer variants), <base><suffix>, linked to the same variant of each
+# LINK library (e.g. LINK labyrinth -> labyrinth-tsan for -tsan).
 function(lab_add_variant_executable base)
-	cmake_parse_arguments(PARSE_ARGV 1 ARG "" "OUT" "SOURCES;LINK;INCLUDES")
+	cmake_parse_arguments(PARSE_ARGV 1 ARG "" "OUT"
+			      "SOURCES;LINK;INCLUDES;VARIANTS")
+	if(NOT ARG_VARIANTS)
+		set(ARG_VARIANTS ${LAB_VARIANTS})
+	endif()
 	set(_targets "")
-	foreach(_v IN LISTS LAB_VARIANTS)
+	foreach(_v IN LISTS ARG_VARIANTS)
 		set(_sfx "${LAB_VARIANT_${_v}_SUFFIX}")
 		set(_t "${base}${_sfx}")
 		add_executable(${_t} ${ARG_SOURCES})
