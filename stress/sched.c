@@ -55,6 +55,7 @@ void __sanitizer_start_switch_fiber(void **fake_stack_save, const void *bottom,
 				    size_t size);
 void __sanitizer_finish_switch_fiber(void *fake_stack_save,
 				     const void **bottom_old, size_t *size_old);
+void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
 #endif
 
 void lab_sched_publish(void *addr)
@@ -558,6 +559,12 @@ static void lab_fiber_destroy(struct lab_lthread *lt)
 	 * starts from a zeroed scheduler. */
 	if (lt->tsan_fiber)
 		__tsan_destroy_fiber(lt->tsan_fiber);
+#endif
+#ifdef LAB_ASAN
+	/* Frames of a fiber that never returned leave poisoned redzones in
+	 * the shadow; the next mapping at this address would inherit them. */
+	if (lt->stack)
+		__asan_unpoison_memory_region(lt->stack, lt->stack_size);
 #endif
 	if (lt->stack)
 		munmap(lt->stack, lt->stack_size);
