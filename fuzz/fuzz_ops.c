@@ -366,7 +366,9 @@ static void fz_mirror_alloc(struct fz *st, struct lab_fzs_block *b,
 
 	if (!mb)
 		return;
-	m = lab_mbuddy_alloc(mb, gfp, order);
+	/* Without ZERO: same decision, and the baseline's pages stay
+	 * untouched (no page faults in a fresh mapping every input). */
+	m = lab_mbuddy_alloc(mb, gfp & ~LAB_GFP_ZERO, order);
 	if (b && m)
 		b->mirror = m;
 	if (!b == !m)
@@ -1165,6 +1167,20 @@ static void fz_check_frames(struct fz *st, const struct lab_maze_stats *s)
 			 (unsigned long long)blocks[k]);
 }
 
+/* Same free count as the baseline; with caches off it is the model's. */
+static void fz_check_mirror(struct fz *st)
+{
+	struct lab_maze_stats ms;
+
+	if (!st->mb || !st->mb_synced)
+		return;
+	lab_mbuddy_stats(st->mb, &ms);
+	FZ_CHECK(st, ms.free_frames == st->sh.frames - st->sh.held_frames,
+		 "mutex buddy has %llu free frames, labyrinth %llu",
+		 (unsigned long long)ms.free_frames,
+		 (unsigned long long)(st->sh.frames - st->sh.held_frames));
+}
+
 /* Compares the statistics with what every operation since the last
  * snapshot predicted, then starts a new window. */
 static void fz_snapshot(struct fz *st)
@@ -1182,6 +1198,7 @@ static void fz_snapshot(struct fz *st)
 	fz_check_delta(st, "sleep_in_atomic", "maze", st->last.sleep_in_atomic,
 		       s.sleep_in_atomic, st->win.sleep);
 	fz_check_frames(st, &s);
+	fz_check_mirror(st);
 	st->last = s;
 	memset(&st->win, 0, sizeof(st->win));
 	st->win.first_op = st->opno + 1;
@@ -1221,20 +1238,6 @@ static void fz_check_context(struct fz *st)
 		 c->preempt);
 }
 
-/* Same free count as the baseline; with caches off it is the model's. */
-static void fz_check_mirror(struct fz *st)
-{
-	struct lab_maze_stats ms;
-
-	if (!st->mb || !st->mb_synced)
-		return;
-	lab_mbuddy_stats(st->mb, &ms);
-	FZ_CHECK(st, ms.free_frames == st->sh.frames - st->sh.held_frames,
-		 "mutex buddy has %llu free frames, labyrinth %llu",
-		 (unsigned long long)ms.free_frames,
-		 (unsigned long long)(st->sh.frames - st->sh.held_frames));
-}
-
 static void fz_op_begin(struct fz *st, const char *name)
 {
 	memset(&st->op, 0, sizeof(st->op));
@@ -1271,7 +1274,6 @@ static void fz_op_end(struct fz *st)
 		fz_trace_op(st);
 	fz_check_reports(st);
 	fz_check_context(st);
-	fz_check_mirror(st);
 	if (st->op.touched || st->op.isr_runs) {
 		st->win.touched++;
 		st->used = true;
