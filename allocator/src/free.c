@@ -236,7 +236,8 @@ void *lab_page_address(struct lab_maze *maze, const struct lab_page *page)
 int lab_access_check(struct lab_maze *maze, const void *addr, size_t len)
 {
 	struct lab_page *pg;
-	uint64_t pfn, head, s = 0, last;
+	uint64_t pfn, head, s = 0;
+	size_t at, bytes;
 
 	if (!_lab_maze_valid(maze, "lab_access_check") || !addr || !len) {
 		_lab_set_error("lab_access_check: NULL maze/address or 0 len");
@@ -254,9 +255,10 @@ int lab_access_check(struct lab_maze *maze, const void *addr, size_t len)
 			    (unsigned long long)pfn, addr);
 		return -EFAULT;
 	}
-	last = head + ((uint64_t)1 << LAB_PG_ORDER(s));
-	if (((uintptr_t)addr - (uintptr_t)_lab_pfn_addr(maze, head)) + len >
-	    ((last - head) << maze->page_shift)) {
+	at = (uintptr_t)addr - (uintptr_t)_lab_pfn_addr(maze, head);
+	bytes = (size_t)1 << (LAB_PG_ORDER(s) + maze->page_shift);
+	/* Written so that no len, however large, can wrap the sum. */
+	if (len > bytes || at > bytes - len) {
 		_lab_report(maze, LAB_REPORT_BAD_POINTER, "lab_access_check",
 			    head, LAB_PG_ORDER(s), LAB_PG_OWNER(s),
 			    "access [%p, +%zu) runs past the order-%u block at "
