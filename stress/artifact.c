@@ -134,45 +134,12 @@ static int lab_emit_artifact(FILE *f, const void *arg)
 	return 0;
 }
 
-static int lab_write_fail(const char *path, const char *tmp, const char *what,
-			  int err)
-{
-	fprintf(stderr, "labyrinth: %s: cannot %s: %s\n", path, what,
-		strerror(err));
-	if (tmp)
-		unlink(tmp);
-	return -err;
-}
-
-int lab_write_atomic(const char *path, int (*emit)(FILE *f, const void *arg),
-		     const void *arg)
-{
-	char tmp[PATH_MAX + 32];
-	FILE *f;
-	int ret;
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path,
-			     (long)getpid()) >= sizeof(tmp))
-		return lab_write_fail(path, NULL, "write", ENAMETOOLONG);
-	f = fopen(tmp, "w");
-	if (!f)
-		return lab_write_fail(path, NULL, "create", errno);
-	ret = emit(f, arg);
-	if (!ret && (fflush(f) || ferror(f) || fsync(fileno(f))))
-		ret = -(errno ? errno : EIO);
-	if (fclose(f) && !ret)
-		ret = -(errno ? errno : EIO);
-	if (ret)
-		return lab_write_fail(path, tmp, "write", -ret);
-	if (rename(tmp, path))
-		return lab_write_fail(path, tmp, "rename into place", errno);
-	return 0;
-}
-
 int lab_artifact_write(const char *path, const struct lab_artifact *a)
 {
-	if (a->ndecisions && !a->decisions)
-		return lab_write_fail(path, NULL, "write", EINVAL);
+	if (a->ndecisions && !a->decisions) {
+		fprintf(stderr, "labyrinth: %s: no decisions to write\n", path);
+		return -EINVAL;
+	}
 	return lab_write_atomic(path, lab_emit_artifact, a);
 }
 
@@ -186,53 +153,6 @@ void lab_artifact_free(struct lab_artifact *a)
 }
 
 /* ---- replay command ---------------------------------------------------------- */
-
-/* Bytes a POSIX shell leaves alone; anything else gets single quotes. */
-static bool lab_shell_safe(const char *s)
-{
-	return *s && s[strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ"
-				 "RSTUVWXYZ0123456789_./:@%+=,-")] == '\0';
-}
-
-/* Single quotes protect everything but a quote, written as '\''.  A
- * result that does not fit is cut short (the caller's buffers are sized
- * for the longest path). */
-static void lab_shell_quote(const char *s, char *buf, size_t len)
-{
-	size_t n = 0;
-
-	if (lab_shell_safe(s)) {
-		snprintf(buf, len, "%s", s);
-		return;
-	}
-	for (buf[n++] = '\''; *s && n + 5 < len; s++) {
-		if (*s == '\'') {
-			memcpy(buf + n, "'\\''", 4);
-			n += 4;
-		} else {
-			buf[n++] = *s;
-		}
-	}
-	buf[n++] = '\'';
-	buf[n] = '\0';
-}
-
-void lab_abs_path(const char *path, char *buf, size_t len)
-{
-	char full[PATH_MAX], cwd[PATH_MAX];
-	int n;
-
-	if (realpath(path, full)) {
-		snprintf(buf, len, "%s", full);
-		return;
-	}
-	if (path[0] != '/' && getcwd(cwd, sizeof(cwd)))
-		n = snprintf(buf, len, "%s/%s", cwd, path);
-	else
-		n = snprintf(buf, len, "%s", path);
-	if (n < 0 || (size_t)n >= len)
-		snprintf(buf, len, "%s", path); /* too long: as given */
-}
 
 void lab_artifact_replay_cmd(const char *path, char *buf, size_t len)
 {

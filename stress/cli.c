@@ -3,6 +3,7 @@
  *   labyrinth stress [FLAGS]            free-running, controlled or both
  *   labyrinth replay ARTIFACT           re-run a recorded finding
  *   labyrinth shrink ARTIFACT [-o OUT]  minimise a controlled finding
+ *   labyrinth report [--out DIR] PATH...  merge findings, render reports
  *   labyrinth bugs                      the seeded bugs of this build
  *   labyrinth help [COMMAND]            usage; also COMMAND --help
  *
@@ -239,6 +240,10 @@ static int lab_campaign(const struct lab_opts *o, uint64_t given)
 	c.free_seconds = lab_seconds() - t;
 	if (c.free_findings < 0)
 		return -1;
+	if (lab_stop_requested()) {
+		lab_campaign_summary(o, &c);
+		return c.free_findings;
+	}
 	printf("\n== campaign part 2 of 2: controlled (%s), %.1f s ==\n",
 	       lab_strategy_name(ctl.strategy), ctl.seconds);
 	fflush(stdout);
@@ -264,12 +269,14 @@ static int lab_cmd_stress(int argc, char **argv)
 	if (ret)
 		return ret;
 	lab_stress_banner(&o, argc, argv, given);
+	lab_runlog_start(argc, argv, o.out_dir);
 	if (o.mode == LAB_MODE_FREE)
 		ret = lab_free_run(&o);
 	else if (o.mode == LAB_MODE_CONTROLLED)
 		ret = lab_controlled_run(&o);
 	else
 		ret = lab_campaign(&o, given);
+	lab_runlog_render();
 	return lab_exit_for(ret);
 }
 
@@ -756,6 +763,9 @@ static const struct lab_cmd lab_cmds[] = {
 	  lab_help_replay },
 	{ "shrink", "ARTIFACT [-o OUT]", "minimise a controlled-mode finding",
 	  lab_cmd_shrink, lab_help_shrink },
+	{ "report", "[--out DIR] PATH...",
+	  "merge findings into Markdown, SARIF, JUnit and HTML",
+	  lab_report_command, lab_report_help },
 	{ "bugs", "", "list the seeded bugs", lab_cmd_bugs, lab_help_bugs },
 	{ "help", "[COMMAND]", "show help", lab_cmd_help, lab_help_help },
 };

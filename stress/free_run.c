@@ -34,6 +34,7 @@
 #define LAB_FR_TICK_NS 10000000ull    /* main samples the maze */
 #define LAB_FR_LIVE_NS 250000000ull   /* live progress line */
 #define LAB_FR_PLAIN_NS 5000000000ull /* plain progress line */
+#define LAB_FR_SERIES_NS 500000000ull /* a point of the run's series */
 #define LAB_FR_BACKLOG_NS 50000000ull /* interrupts dropped if late */
 #define LAB_FR_WAIT_TIMEOUT_MS 5      /* GFP_KERNEL wait per round */
 #define LAB_FR_RECLAIM_ROUNDS 2
@@ -50,6 +51,7 @@ struct lab_fr_ctl {
 /* What main saw while the workers ran, and the signal state to restore. */
 struct lab_fr_watch {
 	uint64_t t0, elapsed_ns;
+	uint64_t series_next, series_ops; /* run series: next point, ops */
 	uint64_t samples, below_low, below_min, lowest_free;
 	bool live;
 	struct lab_maze_stats at_stop;
@@ -301,20 +303,27 @@ static void lab_fr_time_left(const struct lab_fr *fr, double t, char *buf,
 		snprintf(buf, len, "%.1f s", t);
 }
 
+static uint64_t lab_fr_ops_now(const struct lab_fr *fr)
+{
+	uint64_t ops = 0;
+	unsigned i;
+
+	for (i = 0; i < fr->nworkers; i++)
+		ops += atomic_load_explicit(&fr->w[i].ops, memory_order_relaxed);
+	return ops;
+}
+
 static void lab_fr_progress(struct lab_fr *fr, const struct lab_fr_watch *wt)
 {
 	double t = (double)wt->elapsed_ns / 1e9;
-	uint64_t ops = 0, irqs = 0;
+	uint64_t ops = lab_fr_ops_now(fr), irqs = 0;
 	struct lab_maze_stats st;
 	char when[48];
 	unsigned i;
 
-	for (i = 0; i < fr->nworkers; i++) {
-		ops += atomic_load_explicit(&fr->w[i].ops,
-					    memory_order_relaxed);
+	for (i = 0; i < fr->nworkers; i++)
 		irqs += atomic_load_explicit(&fr->w[i].isr_runs,
 					     memory_order_relaxed);
-	}
 	lab_maze_stats(fr->maze, &st);
 	lab_fr_time_left(fr, t, when, sizeof(when));
 	fprintf(stderr,
@@ -340,6 +349,28 @@ static void lab_fr_sample(struct lab_fr *fr, struct lab_fr_watch *wt)
 		wt->lowest_free = st.free_frames;
 }
 
+/* The run record's series (charts of the HTML report): operations per
+ * second, allocation failures so far, findings so far. */
+static void lab_fr_series(struct lab_fr *fr, struct lab_fr_watch *wt)
+{
+	uint64_t ops = lab_fr_ops_now(fr);
+	struct lab_maze_stats st;
+
+	if (wt->elapsed_ns < wt->series_next)
+		return;
+	lab_maze_stats(fr->maze, &st);
+	lab_runlog_sample("ops/s", (double)(ops - wt->series_ops) * 1e9 /
+					   (double)LAB_FR_SERIES_NS);
+	lab_runlog_sample("alloc failures",
+			  (double)(st.cls[0].failures + st.cls[1].failures +
+				   st.cls[2].failures));
+	lab_runlog_sample("findings",
+			  (double)atomic_load_explicit(&fr->nrec,
+						       memory_order_relaxed));
+	wt->series_ops = ops;
+	wt->series_next += LAB_FR_SERIES_NS;
+}
+
 static void lab_fr_watch(struct lab_fr *fr, struct lab_fr_watch *wt)
 {
 	uint64_t limit = fr->o->seconds > 0 ? (uint64_t)(fr->o->seconds * 1e9) :
@@ -352,7 +383,8 @@ static void lab_fr_watch(struct lab_fr *fr, struct lab_fr_watch *wt)
 		nanosleep(&tick, NULL);
 		wt->elapsed_ns = lab_now_ns() - wt->t0;
 		lab_fr_sample(fr, wt);
-		if (wt->elapsed_ns >= limit ||
+		lab_fr_series(fr, wt);
+		if (wt->elapsed_ns >= limit || lab_stop_requested() ||
 		    atomic_load(&fr->finished) == fr->nworkers)
 			break;
 		if (wt->elapsed_ns >= next) {
@@ -673,16 +705,52 @@ static void lab_fr_print_start(const struct lab_fr *fr)
 static void lab_fr_save(const struct lab_fr *fr, const struct lab_finding *f)
 {
 	struct lab_artifact a;
+	struct lab_rec r;
 
 	memset(&a, 0, sizeof(a));
 	a.opts = *fr->o;
 	a.opts.mode = LAB_MODE_FREE;
 	snprintf(a.build, sizeof(a.build), "%s", lab_version());
 	a.finding = *f;
-	lab_finding_save(&a, fr->o->out_dir, NULL, 0);
+	lab_runlog_rec_init(&r, f->kind);
+	lab_rec_add_op(&r, f->where);
+	lab_finding_save(&a, &r, fr->o->out_dir, NULL, 0);
 	printf("note: a free-running failure replays as a re-run with the "
 	       "same seed and options; its thread interleaving is not "
 	       "reproduced exactly, so the finding may need several runs\n");
+}
+
+/* The run record begins, and sanitizer reports from now on are saved as
+ * findings the moment they happen: a report with halt_on_error ends the
+ * process right after it. */
+static void lab_fr_capture_begin(struct lab_fr *fr)
+{
+	struct lab_rec t;
+
+	lab_runlog_begin(fr->o, "stress-free");
+	lab_runlog_rec_init(&t, "");
+	snprintf(t.seed, sizeof(t.seed), "%" PRIu64, fr->o->seed);
+	snprintf(t.bug, sizeof(t.bug), "%s", fr->o->bug);
+	lab_opts_command(fr->o, t.reproduce, sizeof(t.reproduce));
+	fr->captured_before = lab_capture_saved();
+	if (lab_capture_save_to(fr->o->out_dir, &t))
+		fprintf(stderr, "labyrinth: %s: sanitizer reports will not "
+			"be saved as findings\n", fr->o->out_dir);
+}
+
+static void lab_fr_capture_end(struct lab_fr *fr, int findings,
+			       const struct lab_fr_watch *wt)
+{
+	char detail[256];
+
+	lab_capture_save_to(NULL, NULL);
+	snprintf(detail, sizeof(detail),
+		 "free-running, profile %s, %u threads, %.1f s, %" PRIu64
+		 " ops",
+		 fr->o->profile, fr->nworkers, (double)wt->elapsed_ns / 1e9,
+		 lab_fr_ops_now(fr));
+	lab_runlog_end(findings < 0 ? "error" : findings ? "fail" : "pass",
+		       detail, fr->o->out_dir);
 }
 
 /* Final checks, summary, result line; returns the number of findings. */
@@ -700,10 +768,12 @@ static int lab_fr_finish(struct lab_fr *fr, const struct lab_fr_ctl *ctl,
 	lab_fr_final_checks(fr, &t, &st, &problems);
 	lab_fr_summary(fr, ctl, wt, &t, &st, problems);
 	n = lab_fr_findings(fr, &f);
-	printf("findings: %u\n", n);
 	if (n)
 		lab_fr_save(fr, &f);
-	printf("RESULT: %s\n", n ? "FAIL" : "PASS");
+	n += lab_capture_saved() - fr->captured_before;
+	printf("findings: %u\n", n);
+	printf("RESULT: %s%s\n", n ? "FAIL" : "PASS",
+	       lab_stop_requested() ? " (stopped early by a signal)" : "");
 	fflush(stdout);
 	if (first)
 		*first = f;
@@ -719,6 +789,7 @@ int lab_free_run_report(const struct lab_opts *o, struct lab_finding *first)
 
 	if (!fr)
 		return -1;
+	lab_fr_capture_begin(fr);
 	lab_fr_print_start(fr);
 	wt.live = o->progress && isatty(STDERR_FILENO);
 	lab_fr_signals_on(&wt);
@@ -732,6 +803,7 @@ int lab_free_run_report(const struct lab_opts *o, struct lab_finding *first)
 	lab_fr_stop(fr, &ctl, &wt);
 	lab_fr_signals_off(&wt);
 	ret = lab_fr_finish(fr, &ctl, &wt, first);
+	lab_fr_capture_end(fr, ret, &wt);
 	lab_fr_destroy(fr);
 	return ret;
 }

@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "capture.h"
 #include "stress.h"
 
 #define LAB_FR_HELD_MIN 128 /* blocks a worker may hold (pressure: more) */
@@ -146,6 +147,7 @@ struct lab_fr_finding {
 
 struct lab_fr {
 	const struct lab_opts *o;
+	unsigned captured_before; /* lab_capture_saved() at the start */
 	const struct lab_fr_profile *prof;
 	struct lab_maze *maze;
 	size_t page_size;

@@ -563,6 +563,12 @@ void lab_fr_on_signal(int sig)
 	int saved_errno = errno;
 
 	(void)sig;
+	/* A sanitizer report is being written on this thread (capture.c):
+	 * an interrupt now would re-enter the allocator inside the report
+	 * and deadlock in the sanitizer.  Dropped, like an interrupt lost
+	 * while the machine is dying. */
+	if (lab_capture_busy())
+		return;
 	lab_irq_raise(lab_fr_isr, atomic_load(&lab_fr_current));
 	errno = saved_errno;
 }

@@ -475,3 +475,26 @@ const char *lab_opt_help(int i)
 {
 	return i >= 0 && i < LAB_NSPECS ? lab_opt_specs[i].help : NULL;
 }
+
+/* Every CLI option with a value except --out (where findings go is not
+ * part of what is run), so the command runs the same thing again. */
+void lab_opts_command(const struct lab_opts *o, char *buf, size_t len)
+{
+	size_t used = (size_t)snprintf(buf, len, "labyrinth stress");
+	int i;
+
+	for (i = 0; i < LAB_NSPECS && used < len; i++) {
+		const struct lab_opt_spec *sp = &lab_opt_specs[i];
+		char v[600], q[700];
+
+		if (!(sp->where & LAB_OPT_CLI) || !sp->arg ||
+		    !strcmp(sp->name, "out"))
+			continue;
+		lab_opt_format(o, i, v, sizeof(v));
+		lab_shell_quote(v, q, sizeof(q));
+		used += (size_t)snprintf(buf + used, len - used, " --%s %s",
+					 sp->name, q);
+	}
+	if (!o->isolate && used < len)
+		snprintf(buf + used, len - used, " --no-isolate");
+}

@@ -390,12 +390,81 @@ static void lab_run_op(struct lab_sched *s, struct lab_lthread *lt,
 	}
 }
 
+/* ---- the operation log ------------------------------------------------------------ */
+
+#define LAB_OPLOG_IRQ 0xffu /* kind of an injected interrupt */
+
+/* One entry in a u64: kind, class, order, excl, thread, and the thread a
+ * handoff goes to (as lab_op_handoff picks it). */
+void lab_oplog_note(struct lab_sched *s, unsigned t, const struct lab_op *op)
+{
+	unsigned i = atomic_fetch_add_explicit(&s->noplog, 1,
+					       memory_order_relaxed);
+	uint64_t e = op ? (uint64_t)op->kind | (uint64_t)op->cls << 8 |
+				  (uint64_t)op->order << 16 |
+				  (uint64_t)op->excl << 24 |
+				  (uint64_t)(op->arg2 % s->n) << 40
+			: LAB_OPLOG_IRQ;
+
+	e |= (uint64_t)(t & 0xff) << 32;
+	atomic_store_explicit(&s->oplog[i % LAB_REC_OPS], e,
+			      memory_order_relaxed);
+}
+
+static void lab_oplog_describe(uint64_t e, char *buf, size_t len)
+{
+	static const char *const cls[] = { "KERNEL", "NOWAIT", "ATOMIC" };
+	unsigned kind = e & 0xff, t = (e >> 32) & 0xff;
+	unsigned c = (e >> 8) & 0xff, arg = (unsigned)(e >> 40) & 0xffff;
+
+	switch (kind) {
+	case LAB_OP_ALLOC:
+		snprintf(buf, len, "t%u: alloc order %u GFP_%s%s", t,
+			 (unsigned)(e >> 16) & 0xff, c < 3 ? cls[c] : "?",
+			 (e >> 24) & 0xff ? " | EXCLUSIVE" : "");
+		break;
+	case LAB_OP_FREE:
+		snprintf(buf, len, "t%u: free a held block", t);
+		break;
+	case LAB_OP_HANDOFF:
+		snprintf(buf, len, "t%u: hand a held block to t%u", t, arg);
+		break;
+	case LAB_OP_IRQS_OFF:
+		snprintf(buf, len, "t%u: irqs off, alloc, irqs on", t);
+		break;
+	case LAB_OP_FOREIGN_FREE:
+		snprintf(buf, len, "t%u: free another thread's block", t);
+		break;
+	case LAB_OP_SPIN:
+		snprintf(buf, len, "t%u: spin lock section", t);
+		break;
+	default:
+		snprintf(buf, len, "t%u: interrupt (GFP_ATOMIC alloc in ISR)",
+			 t);
+	}
+}
+
+void lab_oplog_to_rec(const struct lab_sched *s, struct lab_rec *r)
+{
+	unsigned n = atomic_load_explicit(&s->noplog, memory_order_relaxed);
+	unsigned i = n > LAB_REC_OPS ? n - LAB_REC_OPS : 0;
+	char line[96];
+
+	for (; i < n; i++) {
+		lab_oplog_describe(atomic_load_explicit(&s->oplog[i % LAB_REC_OPS],
+							memory_order_relaxed),
+				   line, sizeof(line));
+		lab_rec_add_op(r, line);
+	}
+}
+
 void lab_program_run(struct lab_sched *s, struct lab_lthread *lt)
 {
 	unsigned i;
 
 	for (i = 0; i < lt->nops; i++) {
 		atomic_store_explicit(&lt->pc, i, memory_order_relaxed);
+		lab_oplog_note(s, lt->id, &lt->ops[i]);
 		lab_take_deliveries(s, lt);
 		lab_run_op(s, lt, &lt->ops[i]);
 		atomic_fetch_add_explicit(&s->ops_done, 1,
@@ -437,6 +506,7 @@ void lab_program_isr(void *arg)
 	struct lab_lthread *lt = arg;
 
 	atomic_fetch_add(&lt->irq_depth, 1);
+	lab_oplog_note(lt->sched, lt->id, NULL);
 	lab_isr_body(lt->sched, lt);
 	atomic_fetch_sub(&lt->irq_depth, 1);
 }

@@ -179,11 +179,13 @@ static int lab_run_here(struct lab_sched *s, const struct lab_opts *o,
 {
 	int ret = lab_setup(s, o, list, n, trace, cap);
 
+	lab_capture_install(&s->cap);
 	if (!ret)
 		ret = lab_sched_execute(s);
 	if (!ret)
 		lab_free_leftovers(s);
 	lab_teardown(s);
+	lab_capture_install(NULL); /* s may go away */
 	return ret;
 }
 
@@ -195,6 +197,10 @@ static void lab_result_from(const struct lab_sched *s,
 	memset(r, 0, sizeof(*r));
 	r->found = s->found;
 	r->finding = s->finding;
+	lab_rec_init(&r->detail, lab_kind_of_check(s->finding.kind),
+		     s->finding.kind);
+	lab_oplog_to_rec(s, &r->detail);
+	lab_capture_to_rec(&s->cap, &r->detail);
 	r->steps = r->decisions = n;
 	r->preemptions = atomic_load(&s->preemptions);
 	r->irqs = atomic_load(&s->irqs);
@@ -218,11 +224,11 @@ struct lab_shared {
 	_Atomic uint32_t trace[];
 };
 
-/* The child did not come back normally: its shared state still says how
- * far it got and where the running thread was. */
-static void lab_child_died(struct lab_shared *sh, int status)
+/* The child did not come back normally, or a sanitizer reported in it
+ * (or, status 0, in this process) without stopping it: the shared state
+ * still says how far it got and where the running thread was. */
+static void lab_child_died(struct lab_sched *s, int status)
 {
-	struct lab_sched *s = &sh->sched;
 	struct lab_finding *f = &s->finding;
 	int cur = atomic_load(&s->cur);
 	const char *where = "unknown";
@@ -230,19 +236,36 @@ static void lab_child_died(struct lab_shared *sh, int status)
 	if (cur >= 0 && cur < LAB_MAX_LOGICAL &&
 	    lab_last_point(&s->lt[cur]) >= 0)
 		where = lab_yield_point_name(lab_last_point(&s->lt[cur]));
+	struct lab_rec cap;
+
 	memset(f, 0, sizeof(*f));
-	if (WIFSIGNALED(status))
+	lab_rec_init(&cap, LAB_KIND_CRASH, "");
+	if (lab_capture_to_rec(&s->cap, &cap)) /* the sanitizer said what */
+		snprintf(f->kind, sizeof(f->kind), "%s",
+			 lab_kind_name(cap.kind));
+	else if (WIFSIGNALED(status))
 		snprintf(f->kind, sizeof(f->kind), "crash");
 	else if (WEXITSTATUS(status) == LAB_TSAN_EXITCODE)
 		snprintf(f->kind, sizeof(f->kind), "data-race");
 	else
 		snprintf(f->kind, sizeof(f->kind), "sanitizer");
 	snprintf(f->where, sizeof(f->where), "%s", where);
-	snprintf(f->message, sizeof(f->message),
-		 "schedule child %s %d after %llu decisions (thread %d at %s)",
-		 WIFSIGNALED(status) ? "killed by signal" : "exited with",
-		 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
-		 (unsigned long long)atomic_load(&s->ntrace), cur, where);
+	if (*cap.summary)
+		snprintf(f->message, sizeof(f->message), "%s (after %llu "
+			 "decisions, thread %d at %s)",
+			 cap.summary + strlen("SUMMARY: "),
+			 (unsigned long long)atomic_load(&s->ntrace), cur,
+			 where);
+	else
+		snprintf(f->message, sizeof(f->message),
+			 "schedule child %s %d after %llu decisions (thread "
+			 "%d at %s)",
+			 WIFSIGNALED(status) ? "killed by signal"
+					     : "exited with",
+			 WIFSIGNALED(status) ? WTERMSIG(status)
+					     : WEXITSTATUS(status),
+			 (unsigned long long)atomic_load(&s->ntrace), cur,
+			 where);
 	f->step = atomic_load(&s->ntrace);
 	f->thread = cur;
 	s->found = true;
@@ -274,8 +297,9 @@ static int lab_run_isolated(const struct lab_opts *o,
 		munmap(sh, bytes);
 		return -errno;
 	}
-	if (!(WIFEXITED(status) && atomic_load(&sh->child_done)))
-		lab_child_died(sh, status);
+	if (!(WIFEXITED(status) && atomic_load(&sh->child_done)) ||
+	    (!sh->sched.found && atomic_load(&sh->sched.cap.reports)))
+		lab_child_died(&sh->sched, status);
 	sh->sched.trace = sh->trace;
 	sh->sched.trace_cap = cap;
 	lab_result_from(&sh->sched, r);
@@ -326,6 +350,8 @@ int lab_sched_run(const struct lab_opts *o, const lab_decision_t *list,
 		return -ENOMEM;
 	}
 	ret = lab_run_here(s, o, list, n, trace, cap);
+	if (!s->found && atomic_load(&s->cap.reports))
+		lab_child_died(s, 0); /* a sanitizer report that did not stop us */
 	lab_result_from(s, r);
 	free(trace);
 	free(s);
@@ -366,6 +392,7 @@ static int lab_save_schedule(const struct lab_opts *so,
 			     const struct lab_sched_result *r)
 {
 	struct lab_artifact a;
+	struct lab_rec rec = r->detail;
 	char path[1024];
 
 	memset(&a, 0, sizeof(a));
@@ -374,7 +401,40 @@ static int lab_save_schedule(const struct lab_opts *so,
 	a.finding = r->finding;
 	a.decisions = r->trace;
 	a.ndecisions = r->ntrace;
-	return lab_finding_save(&a, so->out_dir, path, sizeof(path));
+	lab_runlog_rec_stamp(&rec);
+	return lab_finding_save(&a, &rec, so->out_dir, path, sizeof(path));
+}
+
+/* The run record's series: decisions per second, each half second. */
+struct lab_ctl_series {
+	double t; /* time of the last point */
+	uint64_t decisions;
+};
+
+static void lab_controlled_series(struct lab_ctl_series *c,
+				  uint64_t decisions, double elapsed)
+{
+	if (elapsed - c->t < 0.5)
+		return;
+	lab_runlog_sample("decisions/s", (double)(decisions - c->decisions) /
+						 (elapsed - c->t));
+	c->decisions = decisions;
+	c->t = elapsed;
+}
+
+static void lab_controlled_end(const struct lab_opts *o, int findings,
+			       uint64_t schedules, uint64_t decisions,
+			       double elapsed)
+{
+	char detail[256];
+
+	snprintf(detail, sizeof(detail),
+		 "controlled %s (depth %u), %llu schedules, %llu decisions "
+		 "in %.1f s",
+		 lab_strategy_name(o->strategy), o->depth,
+		 (unsigned long long)schedules, (unsigned long long)decisions,
+		 elapsed);
+	lab_runlog_end(findings ? "fail" : "pass", detail, o->out_dir);
 }
 
 /* FNV-1a over every decision of the run: two runs with the same seed and
@@ -395,6 +455,7 @@ int lab_controlled_run(const struct lab_opts *o)
 	double t0 = lab_now(), elapsed = 0;
 	uint64_t i, decisions = 0, preempt = 0, irqs = 0;
 	uint64_t digest = 0xcbf29ce484222325ull;
+	struct lab_ctl_series series = { 0, 0 };
 	int findings = 0;
 
 	printf("controlled: seed %llu, strategy %s, depth %u, %u logical "
@@ -402,7 +463,9 @@ int lab_controlled_run(const struct lab_opts *o)
 	       (unsigned long long)o->seed,
 	       o->strategy == LAB_STRAT_PCT ? "pct" : "random", o->depth,
 	       o->logical, o->ops_per_thread, o->irq_permille, o->bug);
-	for (i = 0; o->schedules ? i < o->schedules : elapsed < o->seconds;
+	lab_runlog_begin(o, "stress-controlled");
+	for (i = 0; (o->schedules ? i < o->schedules : elapsed < o->seconds) &&
+		    !lab_stop_requested();
 	     i++) {
 		struct lab_opts so = *o;
 		struct lab_sched_result r;
@@ -421,6 +484,7 @@ int lab_controlled_run(const struct lab_opts *o)
 		irqs += r.irqs;
 		elapsed = lab_now() - t0;
 		lab_controlled_progress(o, i + 1, decisions, elapsed);
+		lab_controlled_series(&series, decisions, elapsed);
 		if (r.found) {
 			if (o->progress)
 				fputc('\n', stderr);
@@ -447,5 +511,7 @@ int lab_controlled_run(const struct lab_opts *o)
 	       elapsed > 0 ? (double)decisions / elapsed : 0.0,
 	       (unsigned long long)preempt, (unsigned long long)irqs, findings);
 	printf("trace digest %016llx\n", (unsigned long long)digest);
+	lab_controlled_end(o, findings, i + (findings ? 1 : 0), decisions,
+			   elapsed);
 	return findings;
 }

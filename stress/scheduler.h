@@ -18,6 +18,7 @@
 #include <stdatomic.h>
 #include <ucontext.h>
 
+#include "capture.h"
 #include "stress.h"
 
 #define LAB_HELD_MAX 48
@@ -144,7 +145,19 @@ struct lab_sched {
 	bool found;
 	/* set-up handshake for TSan (see sched.c) */
 	char setup_token;
+	/* the last operations run (lab_oplog_pack), for the finding record;
+	 * atomic because fibers write it without a happens-before edge */
+	_Atomic uint64_t oplog[LAB_REC_OPS];
+	atomic_uint noplog;
+	/* sanitizer reports of this schedule (capture.c) */
+	struct lab_capture cap;
 };
+
+/* "program.c": the last operations, for finding records */
+/* Notes that thread t runs op (NULL: an injected interrupt). */
+void lab_oplog_note(struct lab_sched *s, unsigned t, const struct lab_op *op);
+/* The noted operations, oldest first, as lines into r. */
+void lab_oplog_to_rec(const struct lab_sched *s, struct lab_rec *r);
 
 /* "sched.c" */
 /* Stops the run with a finding (the first one wins).  On a logical

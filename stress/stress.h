@@ -19,6 +19,7 @@
 #include <stdio.h>
 
 #include "labyrinth.h"
+#include "record.h" /* files, records: reports/src */
 
 #define LAB_MAX_THREADS 64
 #define LAB_MAX_LOGICAL 8
@@ -88,6 +89,8 @@ int lab_opt_format(const struct lab_opts *o, int i, char *buf, size_t len);
  * line, which states the default. */
 const char *lab_opt_arg(int i);
 const char *lab_opt_help(int i);
+/* The `labyrinth stress` command line that runs o again. */
+void lab_opts_command(const struct lab_opts *o, char *buf, size_t len);
 /* Strict unsigned decimal (digits only, no overflow): 0 or -1. */
 int lab_parse_u64(const char *s, uint64_t *out);
 
@@ -129,21 +132,43 @@ int lab_artifact_read(const char *path, struct lab_artifact *a, char *err,
 void lab_artifact_free(struct lab_artifact *a);
 /* The one-line command that replays it. */
 void lab_artifact_replay_cmd(const char *path, char *buf, size_t len);
-/* path made absolute (resolved if it exists), for messages people copy. */
-void lab_abs_path(const char *path, char *buf, size_t len);
-/* Writes path atomically: emit(f, arg) fills PATH.tmp.<pid>, which is
- * flushed, fsync'ed and renamed over path.  emit returns 0 or -errno.
- * 0 or -errno; on error a message naming the file goes to stderr. */
-int lab_write_atomic(const char *path, int (*emit)(FILE *f, const void *arg),
-		     const void *arg);
 
 /* "finding.c" */
-/* Creates out_dir (and parents) if needed.  0 or -errno. */
-int lab_mkdir_p(const char *dir);
 /* Writes <out_dir>/finding-<n>.json and artifact-<n>.lab for a finding,
- * prints where they are and the replay command.  Returns 0 or -errno. */
-int lab_finding_save(const struct lab_artifact *a, const char *out_dir,
-		     char *artifact_path, size_t pathlen);
+ * prints where they are and the replay command.  r is the record to
+ * write: the caller starts it (lab_runlog_rec_init, plus sanitizer
+ * details or last operations it has); the artifact's fields, the
+ * artifact path and the replay command are filled in here.  Returns 0 or
+ * -errno. */
+int lab_finding_save(const struct lab_artifact *a, struct lab_rec *r,
+		     const char *out_dir, char *artifact_path, size_t pathlen);
+
+/* "runlog.c": the runs and findings of this process, Ctrl-C, renderings */
+/* At start: the command line (for run records) and where the renderings
+ * go; installs the SIGINT/SIGTERM handler. */
+void lab_runlog_start(int argc, char **argv, const char *out_dir);
+/* True once Ctrl-C or SIGTERM asked the run to stop; the modes poll it. */
+bool lab_stop_requested(void);
+/* A run (one mode) begins: tool is "stress-free", "stress-controlled". */
+void lab_runlog_begin(const struct lab_opts *o, const char *tool);
+const char *lab_runlog_id(void);
+/* "labyrinth <version> <build type and sanitizer>" */
+const char *lab_runlog_build(void);
+/* A point of a series of the current run (time is taken now). */
+void lab_runlog_sample(const char *series, double value);
+/* A finding record of the current run, for lab_finding_save; _stamp
+ * sets only tool, build, run and time of a record filled elsewhere. */
+void lab_runlog_rec_init(struct lab_rec *r, const char *check);
+void lab_runlog_rec_stamp(struct lab_rec *r);
+/* A record file this process saved (counted as a finding of the run). */
+void lab_runlog_saved(const char *path);
+/* The run ends: result pass|fail|error ("interrupted" replaces pass
+ * after Ctrl-C); writes <dir>/run-<id>.json. */
+void lab_runlog_end(const char *result, const char *detail, const char *dir);
+/* Renders every record this process saved into the report directory
+ * (summary.md, findings.json, report.sarif, junit.xml, report.html) and
+ * prints where they are.  0 or -errno. */
+int lab_runlog_render(void);
 
 /* "free_run.c" */
 /* Runs the free-running mode; returns the number of findings (0 = clean)
@@ -166,6 +191,9 @@ struct lab_sched_result {
 	char diverged_why[160];
 	lab_decision_t *trace; /* decisions actually taken (malloc'd) */
 	uint64_t ntrace;
+	/* for the finding record: the last operations and, if a sanitizer
+	 * reported, its kind, frames, summary and excerpt */
+	struct lab_rec detail;
 };
 /* Runs one controlled schedule with seed o->seed (in a child process if
  * o->isolate).  With LAB_STRAT_LIST, follows list[0..n) while it fits. */
@@ -176,6 +204,10 @@ void lab_sched_result_free(struct lab_sched_result *r);
 uint64_t lab_splitmix(uint64_t *state);
 /* Runs the controlled mode (many schedules); returns findings or -1. */
 int lab_controlled_run(const struct lab_opts *o);
+
+/* "report_cmd.c": `labyrinth report` */
+int lab_report_command(int argc, char **argv);
+void lab_report_help(FILE *out);
 
 /* "shrink.c" */
 /* Minimises a failing controlled artifact while its finding reproduces. */

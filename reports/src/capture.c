@@ -1,0 +1,392 @@
+/* capture.c - in-process capture of sanitizer reports (see capture.h). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capture.h"
+
+#ifndef __has_feature
+#define __has_feature(x) 0
+#endif
+#if __has_feature(thread_sanitizer) || defined(__SANITIZE_THREAD__)
+#define LAB_CAPTURE_TSAN 1
+#endif
+#if __has_feature(address_sanitizer) || defined(__SANITIZE_ADDRESS__)
+#define LAB_CAPTURE_ASAN 1
+#endif
+
+#define LAB_CAPTURE_PATHS 64
+
+/* The hooks' first act is to raise lab_in_hook, before any instrumented
+ * atomic: under TSan an atomic delivers pending signals, and the handler
+ * must already see the flag (lab_capture_busy). */
+#if defined(__clang__) || defined(__GNUC__)
+#define LAB_HOOK_ENTRY __attribute__((no_sanitize("thread")))
+#else
+#define LAB_HOOK_ENTRY
+#endif
+
+static struct lab_capture lab_cap_own;
+static atomic_int lab_in_hook; /* hooks running (any thread) */
+static struct lab_capture *lab_cap = &lab_cap_own;
+
+/* Saving: prepared by lab_capture_save_to, used from the hooks.  The
+ * record and the memory stream are static so a hook allocates nothing. */
+static struct {
+	bool on;
+	char dir[PATH_MAX];
+	struct lab_rec tmpl, rec;
+	FILE *mem; /* fmemopen over buf */
+	char buf[32768];
+	char path[PATH_MAX + 32]; /* file of the current report */
+	unsigned saved;
+	char saved_paths[LAB_CAPTURE_PATHS][PATH_MAX + 32];
+} lab_save;
+
+void lab_capture_install(struct lab_capture *c)
+{
+	lab_cap = c ? c : &lab_cap_own;
+	memset(lab_cap, 0, sizeof(*lab_cap));
+}
+
+bool lab_capture_busy(void)
+{
+	return atomic_load_explicit(&lab_in_hook, memory_order_relaxed) != 0;
+}
+
+const struct lab_capture *lab_capture_current(void)
+{
+	return lab_cap;
+}
+
+unsigned lab_capture_saved(void)
+{
+	return lab_save.saved;
+}
+
+const char *lab_capture_saved_path(unsigned i)
+{
+	return i < lab_save.saved && i < LAB_CAPTURE_PATHS ?
+		       lab_save.saved_paths[i] :
+		       NULL;
+}
+
+/* "f1>f2" of frames [from, to), at most two. */
+static void lab_side(const struct lab_rec *r, unsigned from, unsigned to,
+		     char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s", r->frames[from].function,
+		 from + 1 < to ? ">" : "",
+		 from + 1 < to ? r->frames[from + 1].function : "");
+}
+
+/* A race has two sides, and which access TSan saw first depends on the
+ * interleaving: the signature names both, in sorted order, so the same
+ * race found twice is one finding. */
+static void lab_sign_race(struct lab_rec *r, unsigned split)
+{
+	char a[200], b[200];
+
+	lab_side(r, 0, split, a, sizeof(a));
+	lab_side(r, split, r->nframes, b, sizeof(b));
+	snprintf(r->signature, sizeof(r->signature), "%s/%s@%s|%s",
+		 lab_kind_name(r->kind), r->check, strcmp(a, b) < 0 ? a : b,
+		 strcmp(a, b) < 0 ? b : a);
+}
+
+bool lab_capture_to_rec(const struct lab_capture *c, struct lab_rec *r)
+{
+	unsigned i;
+
+	if (!atomic_load(&c->reports) || !*c->summary)
+		return false;
+	lab_rec_from_summary(r, c->summary);
+	snprintf(r->excerpt, sizeof(r->excerpt), "%s", c->excerpt);
+	r->nframes = 0;
+	for (i = 0; i < c->nframes && i < LAB_REC_FRAMES; i++)
+		r->frames[r->nframes++] = c->frames[i];
+	if (r->nframes && !*r->site.file)
+		r->site = r->frames[0];
+	lab_rec_sign(r, r->site.function);
+	if (c->split && c->split < r->nframes)
+		lab_sign_race(r, c->split);
+	return true;
+}
+
+/* ---- saving from a hook ----------------------------------------------------- */
+
+/* Plain system calls on the prepared buffer: write a temporary file,
+ * fsync, rename over the path claimed for this report. */
+static void lab_save_flush(void)
+{
+	char tmp[PATH_MAX + 64];
+	long len;
+	int fd;
+
+	rewind(lab_save.mem);
+	if (lab_rec_emit(lab_save.mem, &lab_save.rec) || fflush(lab_save.mem))
+		return;
+	len = ftell(lab_save.mem);
+	if (len <= 0 || (size_t)len >= sizeof(lab_save.buf))
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", lab_save.path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	if (write(fd, lab_save.buf, (size_t)len) != len || fsync(fd)) {
+		close(fd);
+		unlink(tmp);
+		return;
+	}
+	close(fd);
+	if (rename(tmp, lab_save.path))
+		unlink(tmp);
+}
+
+/* A new report: claims the next finding-<n>.json (O_EXCL) for it. */
+static bool lab_save_claim(void)
+{
+	unsigned n;
+	int fd;
+
+	for (n = 1; n <= 1000000; n++) {
+		snprintf(lab_save.path, sizeof(lab_save.path),
+			 "%s/finding-%u.json", lab_save.dir, n);
+		fd = open(lab_save.path,
+			  O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (fd >= 0) {
+			close(fd);
+			if (lab_save.saved < LAB_CAPTURE_PATHS)
+				memcpy(lab_save.saved_paths[lab_save.saved],
+				       lab_save.path, sizeof(lab_save.path));
+			lab_save.saved++;
+			return true;
+		}
+		if (errno != EEXIST)
+			return false;
+	}
+	return false;
+}
+
+/* Fills the record of the current report from the capture and the
+ * template and writes it (again: hooks that come later add detail). */
+static void lab_save_report(bool is_new)
+{
+	struct lab_rec *r = &lab_save.rec;
+
+	if (!lab_save.on || (is_new && !lab_save_claim()))
+		return;
+	*r = lab_save.tmpl;
+	r->first_seen = r->last_seen = (int64_t)time(NULL);
+	if (!lab_capture_to_rec(lab_cap, r))
+		return;
+	lab_save_flush();
+}
+
+int lab_capture_save_to(const char *dir, const struct lab_rec *tmpl)
+{
+	int ret;
+
+	lab_save.on = false;
+	if (!dir)
+		return 0;
+	ret = lab_mkdir_p(dir);
+	if (ret)
+		return ret;
+	lab_abs_path(dir, lab_save.dir, sizeof(lab_save.dir));
+	lab_save.tmpl = *tmpl;
+	if (!lab_save.mem)
+		lab_save.mem =
+			fmemopen(lab_save.buf, sizeof(lab_save.buf), "w");
+	if (!lab_save.mem)
+		return -errno;
+	lab_save.on = true;
+	return 0;
+}
+
+void lab_capture_from_env(const char *tool, const char *build)
+{
+	const char *dir = getenv("LAB_FINDINGS_DIR");
+	const char *art = getenv("LAB_FINDING_ARTIFACT");
+	const char *cmd = getenv("LAB_FINDING_REPRODUCE");
+	const char *run = getenv("LAB_FINDING_RUN");
+	const char *bug = getenv("LAB_BUG");
+	struct lab_rec t;
+	int ret;
+
+	if (!dir || !*dir)
+		return;
+	lab_rec_init(&t, LAB_KIND_CRASH, "");
+	snprintf(t.tool, sizeof(t.tool), "%s", tool);
+	snprintf(t.build, sizeof(t.build), "%s", build ? build : "");
+	if (art && *art)
+		lab_abs_path(art, t.artifact, sizeof(t.artifact));
+	snprintf(t.reproduce, sizeof(t.reproduce), "%s", cmd ? cmd : "");
+	snprintf(t.run, sizeof(t.run), "%s", run ? run : "");
+	if (bug && *bug)
+		snprintf(t.bug, sizeof(t.bug), "%s", bug);
+	ret = lab_capture_save_to(dir, &t);
+	if (ret) {
+		fprintf(stderr, "labyrinth: LAB_FINDINGS_DIR=%s: %s\n", dir,
+			strerror(-ret));
+		exit(2);
+	}
+}
+
+void lab_capture_check_failed(const char *check, const char *where,
+			      const char *message)
+{
+	struct lab_rec *r = &lab_save.rec;
+
+	if (!lab_save.on || !lab_save_claim())
+		return;
+	*r = lab_save.tmpl;
+	r->kind = lab_kind_of_check(check);
+	snprintf(r->check, sizeof(r->check), "%s", check);
+	snprintf(r->title, sizeof(r->title), "%s", message);
+	lab_site_of_where(&r->site, where);
+	r->first_seen = r->last_seen = (int64_t)time(NULL);
+	lab_rec_sign(r, where);
+	lab_save_flush();
+}
+
+/* ---- the hooks ------------------------------------------------------------------ */
+
+/* Every sanitizer, once per report, with its SUMMARY line. */
+void __sanitizer_report_error_summary(const char *summary);
+LAB_HOOK_ENTRY void __sanitizer_report_error_summary(const char *summary)
+{
+	unsigned n;
+
+	atomic_fetch_add(&lab_in_hook, 1);
+	n = atomic_fetch_add(&lab_cap->reports, 1);
+	if (!n) { /* the first report is the one kept */
+		snprintf(lab_cap->summary, sizeof(lab_cap->summary), "%s",
+			 summary);
+		lab_save_report(true);
+	}
+	atomic_fetch_sub(&lab_in_hook, 1);
+}
+
+#ifdef LAB_CAPTURE_TSAN
+/* The ThreadSanitizer report API (compiler-rt tsan_interface.h). */
+int __tsan_get_report_data(void *report, const char **description, int *count,
+			   int *stack_count, int *mop_count, int *loc_count,
+			   int *mutex_count, int *thread_count,
+			   int *unique_tid_count, void **sleep_trace,
+			   unsigned long trace_size);
+int __tsan_get_report_mop(void *report, unsigned long idx, int *tid,
+			  void **addr, int *size, int *write, int *atomic,
+			  void **trace, unsigned long trace_size);
+void __sanitizer_symbolize_pc(void *pc, const char *fmt, char *out_buf,
+			      size_t out_buf_size);
+void __tsan_on_report(void *report);
+
+/* One access of the race: a line for the excerpt, its frames for the
+ * signature (the first access's project frames, then the second's). */
+static void lab_tsan_mop(void *report, unsigned long idx, size_t *len,
+			 unsigned limit)
+{
+	void *trace[16] = { 0 }, *addr;
+	int tid, size, write, atomic;
+	struct lab_capture *c = lab_cap;
+	unsigned i;
+
+	if (!__tsan_get_report_mop(report, idx, &tid, &addr, &size, &write,
+				   &atomic, trace, 16))
+		return;
+	*len += (size_t)snprintf(c->excerpt + *len, sizeof(c->excerpt) - *len,
+				 "  %s%s of size %d by thread T%d:\n",
+				 atomic ? "atomic " : "",
+				 write ? "Write" : "Read", size, tid);
+	for (i = 0; i < 16 && trace[i] && *len < sizeof(c->excerpt) - 256;
+	     i++) {
+		char line[256], frame[300];
+
+		__sanitizer_symbolize_pc(trace[i], "%f %s:%l", line,
+					 sizeof(line));
+		if (strstr(line, "<null>"))
+			continue; /* the fiber's entry: no caller */
+		snprintf(frame, sizeof(frame), "#%u %s", i, line);
+		*len += (size_t)snprintf(c->excerpt + *len,
+					 sizeof(c->excerpt) - *len, "    %s\n",
+					 frame);
+		if (c->nframes < limit &&
+		    lab_site_parse_frame(frame, &c->frames[c->nframes]))
+			c->nframes++;
+	}
+}
+
+/* Three frames of the first access, two of the other; then saved. */
+static void lab_tsan_details(void *report, int mops, size_t len)
+{
+	lab_tsan_mop(report, 0, &len, 3);
+	if (mops > 1) {
+		lab_cap->split = lab_cap->nframes;
+		lab_tsan_mop(report, 1, &len, lab_cap->nframes + 2);
+	}
+	if (lab_cap->split == lab_cap->nframes)
+		lab_cap->split = 0; /* no frames of the other side */
+	lab_save_report(false);
+}
+
+/* After the summary hook, for the same report. */
+LAB_HOOK_ENTRY void __tsan_on_report(void *report)
+{
+	const char *desc = "";
+	int count, stacks, mops = 0, locs, mutexes, threads, tids;
+	void *sleep[1];
+
+	if (atomic_load(&lab_cap->reports) > 1 || lab_cap->nframes)
+		return; /* details of the first report only */
+	atomic_fetch_add(&lab_in_hook, 1);
+	if (__tsan_get_report_data(report, &desc, &count, &stacks, &mops, &locs,
+				   &mutexes, &threads, &tids, sleep, 1))
+		lab_tsan_details(report, mops,
+				 (size_t)snprintf(lab_cap->excerpt,
+						  sizeof(lab_cap->excerpt),
+						  "WARNING: ThreadSanitizer: "
+						  "%s\n",
+						  desc));
+	atomic_fetch_sub(&lab_in_hook, 1);
+}
+#endif
+
+#ifdef LAB_CAPTURE_ASAN
+void __asan_set_error_report_callback(void (*callback)(const char *));
+
+/* The whole AddressSanitizer report, after its SUMMARY: the head of it
+ * becomes the excerpt, the first stack's project frames the signature. */
+static void lab_asan_report(const char *text)
+{
+	struct lab_capture *c = lab_cap;
+	const char *p = text;
+
+	if (atomic_load(&c->reports) > 1 || c->nframes)
+		return;
+	snprintf(c->excerpt, sizeof(c->excerpt), "%s", text);
+	while (p && *p && c->nframes < 3) {
+		char line[512];
+		size_t n = strcspn(p, "\n");
+
+		snprintf(line, sizeof(line), "%.*s", (int)n, p);
+		if (lab_site_parse_frame(line, &c->frames[c->nframes]))
+			c->nframes++;
+		else if (c->nframes && !*line)
+			break; /* end of the first stack */
+		p += n + (p[n] == '\n');
+	}
+	lab_save_report(false);
+}
+
+__attribute__((constructor)) static void lab_asan_capture_init(void)
+{
+	__asan_set_error_report_callback(lab_asan_report);
+}
+#endif

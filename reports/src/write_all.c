@@ -1,0 +1,60 @@
+/* write_all.c - the five renderings of a report set, written into one
+ * directory, each atomically. */
+#define _GNU_SOURCE /* PATH_MAX */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "record.h"
+
+struct lab_rendering {
+	const char *file;
+	int (*render)(FILE *f, const struct lab_report_set *s);
+};
+
+static const struct lab_rendering lab_renderings[] = {
+	{ "findings.json", lab_render_findings_json },
+	{ "summary.md", lab_render_markdown },
+	{ "report.sarif", lab_render_sarif },
+	{ "junit.xml", lab_render_junit },
+	{ "report.html", lab_render_html },
+};
+
+struct lab_render_arg {
+	const struct lab_rendering *r;
+	const struct lab_report_set *s;
+};
+
+static int lab_emit_rendering(FILE *f, const void *arg)
+{
+	const struct lab_render_arg *a = arg;
+
+	return a->r->render(f, a->s);
+}
+
+int lab_report_write_all(const struct lab_report_set *s, const char *dir)
+{
+	char path[PATH_MAX];
+	size_t i;
+	int ret = lab_mkdir_p(dir), first = 0;
+
+	if (ret) {
+		fprintf(stderr, "labyrinth: %s: cannot create: %s\n", dir,
+			strerror(-ret));
+		return ret;
+	}
+	for (i = 0; i < sizeof(lab_renderings) / sizeof(lab_renderings[0]);
+	     i++) {
+		struct lab_render_arg a = { &lab_renderings[i], s };
+
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
+				     a.r->file) >= sizeof(path))
+			return -ENAMETOOLONG;
+		/* one rendering failing does not stop the others */
+		ret = lab_write_atomic(path, lab_emit_rendering, &a);
+		if (ret && !first)
+			first = ret;
+	}
+	return first;
+}

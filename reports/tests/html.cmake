@@ -1,0 +1,27 @@
+# html.cmake - report_html: report.html as headless Chromium renders it,
+# offline (html_chromium.sh).  Included by reports/tests/CMakeLists.txt
+# after the report_fixture_run test (fixture
+# "report_fixture", LAB_REPORT_FIXTURE_DIR).
+#
+#   report_html         checks the DOM Chromium builds from its report.html;
+#                       skipped (77) when there is no Chromium and it
+#                       cannot be installed
+#
+# The expected numbers are those of report_fixture.c: 12 distinct findings
+# (the race is added twice: one row, count 2), 15 sightings, 5 runs of
+# which 3 failed, stress series ops/s and failures, fuzz series exec/s and
+# coverage, and a title holding "<script>alert(1)</script>" that must come
+# out as text.
+
+add_test(NAME report_html
+	 COMMAND bash "${CMAKE_CURRENT_LIST_DIR}/html_chromium.sh"
+		 "${LAB_REPORT_FIXTURE_DIR}"
+		 --findings 12 --sightings 15 --runs 5 --failed 3
+		 --charts "ops/s,failures,exec/s,coverage,findings-over-time,findings-by-kind"
+		 --text "&lt;script&gt;alert(1)&lt;/script&gt; &amp; \"owner\""
+		 --timeout 120)
+set_tests_properties(report_html PROPERTIES
+	FIXTURES_REQUIRED report_fixture
+	LABELS report
+	SKIP_RETURN_CODE 77
+	TIMEOUT 600)
