@@ -9,6 +9,14 @@
 #                reported by TSan and becomes a data-race finding
 #   free-irq     free-running mode delivers interrupts and defers some
 #                while IRQs are disabled
+#   sigint       Ctrl-C stops a run early: summary, run record (result
+#                interrupted) and the five renderings are still written
+#   report       the records a run writes, merged by `labyrinth report`
+#                with another run's and a corrupt file: one finding per
+#                signature, the bad file named, every rendering written
+#   tsan-free    (TSan builds) a race in free-running mode is saved as a
+#                finding from inside the sanitizer hook, although TSan
+#                (halt_on_error=1) ends the process right after
 set -euo pipefail
 
 bin=$1
@@ -36,6 +44,19 @@ run() {
 
 field() { # field FILE KEY: value of "KEY value" in an artifact
 	awk -v k="$2" '$1 == k { print $2; exit }' "$1"
+}
+
+jfield() { # jfield FILE KEY: a top-level string or number of a JSON record
+	python3 -c 'import json, sys
+v = json.load(open(sys.argv[1]))[sys.argv[2]]
+print(v if not isinstance(v, list) else len(v))' "$1" "$2"
+}
+
+renderings() { # renderings DIR: the five files exist and are not empty
+	local f
+	for f in summary.md findings.json report.sarif junit.xml report.html; do
+		[ -s "$1/$f" ] || fail "$1/$f missing or empty"
+	done
 }
 
 find_bug() { # find_bug BUG OUTDIR [ARGS...]: controlled run that must find it
@@ -100,6 +121,71 @@ tsan-race)
 		fail "TSan did not report the race"
 	[ "$(field found/artifact-1.lab finding-kind)" = data-race ] ||
 		fail "finding is not a data-race"
+	# captured in the child by the TSan hooks: both sides' frames
+	j=found/finding-1.json
+	[ "$(jfield $j kind)" = data-race ] || fail "record kind"
+	grep -q "^SUMMARY: ThreadSanitizer: data race" <<<"$(jfield $j summary)" ||
+		fail "no sanitizer summary in the record"
+	grep -q '^data-race/data-race@.*|' <<<"$(jfield $j signature)" ||
+		fail "signature does not name both racing sides"
+	[ "$(jfield $j frames)" -ge 2 ] || fail "no project frames"
+	[ "$(jfield $j ops)" -ge 1 ] || fail "no last operations"
+	renderings found
+	;;
+tsan-free)
+	status=0
+	TSAN_OPTIONS=halt_on_error=1:exitcode=66 "$bin" stress --mode free \
+		--bug racy-free-count --seconds 20 --seed 5 --no-progress \
+		--out free >free.log 2>&1 || status=$?
+	[ "$status" = 66 ] || fail "TSan did not stop the run (exit $status)"
+	j=free/finding-1.json
+	[ -s $j ] || fail "the hook saved no finding"
+	[ "$(jfield $j kind)" = data-race ] || fail "record kind"
+	[ "$(jfield $j tool)" = stress-free ] || fail "record tool"
+	grep -q "^labyrinth stress --mode free .*--seed 5" <<<"$(jfield $j reproduce)" ||
+		fail "no re-run command"
+	grep -q "of size" <<<"$(jfield $j excerpt)" || fail "no racing accesses"
+	;;
+sigint)
+	"$bin" stress --mode free --seconds 60 --seed 3 --no-progress \
+		--out out >run.log 2>&1 &
+	pid=$!
+	for _ in $(seq 50); do # until it runs (its start line is printed)
+		grep -q "^free: profile" run.log 2>/dev/null && break
+		sleep 0.2
+	done
+	sleep 1
+	kill -INT $pid
+	status=0
+	wait $pid || status=$?
+	[ "$status" = 0 ] || { cat run.log >&2; fail "exit $status after Ctrl-C"; }
+	grep -q "^RESULT: PASS (stopped early by a signal)" run.log ||
+		fail "no result line"
+	[ "$(jfield out/run-*.json result)" = interrupted ] ||
+		fail "run record does not say interrupted"
+	renderings out
+	grep -q "interrupted" out/summary.md || fail "summary.md"
+	;;
+report)
+	find_bug claim-race a
+	run 0 clean.log stress --mode controlled --seed 2 --schedules 5 \
+		--no-progress --out b
+	cp -r a c # the same finding again: merged, count 2
+	echo '{"format": "labyrinth-finding", "version": 1, "kind"' \
+		>c/finding-99.json
+	run 1 report.log report --out merged a b c # findings outrank skips
+	grep -q "skipped .*c/finding-99.json: line [0-9]* column" report.log ||
+		fail "the truncated record is not named"
+	grep -q "^report: 1 distinct finding(s), 2 sighting(s), 2 run(s)" \
+		report.log || fail "not merged by signature"
+	renderings merged
+	[ "$(python3 -c 'import json; d = json.load(open("merged/findings.json"))
+print(len(d["findings"]), d["findings"][0]["count"], len(d["runs"]))')" = \
+		"1 2 2" ] || fail "findings.json"
+	run 1 report2.log report --out merged2 a
+	run 2 usage.log report --out x
+	run 2 missing.log report --out x /no/such/dir
+	grep -q "/no/such/dir: No such file" missing.log || fail "missing dir"
 	;;
 free-irq)
 	run 0 free.log stress --mode free --profile irq-storm --seconds 3 \
