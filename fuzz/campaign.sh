@@ -8,7 +8,9 @@
 #       default), starting from the seeds and regressions.  Everything goes
 #       to reports/NAME/ (default fuzz-TARGET[-tsan]-YYYYmmdd-HHMMSS):
 #       fuzz.log, corpus/ (new inputs), artifacts/ (crash files),
-#       campaign.env, stats.txt and findings.txt.  A progress line every
+#       campaign.env, stats.txt and findings.txt; findings/ (one finding
+#       record per crash, saved by the target itself) and the renderings
+#       of reports/README.md (summary.md, report.html, ...).  A progress line every
 #       few seconds.  It stops at the first finding unless --keep-going.
 #       LAB_BUG=NAME in the environment selects a seeded allocator bug
 #       (`labyrinth bugs`); it is recorded, and reproduce uses it again.
@@ -94,6 +96,14 @@ check_target() {
 		usage_error "unknown target '$t' (targets: $(echo "$targets" | tr '\n' ' ' | sed 's/ $//'))"
 	if [ "$tsan" = 1 ] && ! in_list "$t" "$(thread_targets)"; then
 		usage_error "$t has no TSan build (only: $(thread_targets))"
+	fi
+}
+
+# if_tsan TEXT: TEXT for the TSan build, nothing otherwise; always status
+# 0 (under set -e, a failing $(...) in an assignment ends the script).
+if_tsan() {
+	if [ "$tsan" = 1 ]; then
+		echo "$1"
 	fi
 }
 
@@ -195,7 +205,7 @@ finding_report() {
 	local log=$1 crash=$2 t=$3
 	local size
 	size=$(wc -c <"$crash" | tr -d ' ')
-	echo "finding: $t$([ "$tsan" = 1 ] && echo ' (tsan)') $(basename "$crash")"
+	echo "finding: $t$(if_tsan ' (tsan)') $(basename "$crash")"
 	awk -v root="$root/" '
 		function clean(s) {
 			gsub(root, "", s)
@@ -238,7 +248,7 @@ finding_report() {
 				print "  where: " frames
 		}' "$log"
 	echo "  input: $crash ($size bytes)"
-	echo "  reproduce: fuzz/campaign.sh reproduce $crash $t$([ "$tsan" = 1 ] && echo ' --tsan')"
+	echo "  reproduce: fuzz/campaign.sh reproduce $crash $t$(if_tsan ' --tsan')"
 }
 
 # run_crash BIN CRASH LOG: one run of the crash file; its exit status.
@@ -282,7 +292,7 @@ cmd_run() {
 	bin=$build/$(binary_name "$target")
 	local stamp dir status=0 start elapsed every flags=()
 	stamp=$(date +%Y%m%d-%H%M%S)
-	name=${name:-fuzz-$target$([ "$tsan" = 1 ] && echo -tsan)-$stamp}
+	name=${name:-fuzz-$target$(if_tsan -tsan)-$stamp}
 	case $name in
 	*/* | .* | "") usage_error "bad campaign name '$name'" ;;
 	esac
@@ -345,7 +355,11 @@ report_artifacts() {
 		*.log) continue ;;
 		esac
 		found=$((found + 1))
-		run_crash "$bin" "$f" "$f.log" || true
+		# the target saves its finding record from inside (capture.h)
+		LAB_FINDINGS_DIR=$dir/findings LAB_FINDING_ARTIFACT=$f \
+			LAB_FINDING_RUN=campaign-$(basename "$dir") \
+			LAB_FINDING_REPRODUCE="fuzz/campaign.sh reproduce $f $target$(if_tsan ' --tsan')" \
+			run_crash "$bin" "$f" "$f.log" || true
 		finding_report "$f.log" "$f" "$target" >"$f.report"
 		key=$(grep -E '^  (what|kind|where): ' "$f.report" | tr -s '0-9' 'N')
 		case $seen in
@@ -363,6 +377,7 @@ report_artifacts() {
 		echo "($dup more crash files repeat these findings; all in $dir/artifacts)" |
 			tee -a "$dir/findings.txt"
 	fi
+	render_reports "$dir"
 	echo "report directory: $dir"
 	if [ "$found" -gt 0 ]; then
 		return 1
@@ -372,6 +387,25 @@ report_artifacts() {
 		die "libFuzzer exited $status without an artifact (log: $dir/fuzz.log)"
 	fi
 	echo "no findings"
+}
+
+# render_reports DIR: summary.md, findings.json, report.sarif, junit.xml
+# and report.html of the campaign (its fuzz.log as a run with exec/s and
+# coverage over time, the findings the targets saved) by `labyrinth
+# report`: $LABYRINTH, or the newest build's.  Without one, says how.
+render_reports() {
+	local lab=${LABYRINTH:-} f
+	if [ -z "$lab" ]; then
+		for f in "$(dirname "$build")/stress/labyrinth" \
+			$(ls -t "$root"/build/*/stress/labyrinth 2>/dev/null); do
+			[ -x "$f" ] && { lab=$f; break; }
+		done
+	fi
+	if [ -z "$lab" ] || [ ! -x "$lab" ]; then
+		echo "(no labyrinth command built: render the reports with 'labyrinth report --out $1 $1')"
+		return 0
+	fi
+	"$lab" report --out "$1" "$1" | sed -n 's/^reports: /reports: /p' || true
 }
 
 # ---- reproduce, minimize ----------------------------------------------------

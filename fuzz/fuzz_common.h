@@ -15,20 +15,23 @@
 
 #include "labyrinth.h"
 
-#define LAB_FUZZ_CHECK(cond, ...)                                             \
-	do {                                                                  \
-		if (!(cond)) {                                                \
-			fprintf(stderr,                                       \
-				"labyrinth fuzz: check failed: %s: ", #cond); \
-			fprintf(stderr, __VA_ARGS__);                         \
-			fputc('\n', stderr);                                  \
-			abort();                                              \
-		}                                                             \
+#define LAB_FUZZ_CHECK(cond, ...)                                        \
+	do {                                                             \
+		if (!(cond))                                             \
+			lab_fuzz_check_failed(#cond, __func__, __VA_ARGS__); \
 	} while (0)
 
+/* Prints "labyrinth fuzz: check failed: COND: message", saves it as a
+ * finding (site func) when LAB_FINDINGS_DIR is set, and aborts, which
+ * libFuzzer records as a crash with the input. */
+void lab_fuzz_check_failed(const char *cond, const char *func,
+			   const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 3, 4)));
+
 /* Selects the seeded bug named by $LAB_BUG (if set) once; aborts with a
- * message if the name is unknown or the build has no bugs.  Call from
- * LLVMFuzzerInitialize or the first input. */
+ * message if the name is unknown or the build has no bugs.  Also turns on
+ * saving findings as records if $LAB_FINDINGS_DIR is set (capture.h).
+ * Call from LLVMFuzzerInitialize or the first input. */
 void lab_fuzz_select_bug(void);
 
 /* The libFuzzer entry points every target defines. */

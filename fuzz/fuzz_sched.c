@@ -22,6 +22,7 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "capture.h"
 #include "fuzz_common.h"
 #include "fuzz_counters.h"
 #include "fuzz_sched.h"
@@ -217,6 +218,29 @@ static void lab_fs_opts(struct lab_opts *o, const struct lab_fs_header *h)
 	snprintf(o->bug, sizeof(o->bug), "%s", lab_fs_bug);
 }
 
+/* A schedule's finding: saved as the scheduler's own finding (the same
+ * signature the controlled mode of `labyrinth stress` gives it, with the
+ * schedule's last operations), then a crash for libFuzzer. */
+static void lab_fs_found(struct lab_sched_result *r)
+{
+	const struct lab_finding *f = &r->finding;
+
+	snprintf(r->detail.title, sizeof(r->detail.title), "%s", f->message);
+	if (!*r->detail.site.function && !*r->detail.site.file)
+		lab_site_of_where(&r->detail.site, f->where);
+	r->detail.step = f->step;
+	r->detail.thread = f->thread;
+	if (!*r->detail.signature)
+		lab_rec_sign(&r->detail, f->where);
+	lab_capture_finding(&r->detail);
+	fprintf(stderr,
+		"labyrinth fuzz: fuzz_sched: finding %s at %s (step %llu, "
+		"thread %d): %s\n",
+		f->kind, f->where, (unsigned long long)f->step, f->thread,
+		f->message);
+	abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct lab_fs_header h;
@@ -238,10 +262,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lab_fs_reset_list(n);
 	LAB_FUZZ_CHECK(ret == 0, "schedule set-up failed (%d): %s", ret,
 		       lab_last_error());
-	LAB_FUZZ_CHECK(!r.found, "finding %s at %s (step %llu, thread %d): %s",
-		       r.finding.kind, r.finding.where,
-		       (unsigned long long)r.finding.step, r.finding.thread,
-		       r.finding.message);
+	if (r.found)
+		lab_fs_found(&r);
 	lab_sched_result_free(&r);
 	return 0;
 }

@@ -239,21 +239,45 @@ void lab_capture_from_env(const char *tool, const char *build)
 	}
 }
 
-void lab_capture_check_failed(const char *check, const char *where,
-			      const char *message)
+/* t's field into r's where r has none. */
+#define LAB_FILL(r, t, field)                                               \
+	do {                                                                \
+		if (!*(r)->field)                                           \
+			memcpy((r)->field, (t)->field, sizeof((r)->field)); \
+	} while (0)
+
+void lab_capture_finding(const struct lab_rec *found)
 {
 	struct lab_rec *r = &lab_save.rec;
+	const struct lab_rec *t = &lab_save.tmpl;
 
 	if (!lab_save.on || !lab_save_claim())
 		return;
-	*r = lab_save.tmpl;
-	r->kind = lab_kind_of_check(check);
-	snprintf(r->check, sizeof(r->check), "%s", check);
-	snprintf(r->title, sizeof(r->title), "%s", message);
-	lab_site_of_where(&r->site, where);
+	*r = *found;
+	LAB_FILL(r, t, tool);
+	LAB_FILL(r, t, build);
+	LAB_FILL(r, t, run);
+	LAB_FILL(r, t, seed);
+	LAB_FILL(r, t, artifact);
+	LAB_FILL(r, t, reproduce);
+	if (!*r->bug || !strcmp(r->bug, "none"))
+		memcpy(r->bug, t->bug, sizeof(r->bug));
 	r->first_seen = r->last_seen = (int64_t)time(NULL);
-	lab_rec_sign(r, where);
+	if (!*r->signature)
+		lab_rec_sign(r, r->site.function);
 	lab_save_flush();
+}
+
+void lab_capture_check_failed(const char *check, const char *where,
+			      const char *message)
+{
+	static struct lab_rec r; /* no stack: callers may be deep in a fiber */
+
+	lab_rec_init(&r, lab_kind_of_check(check), check);
+	snprintf(r.title, sizeof(r.title), "%s", message);
+	lab_site_of_where(&r.site, where);
+	lab_rec_sign(&r, where);
+	lab_capture_finding(&r);
 }
 
 /* ---- the hooks ------------------------------------------------------------------ */

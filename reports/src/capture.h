@@ -53,8 +53,11 @@ int lab_capture_save_to(const char *dir, const struct lab_rec *tmpl);
  * LAB_FINDING_REPRODUCE, LAB_FINDING_RUN; tool names the program.
  * Prints one line and exits on an unusable directory. */
 void lab_capture_from_env(const char *tool, const char *build);
-/* A failed check of the harness itself, right before it aborts: saved as
- * a finding (kind from check, see lab_kind_of_check) if saving is on. */
+/* A finding of the harness itself, right before the process aborts:
+ * saved if saving is on, with the saving template's tool, build, run,
+ * seed, artifact and command where r has none. */
+void lab_capture_finding(const struct lab_rec *r);
+/* The same for a failed check (kind from check, see lab_kind_of_check). */
 void lab_capture_check_failed(const char *check, const char *where,
 			      const char *message);
 /* True while a hook runs on some thread.  Signal handlers that would

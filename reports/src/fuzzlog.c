@@ -130,8 +130,10 @@ static void lab_flog_line(struct lab_flog *l, char *line)
 }
 
 /* Names from where campaign.sh puts things: reports/fuzz-<target>-<date>/
- * fuzz.log and .../artifacts/<crash>.log; campaign.env says the target. */
-static void lab_flog_target(const char *path, char *target, size_t len)
+ * fuzz.log and .../artifacts/<crash>.log; campaign.env says the target,
+ * and the campaign is named after the directory holding it ("" if none). */
+static void lab_flog_target(const char *path, char *target, size_t len,
+			    char *campaign, size_t clen)
 {
 	char env[1024], line[256];
 	const char *slash;
@@ -148,6 +150,15 @@ static void lab_flog_target(const char *path, char *target, size_t len)
 			 "/../campaign.env");
 		f = fopen(env, "r");
 	}
+	campaign[0] = '\0';
+	if (f) {
+		char full[1024], *dir;
+
+		lab_abs_path(env, full, sizeof(full));
+		*strrchr(full, '/') = '\0'; /* campaign.env's directory */
+		dir = strrchr(full, '/');
+		snprintf(campaign, clen, "%s", dir ? dir + 1 : full);
+	}
 	while (f && fgets(line, sizeof(line), f))
 		if (!strncmp(line, "target=", 7))
 			snprintf(target, len, "%.*s",
@@ -156,27 +167,19 @@ static void lab_flog_target(const char *path, char *target, size_t len)
 		fclose(f);
 }
 
-/* Was this crash already captured in-process (same artifact)? */
-static bool lab_flog_known(const struct lab_report_set *s, const char *art)
-{
-	size_t i;
-
-	for (i = 0; *art && i < s->nrecs; i++)
-		if (!strcmp(s->recs[i].artifact, art))
-			return true;
-	return false;
-}
-
 static void lab_flog_finding(struct lab_report_set *s, struct lab_flog *l,
 			     const char *path, const char *target)
 {
 	struct lab_rec *r = &l->rec;
 	size_t n = strlen(path);
 
-	if (!*r->artifact && n > 4 && !strcmp(path + n - 4, ".log"))
-		snprintf(r->artifact, sizeof(r->artifact), "%.*s", (int)(n - 4),
-			 path);
-	if (lab_flog_known(s, r->artifact))
+	if (!*r->artifact && n > 4 && !strcmp(path + n - 4, ".log")) {
+		char art[512];
+
+		snprintf(art, sizeof(art), "%.*s", (int)(n - 4), path);
+		lab_abs_path(art, r->artifact, sizeof(r->artifact));
+	}
+	if (lab_set_knows_artifact(s, r->artifact)) /* captured in-process */
 		return;
 	if (!*r->summary) { /* libFuzzer's own: timeout, oom, deadly signal */
 		r->kind = strstr(r->title, "timeout") ? LAB_KIND_TIMEOUT :
@@ -198,15 +201,19 @@ static void lab_flog_finding(struct lab_report_set *s, struct lab_flog *l,
 }
 
 static void lab_flog_finish_run(struct lab_flog *l, const char *path,
-				const char *target, int64_t mtime)
+				const char *target, const char *campaign,
+				int64_t mtime)
 {
 	struct lab_runrec *r = &l->run;
 	const struct lab_series *ex = lab_runrec_series(r, "exec/s");
 	double last = ex && ex->n ? ex->t[ex->n - 1] : 0;
 
 	snprintf(r->tool, sizeof(r->tool), "%s", target);
-	snprintf(r->id, sizeof(r->id), "libfuzzer-%s-%lld", target,
-		 (long long)mtime);
+	if (*campaign) /* the id campaign.sh gives the targets' records */
+		snprintf(r->id, sizeof(r->id), "campaign-%s", campaign);
+	else
+		snprintf(r->id, sizeof(r->id), "libfuzzer-%s-%lld", target,
+			 (long long)mtime);
 	snprintf(r->command, sizeof(r->command), "libFuzzer log %s", path);
 	snprintf(r->source, sizeof(r->source), "%s", path);
 	r->ended = mtime;
@@ -224,7 +231,7 @@ static void lab_flog_finish_run(struct lab_flog *l, const char *path,
 void lab_ingest_fuzz_log(struct lab_report_set *s, const char *path)
 {
 	struct lab_flog *l = calloc(1, sizeof(*l));
-	char target[64], *line = NULL;
+	char target[64], campaign[256], *line = NULL;
 	size_t cap = 0;
 	struct stat st;
 	FILE *f = fopen(path, "r");
@@ -241,8 +248,9 @@ void lab_ingest_fuzz_log(struct lab_report_set *s, const char *path)
 		lab_flog_line(l, line);
 	if (!l->libfuzzer && !l->crashed)
 		goto out; /* some other log */
-	lab_flog_target(path, target, sizeof(target));
-	lab_flog_finish_run(l, path, target, (int64_t)st.st_mtime);
+	lab_flog_target(path, target, sizeof(target), campaign,
+			sizeof(campaign));
+	lab_flog_finish_run(l, path, target, campaign, (int64_t)st.st_mtime);
 	if (l->status_lines)
 		lab_set_add_run(s, &l->run);
 	if (l->crashed)

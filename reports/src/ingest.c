@@ -4,8 +4,8 @@
  * to directories are not followed, so a loop cannot trap the walk):
  *   finding-*.json   one finding (lab_rec_read)
  *   run-*.json       one run (lab_runrec_read)
- *   findings.json    a merged report; skipped in a directory that holds
- *                    finding or run records, since it was made from them
+ *   findings.json    a merged report, read only when named as a file: in
+ *                    a directory it is a rendering of the records there
  *   *.log            libFuzzer output: a campaign log becomes a run with
  *                    exec/s and coverage series; a crash in it, not
  *                    captured in-process, becomes a finding
@@ -78,7 +78,7 @@ static void lab_ingest_merged(struct lab_report_set *s, const char *path)
  * logs in phase 1: a log's crash is skipped when a record captured
  * in-process already names its artifact, wherever that record lies. */
 static void lab_ingest_file(struct lab_report_set *s, const char *path,
-			    bool dir_has_records, bool named, int phase)
+			    bool named, int phase)
 {
 	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 
@@ -91,22 +91,10 @@ static void lab_ingest_file(struct lab_report_set *s, const char *path,
 		lab_ingest_finding(s, path);
 	else if (!fnmatch("run-*.json", base, 0))
 		lab_ingest_run(s, path);
-	else if (!strcmp(base, "findings.json") && !dir_has_records)
-		lab_ingest_merged(s, path);
+	else if (!strcmp(base, "findings.json") && named)
+		lab_ingest_merged(s, path); /* a rendering: only when named */
 	else if (named && !fnmatch("*.json", base, 0))
 		lab_ingest_finding(s, path); /* given by name: must be one */
-}
-
-static bool lab_dir_has_records(DIR *d)
-{
-	struct dirent *e;
-	bool found = false;
-
-	while (!found && (e = readdir(d)))
-		found = !fnmatch("finding-*.json", e->d_name, 0) ||
-			!fnmatch("run-*.json", e->d_name, 0);
-	rewinddir(d);
-	return found;
 }
 
 static int lab_ingest_path(struct lab_report_set *s, const char *path,
@@ -117,11 +105,9 @@ static int lab_ingest_dir(struct lab_report_set *s, const char *path, int depth,
 {
 	DIR *d = opendir(path);
 	struct dirent *e;
-	bool records;
 
 	if (!d)
 		return -errno;
-	records = lab_dir_has_records(d);
 	while ((e = readdir(d))) {
 		char sub[PATH_MAX];
 		struct stat st;
@@ -135,7 +121,7 @@ static int lab_ingest_dir(struct lab_report_set *s, const char *path, int depth,
 		if (S_ISDIR(st.st_mode))
 			lab_ingest_path(s, sub, depth + 1, false, phase);
 		else if (S_ISREG(st.st_mode))
-			lab_ingest_file(s, sub, records, false, phase);
+			lab_ingest_file(s, sub, false, phase);
 	}
 	closedir(d);
 	return 0;
@@ -154,7 +140,7 @@ static int lab_ingest_path(struct lab_report_set *s, const char *path,
 			       lab_ingest_dir(s, path, depth, phase);
 	if (!S_ISREG(st.st_mode))
 		return -EINVAL;
-	lab_ingest_file(s, path, false, named, phase);
+	lab_ingest_file(s, path, named, phase);
 	return 0;
 }
 

@@ -186,6 +186,10 @@ struct lab_report_set {
 	struct lab_runrec *runs;
 	size_t nruns, runs_cap;
 	unsigned files_read, files_bad; /* bad files are named on stderr */
+	/* every artifact a record named, merged or not: a libFuzzer log of
+	 * the same crash is then not a second finding */
+	char **artifacts;
+	size_t nartifacts, artifacts_cap;
 	char bench[512]; /* detection benchmark Markdown table file, or "" */
 };
 
@@ -195,6 +199,8 @@ void lab_set_free(struct lab_report_set *s);
  * recent record's details win.  0 or -ENOMEM. */
 int lab_set_add(struct lab_report_set *s, const struct lab_rec *r);
 int lab_set_add_run(struct lab_report_set *s, const struct lab_runrec *r);
+/* Whether a record added so far named this artifact. */
+bool lab_set_knows_artifact(const struct lab_report_set *s, const char *art);
 /* Reads a file or a directory tree: finding-*.json, run-*.json,
  * findings.json (a merged set), libFuzzer logs (fuzz-*.log, *.log with
  * libFuzzer output).  Bad files are reported and skipped.  0, or -errno

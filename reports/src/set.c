@@ -1,4 +1,5 @@
 /* set.c - the merged, deduplicated set of findings and runs. */
+#define _GNU_SOURCE /* strdup */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,11 @@ void lab_set_init(struct lab_report_set *s)
 
 void lab_set_free(struct lab_report_set *s)
 {
+	size_t i;
+
+	for (i = 0; i < s->nartifacts; i++)
+		free(s->artifacts[i]);
+	free(s->artifacts);
 	free(s->recs);
 	free(s->runs);
 	memset(s, 0, sizeof(*s));
@@ -53,9 +59,38 @@ static void lab_rec_merge(struct lab_rec *into, const struct lab_rec *r)
 	into->count = count;
 }
 
+bool lab_set_knows_artifact(const struct lab_report_set *s, const char *art)
+{
+	size_t i;
+
+	for (i = 0; *art && i < s->nartifacts; i++)
+		if (!strcmp(s->artifacts[i], art))
+			return true;
+	return false;
+}
+
+static int lab_set_note_artifact(struct lab_report_set *s, const char *art)
+{
+	char *copy;
+
+	if (!*art || lab_set_knows_artifact(s, art))
+		return 0;
+	if (lab_grow((void **)&s->artifacts, &s->artifacts_cap, s->nartifacts,
+		     sizeof(*s->artifacts)))
+		return -ENOMEM;
+	copy = strdup(art);
+	if (!copy)
+		return -ENOMEM;
+	s->artifacts[s->nartifacts++] = copy;
+	return 0;
+}
+
 int lab_set_add(struct lab_report_set *s, const struct lab_rec *r)
 {
 	size_t i;
+
+	if (lab_set_note_artifact(s, r->artifact))
+		return -ENOMEM;
 
 	for (i = 0; i < s->nrecs; i++) {
 		if (!strcmp(s->recs[i].signature, r->signature)) {
