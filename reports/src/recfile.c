@@ -518,39 +518,52 @@ static int lab_load_checked(const char *path, const char *format,
 	return 0;
 }
 
-int lab_rec_read(const char *path, struct lab_rec *r, char *err, size_t errlen)
+/* Loads path, checks its format, fills *out with fill(); on success
+ * source (of the record) names the file. */
+static int lab_read_record(const char *path, const char *format,
+			   int (*fill)(const struct lab_jval *, void *, char *,
+				       size_t),
+			   void *out, char *source, size_t srclen, char *err,
+			   size_t errlen)
 {
 	struct lab_jval v;
 	char why[256];
 	int ret;
 
-	if (lab_load_checked(path, LAB_FINDING_FORMAT, &v, err, errlen))
+	if (lab_load_checked(path, format, &v, err, errlen))
 		return -1;
-	ret = lab_rec_from_json(&v, r, why, sizeof(why));
+	ret = fill(&v, out, why, sizeof(why));
 	lab_json_free(&v);
 	if (ret)
 		snprintf(err, errlen, "%s: %s", path, why);
 	else
-		snprintf(r->source, sizeof(r->source), "%s", path);
+		snprintf(source, srclen, "%s", path);
 	return ret;
+}
+
+static int lab_fill_rec(const struct lab_jval *o, void *out, char *err,
+			size_t errlen)
+{
+	return lab_rec_from_json(o, out, err, errlen);
+}
+
+static int lab_fill_run(const struct lab_jval *o, void *out, char *err,
+			size_t errlen)
+{
+	return lab_run_from_json(o, out, err, errlen);
+}
+
+int lab_rec_read(const char *path, struct lab_rec *r, char *err, size_t errlen)
+{
+	return lab_read_record(path, LAB_FINDING_FORMAT, lab_fill_rec, r,
+			       r->source, sizeof(r->source), err, errlen);
 }
 
 int lab_runrec_read(const char *path, struct lab_runrec *r, char *err,
 		    size_t errlen)
 {
-	struct lab_jval v;
-	char why[256];
-	int ret;
-
-	if (lab_load_checked(path, LAB_RUN_FORMAT, &v, err, errlen))
-		return -1;
-	ret = lab_run_from_json(&v, r, why, sizeof(why));
-	lab_json_free(&v);
-	if (ret)
-		snprintf(err, errlen, "%s: %s", path, why);
-	else
-		snprintf(r->source, sizeof(r->source), "%s", path);
-	return ret;
+	return lab_read_record(path, LAB_RUN_FORMAT, lab_fill_run, r, r->source,
+			       sizeof(r->source), err, errlen);
 }
 
 /* findings.json of an earlier report: every element must be valid, or
