@@ -50,14 +50,15 @@ rm -rf "$work"
 mkdir -p "$work" "$OUT"
 
 # The same source sets as the CMake build (allocator/CMakeLists.txt,
-# stress/CMakeLists.txt, fuzz/CMakeLists.txt): the allocator with its debug
-# checks and yield points (not LAB_RELEASE), the harness core without its
+# reports/CMakeLists.txt, stress/CMakeLists.txt, fuzz/CMakeLists.txt): the
+# allocator with its debug checks and yield points (not LAB_RELEASE), the
+# finding records and sanitizer capture, the harness core without its
 # command line, the fuzz helpers.
 common_flags=(-std=c17 -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 	"-DLAB_BUILD_INFO=\"oss-fuzz\""
 	-I"$tree/allocator/include" -I"$tree/allocator/src" -I"$tree/stress"
-	-I"$tree/fuzz")
-lib_sources=("$tree"/allocator/src/*.c)
+	-I"$tree/reports/src" -I"$tree/fuzz")
+lib_sources=("$tree"/allocator/src/*.c "$tree"/reports/src/*.c)
 for f in "$tree"/stress/*.c; do
 	[ "$(basename "$f")" = cli.c ] || lib_sources+=("$f")
 done

@@ -284,11 +284,24 @@ void lab_capture_check_failed(const char *check, const char *where,
 
 /* Every sanitizer, once per report, with its SUMMARY line. */
 void __sanitizer_report_error_summary(const char *summary);
+/* Defining the hook replaces the sanitizer's own, which prints the line:
+ * printed here the same way, so logs and tools that read SUMMARY lines see
+ * no difference. */
+static void lab_print_summary(const char *summary)
+{
+	size_t n = strlen(summary);
+
+	if (write(STDERR_FILENO, summary, n) != (ssize_t)n ||
+	    write(STDERR_FILENO, "\n", 1) != 1)
+		return;
+}
+
 LAB_HOOK_ENTRY void __sanitizer_report_error_summary(const char *summary)
 {
 	unsigned n;
 
 	atomic_fetch_add(&lab_in_hook, 1);
+	lab_print_summary(summary);
 	n = atomic_fetch_add(&lab_cap->reports, 1);
 	if (!n) { /* the first report is the one kept */
 		snprintf(lab_cap->summary, sizeof(lab_cap->summary), "%s",

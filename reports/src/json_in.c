@@ -355,6 +355,7 @@ int lab_json_parse(const char *text, size_t len, struct lab_jval *v, char *err,
 {
 	struct lab_jp jp = { text, text + len, text, err, errlen, false };
 
+	memset(v, 0, sizeof(*v)); /* freeable whatever happens */
 	if (!lab_jp_value(&jp, v, 0)) {
 		lab_jp_ws(&jp);
 		if (jp.p == jp.end)
@@ -374,6 +375,7 @@ int lab_json_load(const char *path, struct lab_jval *v, char *err,
 	size_t got;
 	int ret;
 
+	memset(v, 0, sizeof(*v)); /* freeable whatever happens */
 	if (!f)
 		return snprintf(err, errlen, "%s", strerror(errno)), -1;
 	if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode) ||

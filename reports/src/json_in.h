@@ -34,12 +34,12 @@ struct lab_jval {
 };
 
 /* Parses text[0..len) into *v.  0, or -1 with err ("line 3 column 7:
- * expected ':'"). */
+ * expected ':'").  Either way *v may be passed to lab_json_free. */
 int lab_json_parse(const char *text, size_t len, struct lab_jval *v, char *err,
 		   size_t errlen);
 void lab_json_free(struct lab_jval *v);
 /* Reads and parses a whole file: 0, or -1 with err naming the problem
- * (not the file: callers add it). */
+ * (not the file: callers add it).  Either way *v may be freed. */
 int lab_json_load(const char *path, struct lab_jval *v, char *err,
 		  size_t errlen);
 

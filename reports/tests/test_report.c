@@ -101,6 +101,14 @@ static void test_json_hostile(void)
 	memset(deep, '[', sizeof(deep));
 	CHECK(lab_json_parse(deep, sizeof(deep), &v, err, sizeof(err)));
 	CHECK(strstr(err, "nested deeper"));
+	/* a failed load leaves *v freeable, whatever it held before */
+	memset(&v, 0xa5, sizeof(v));
+	CHECK(lab_json_load("/no/such/file.json", &v, err, sizeof(err)));
+	CHECK(strstr(err, "No such file"));
+	lab_json_free(&v);
+	memset(&v, 0xa5, sizeof(v));
+	CHECK(lab_json_parse("[1,", 3, &v, err, sizeof(err)));
+	lab_json_free(&v);
 	/* not NUL-terminated: the reader stays inside the length */
 	CHECK(!lab_json_parse("[1]xxxx", 3, &v, err, sizeof(err)));
 	lab_json_free(&v);

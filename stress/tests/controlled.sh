@@ -119,6 +119,9 @@ tsan-race)
 	find_bug racy-free-count found --irq-permille 0
 	grep -q "ThreadSanitizer: data race" found.log ||
 		fail "TSan did not report the race"
+	# the capture hook replaces TSan's own: the line must still print
+	grep -q "^SUMMARY: ThreadSanitizer: data race" found.log ||
+		fail "no SUMMARY line in the log"
 	[ "$(field found/artifact-1.lab finding-kind)" = data-race ] ||
 		fail "finding is not a data-race"
 	# captured in the child by the TSan hooks: both sides' frames
