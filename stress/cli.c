@@ -4,6 +4,7 @@
  *   labyrinth replay ARTIFACT           re-run a recorded finding
  *   labyrinth shrink ARTIFACT [-o OUT]  minimise a controlled finding
  *   labyrinth report [--out DIR] PATH...  merge findings, render reports
+ *   labyrinth zoo [list|run|bench]      seeded bugs against harness modes
  *   labyrinth bugs                      the seeded bugs of this build
  *   labyrinth help [COMMAND]            usage; also COMMAND --help
  *
@@ -766,6 +767,9 @@ static const struct lab_cmd lab_cmds[] = {
 	{ "report", "[--out DIR] PATH...",
 	  "merge findings into Markdown, SARIF, JUnit and HTML",
 	  lab_report_command, lab_report_help },
+	{ "zoo", "[list|run|bench] ...",
+	  "the bug zoo: run a harness mode against a seeded bug",
+	  lab_zoo_command, lab_zoo_help },
 	{ "bugs", "", "list the seeded bugs", lab_cmd_bugs, lab_help_bugs },
 	{ "help", "[COMMAND]", "show help", lab_cmd_help, lab_help_help },
 };

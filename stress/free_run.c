@@ -275,7 +275,8 @@ static int lab_fr_start(struct lab_fr *fr, struct lab_fr_ctl *ctl)
 			pthread_join(fr->w[i].thread, NULL);
 		return lab_fr_fail("threads", "cannot create worker threads");
 	}
-	lab_fr_delays(fr, true);
+	if (fr->o->delays)
+		lab_fr_delays(fr, true);
 	pthread_barrier_init(&fr->started, NULL, n);
 	pthread_barrier_init(&fr->stopped, NULL, n + 1);
 	pthread_barrier_init(&fr->snapped, NULL, n + 1);
@@ -309,7 +310,8 @@ static uint64_t lab_fr_ops_now(const struct lab_fr *fr)
 	unsigned i;
 
 	for (i = 0; i < fr->nworkers; i++)
-		ops += atomic_load_explicit(&fr->w[i].ops, memory_order_relaxed);
+		ops += atomic_load_explicit(&fr->w[i].ops,
+					    memory_order_relaxed);
 	return ops;
 }
 
@@ -364,11 +366,17 @@ static void lab_fr_series(struct lab_fr *fr, struct lab_fr_watch *wt)
 	lab_runlog_sample("alloc failures",
 			  (double)(st.cls[0].failures + st.cls[1].failures +
 				   st.cls[2].failures));
-	lab_runlog_sample("findings",
-			  (double)atomic_load_explicit(&fr->nrec,
-						       memory_order_relaxed));
+	lab_runlog_sample("findings", (double)atomic_load_explicit(
+					      &fr->nrec, memory_order_relaxed));
 	wt->series_ops = ops;
 	wt->series_next += LAB_FR_SERIES_NS;
+}
+
+/* For --first: a finding of the checks or of a sanitizer hook. */
+static bool lab_fr_found_any(struct lab_fr *fr)
+{
+	return atomic_load_explicit(&fr->nrec, memory_order_relaxed) ||
+	       lab_capture_saved() != fr->captured_before;
 }
 
 static void lab_fr_watch(struct lab_fr *fr, struct lab_fr_watch *wt)
@@ -385,7 +393,8 @@ static void lab_fr_watch(struct lab_fr *fr, struct lab_fr_watch *wt)
 		lab_fr_sample(fr, wt);
 		lab_fr_series(fr, wt);
 		if (wt->elapsed_ns >= limit || lab_stop_requested() ||
-		    atomic_load(&fr->finished) == fr->nworkers)
+		    atomic_load(&fr->finished) == fr->nworkers ||
+		    (fr->o->first && lab_fr_found_any(fr)))
 			break;
 		if (wt->elapsed_ns >= next) {
 			lab_fr_progress(fr, wt);
@@ -734,8 +743,10 @@ static void lab_fr_capture_begin(struct lab_fr *fr)
 	lab_opts_command(fr->o, t.reproduce, sizeof(t.reproduce));
 	fr->captured_before = lab_capture_saved();
 	if (lab_capture_save_to(fr->o->out_dir, &t))
-		fprintf(stderr, "labyrinth: %s: sanitizer reports will not "
-			"be saved as findings\n", fr->o->out_dir);
+		fprintf(stderr,
+			"labyrinth: %s: sanitizer reports will not "
+			"be saved as findings\n",
+			fr->o->out_dir);
 }
 
 static void lab_fr_capture_end(struct lab_fr *fr, int findings,
@@ -749,7 +760,9 @@ static void lab_fr_capture_end(struct lab_fr *fr, int findings,
 		 " ops",
 		 fr->o->profile, fr->nworkers, (double)wt->elapsed_ns / 1e9,
 		 lab_fr_ops_now(fr));
-	lab_runlog_end(findings < 0 ? "error" : findings ? "fail" : "pass",
+	lab_runlog_end(findings < 0 ? "error" :
+		       findings	    ? "fail" :
+				      "pass",
 		       detail, fr->o->out_dir);
 }
 

@@ -31,6 +31,7 @@ enum lab_opt_kind {
 	LAB_OK_PATH,	 /* char[] field: any non-empty text that fits */
 	LAB_OK_GEOMETRY, /* "WxH" into width and height */
 	LAB_OK_OFF,	 /* bool field set false by a bare flag */
+	LAB_OK_ON,	 /* bool field set true by a bare flag */
 };
 
 struct lab_opt_spec {
@@ -112,6 +113,12 @@ static const struct lab_opt_spec lab_opt_specs[] = {
 	{ "schedules", LAB_OK_U64, LAB_BOTH, LAB_FIELD(schedules), 0,
 	  UINT64_MAX, NULL, "N",
 	  "controlled: schedules to run (default 0 = until time runs out)" },
+	{ "no-delays", LAB_OK_OFF, LAB_OPT_CLI, LAB_FIELD(delays), 0, 0, NULL,
+	  NULL,
+	  "free: no short delays at yield points (with --irq-rate 0: plain "
+	  "threads, the naive baseline)" },
+	{ "first", LAB_OK_ON, LAB_OPT_CLI, LAB_FIELD(first), 0, 0, NULL, NULL,
+	  "free: stop at the first finding (controlled mode always does)" },
 	{ "no-isolate", LAB_OK_OFF, LAB_OPT_CLI, LAB_FIELD(isolate), 0, 0, NULL,
 	  NULL, "controlled: run schedules in this process, not in a child" },
 	{ "out", LAB_OK_PATH, LAB_OPT_CLI, LAB_FIELD(out_dir), 0, 0, NULL,
@@ -143,6 +150,7 @@ void lab_opts_defaults(struct lab_opts *o)
 	o->irq_permille = 50;
 	o->max_steps = 200000;
 	o->isolate = true;
+	o->delays = true;
 	strcpy(o->out_dir, "reports/latest");
 	o->progress = true;
 }
@@ -214,7 +222,9 @@ bool lab_opt_in(int i, unsigned where)
 
 bool lab_opt_takes_value(int i)
 {
-	return i >= 0 && i < LAB_NSPECS && lab_opt_specs[i].kind != LAB_OK_OFF;
+	return i >= 0 && i < LAB_NSPECS &&
+	       lab_opt_specs[i].kind != LAB_OK_OFF &&
+	       lab_opt_specs[i].kind != LAB_OK_ON;
 }
 
 uint64_t lab_opt_bit(const char *name)
@@ -422,7 +432,8 @@ int lab_opt_parse(struct lab_opts *o, int i, const char *value, char *err,
 	case LAB_OK_GEOMETRY:
 		return lab_set_geometry(o, sp, value, err, errlen);
 	case LAB_OK_OFF:
-		*(bool *)field = false;
+	case LAB_OK_ON:
+		*(bool *)field = sp->kind == LAB_OK_ON;
 		return 0;
 	default:
 		return lab_set_text(sp, field, value, err, errlen);
@@ -459,6 +470,7 @@ int lab_opt_format(const struct lab_opts *o, int i, char *buf, size_t len)
 	case LAB_OK_GEOMETRY:
 		return snprintf(buf, len, "%ux%u", o->width, o->height);
 	case LAB_OK_OFF:
+	case LAB_OK_ON:
 		return snprintf(buf, len, "%s",
 				*(const bool *)field ? "on" : "off");
 	default:
@@ -496,5 +508,11 @@ void lab_opts_command(const struct lab_opts *o, char *buf, size_t len)
 					 sp->name, q);
 	}
 	if (!o->isolate && used < len)
-		snprintf(buf + used, len - used, " --no-isolate");
+		used += (size_t)snprintf(buf + used, len - used,
+					 " --no-isolate");
+	if (!o->delays && used < len)
+		used += (size_t)snprintf(buf + used, len - used,
+					 " --no-delays");
+	if (o->first && used < len)
+		snprintf(buf + used, len - used, " --first");
 }

@@ -39,6 +39,8 @@ struct lab_opts {
 	double seconds;	   /* 0 = bounded by ops only */
 	uint64_t ops;	   /* 0 = bounded by seconds only */
 	unsigned irq_rate; /* signals per second */
+	bool delays;	   /* short delays at yield points (KCSAN-like) */
+	bool first;	   /* stop at the first finding */
 	/* controlled */
 	enum lab_strategy strategy;
 	unsigned depth;		 /* PCT bug depth d >= 1 */
@@ -208,6 +210,10 @@ int lab_controlled_run(const struct lab_opts *o);
 /* "report_cmd.c": `labyrinth report` */
 int lab_report_command(int argc, char **argv);
 void lab_report_help(FILE *out);
+
+/* "zoo.c": `labyrinth zoo` */
+int lab_zoo_command(int argc, char **argv);
+void lab_zoo_help(FILE *out);
 
 /* "shrink.c" */
 /* Minimises a failing controlled artifact while its finding reproduces. */
