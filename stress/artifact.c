@@ -398,7 +398,8 @@ static int lab_missing(struct lab_parse *p)
 	int i;
 
 	for (i = 0; i < lab_opt_count(); i++)
-		if (lab_opt_in(i, LAB_OPT_ARTIFACT) && !p->opt_line[i])
+		if (lab_opt_in(i, LAB_OPT_ARTIFACT) &&
+		    !lab_opt_in(i, LAB_OPT_OPTIONAL) && !p->opt_line[i])
 			return lab_fail(&p->r, p->r.line,
 					"field missing before "
 					"'decisions' (field '%s')",

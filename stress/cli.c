@@ -119,6 +119,30 @@ static uint64_t lab_clock_seed(void)
 }
 
 /* Limits that only make sense together. */
+/* --backend: a registered name, and the free-running mode only (the
+ * controlled mode needs the labyrinth allocator's yield points). */
+static int lab_backend_check(const struct lab_opts *o)
+{
+	const char *names[16];
+	char list[256] = "";
+	unsigned n = lab_backend_list(names, 16), i;
+
+	if (o->mode != LAB_MODE_FREE)
+		return lab_usage("stress",
+				 "--backend %s needs --mode free "
+				 "(controlled schedules need the "
+				 "labyrinth allocator's yield points)",
+				 o->backend);
+	if (lab_backend_find(o->backend))
+		return 0;
+	for (i = 0; i < n; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list),
+			 "%s%s", i ? ", " : "", names[i]);
+	return lab_usage("stress",
+			 "--backend: no backend '%s' (registered: %s)",
+			 o->backend, list);
+}
+
 static int lab_stress_check(const struct lab_opts *o)
 {
 	bool free_part = o->mode != LAB_MODE_CONTROLLED;
@@ -136,6 +160,8 @@ static int lab_stress_check(const struct lab_opts *o)
 					   "the controlled mode");
 	if (lab_opts_check(o, why, sizeof(why)))
 		return lab_usage("stress", "%s", why);
+	if (strcmp(o->backend, "labyrinth"))
+		return lab_backend_check(o);
 	/* A known name may still be compiled out (release): ask now, before
 	 * anything runs; the modes select it for real. */
 	if (lab_bug_select(o->bug))
@@ -804,10 +830,26 @@ static void lab_main_help(FILE *out)
 	      out);
 }
 
+/* Backends linked into this command by the build (LAB_USER_BACKENDS in
+ * CMake): a NULL-terminated array a user's source file defines. */
+extern const struct lab_backend_ops *const lab_user_backends[]
+	__attribute__((weak));
+
+static void lab_register_user_backends(void)
+{
+	unsigned i;
+
+	for (i = 0; lab_user_backends && lab_user_backends[i]; i++)
+		if (lab_backend_register(lab_user_backends[i]))
+			fprintf(stderr, "labyrinth: backend %s: %s\n",
+				lab_user_backends[i]->name, lab_last_error());
+}
+
 int main(int argc, char **argv)
 {
 	const struct lab_cmd *c;
 
+	lab_register_user_backends();
 	if (argc < 2)
 		return lab_usage(NULL, "missing command (see 'labyrinth "
 				       "--help')");

@@ -693,6 +693,9 @@ static void lab_fr_summary(struct lab_fr *fr, const struct lab_fr_ctl *ctl,
 
 /* ---- the run ----------------------------------------------------------------------------- */
 
+static int lab_free_run_native(const struct lab_opts *o,
+			       struct lab_finding *first);
+
 static void lab_fr_print_start(const struct lab_fr *fr)
 {
 	const struct lab_opts *o = fr->o;
@@ -794,6 +797,24 @@ static int lab_fr_finish(struct lab_fr *fr, const struct lab_fr_ctl *ctl,
 }
 
 int lab_free_run_report(const struct lab_opts *o, struct lab_finding *first)
+{
+	if (strcmp(o->backend, "labyrinth")) {
+		const struct lab_backend_ops *ops =
+			lab_backend_find(o->backend);
+
+		if (!ops) {
+			fprintf(stderr, "labyrinth: no backend '%s'\n",
+				o->backend);
+			return -1;
+		}
+		return lab_backend_run(o, ops, first);
+	}
+	return lab_free_run_native(o, first);
+}
+
+/* The full free-running mode of the labyrinth allocator. */
+static int lab_free_run_native(const struct lab_opts *o,
+			       struct lab_finding *first)
 {
 	struct lab_fr_ctl ctl = { .running = false };
 	struct lab_fr_watch wt = { .lowest_free = UINT64_MAX };

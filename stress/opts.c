@@ -113,6 +113,11 @@ static const struct lab_opt_spec lab_opt_specs[] = {
 	{ "schedules", LAB_OK_U64, LAB_BOTH, LAB_FIELD(schedules), 0,
 	  UINT64_MAX, NULL, "N",
 	  "controlled: schedules to run (default 0 = until time runs out)" },
+	{ "backend", LAB_OK_PATH, LAB_BOTH | LAB_OPT_OPTIONAL,
+	  LAB_FIELD(backend), 0, 0, NULL, "NAME",
+	  "free: the allocator to stress, from the backend table (default "
+	  "labyrinth: the full mode; others: threads, stamps, cross-thread "
+	  "frees, no interrupts)" },
 	{ "no-delays", LAB_OK_OFF, LAB_OPT_CLI, LAB_FIELD(delays), 0, 0, NULL,
 	  NULL,
 	  "free: no short delays at yield points (with --irq-rate 0: plain "
@@ -151,6 +156,7 @@ void lab_opts_defaults(struct lab_opts *o)
 	o->max_steps = 200000;
 	o->isolate = true;
 	o->delays = true;
+	snprintf(o->backend, sizeof(o->backend), "labyrinth");
 	strcpy(o->out_dir, "reports/latest");
 	o->progress = true;
 }

@@ -39,6 +39,7 @@ struct lab_opts {
 	double seconds;	   /* 0 = bounded by ops only */
 	uint64_t ops;	   /* 0 = bounded by seconds only */
 	unsigned irq_rate; /* signals per second */
+	char backend[32];  /* lab_backend_find() name; "labyrinth" */
 	bool delays;	   /* short delays at yield points (KCSAN-like) */
 	bool first;	   /* stop at the first finding */
 	/* controlled */
@@ -61,6 +62,7 @@ void lab_opts_defaults(struct lab_opts *o);
  * and artifact files (field NAME), so they parse and print alike. */
 #define LAB_OPT_CLI 1u	    /* a flag of `labyrinth stress` */
 #define LAB_OPT_ARTIFACT 2u /* a field of an artifact file */
+#define LAB_OPT_OPTIONAL 4u /* may be missing from an artifact (newer field) */
 /* Sets mode and, for the options whose lab_opt_bit() is not in `given`,
  * that mode's defaults: seconds (60 campaign, 10 otherwise) and geometry
  * (64x64 free and campaign, 8x8 controlled). */
@@ -171,6 +173,11 @@ void lab_runlog_end(const char *result, const char *detail, const char *dir);
  * (summary.md, findings.json, report.sarif, junit.xml, report.html) and
  * prints where they are.  0 or -errno. */
 int lab_runlog_render(void);
+
+/* "backend_run.c": free-running stress of a backend-table allocator */
+/* Returns the number of findings or -1; the first one into *first. */
+int lab_backend_run(const struct lab_opts *o,
+		    const struct lab_backend_ops *ops, struct lab_finding *first);
 
 /* "free_run.c" */
 /* Runs the free-running mode; returns the number of findings (0 = clean)
