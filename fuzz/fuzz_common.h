@@ -13,20 +13,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "fuzz_coverage.h"
 #include "labyrinth.h"
 
-#define LAB_FUZZ_CHECK(cond, ...)                                        \
-	do {                                                             \
-		if (!(cond))                                             \
+#define LAB_FUZZ_CHECK(cond, ...)                                            \
+	do {                                                                 \
+		if (!(cond))                                                 \
 			lab_fuzz_check_failed(#cond, __func__, __VA_ARGS__); \
 	} while (0)
 
 /* Prints "labyrinth fuzz: check failed: COND: message", saves it as a
  * finding (site func) when LAB_FINDINGS_DIR is set, and aborts, which
  * libFuzzer records as a crash with the input. */
-void lab_fuzz_check_failed(const char *cond, const char *func,
-			   const char *fmt, ...)
-	__attribute__((noreturn, format(printf, 3, 4)));
+void lab_fuzz_check_failed(const char *cond, const char *func, const char *fmt,
+			   ...) __attribute__((noreturn, format(printf, 3, 4)));
 
 /* Selects the seeded bug named by $LAB_BUG (if set) once; aborts with a
  * message if the name is unknown or the build has no bugs.  Also turns on

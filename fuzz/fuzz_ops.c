@@ -24,6 +24,13 @@
  * (lab_maze_check before the caches are drained, so that a corrupt cache
  * list is reported rather than drained forever).
  *
+ * Speed: the checks that run per operation (model, patterns, verdicts,
+ * expected reports) and the snapshots' comparisons are kept out of
+ * coverage instrumentation (LAB_FUZZ_NO_COVERAGE, fuzz_coverage.h); the
+ * allocator, the mutex buddy and the operations themselves stay
+ * instrumented.  Mazes are reused across inputs (fz_maze_get), and a new
+ * maze's first snapshot starts from zero counters (fz_fresh_stats).
+ *
  * GFP_KERNEL never blocks here: the wait hook times out at once and there
  * are at most two reclaim rounds, so the run is fast and deterministic.
  */
@@ -128,33 +135,35 @@ static struct fz_ctx *fz_cur(struct fz *st)
 }
 
 /* lab_ctx_id() as the model predicts it. */
-static uint32_t fz_me(const struct fz *st)
+static LAB_FUZZ_NO_COVERAGE uint32_t fz_me(const struct fz *st)
 {
 	const struct fz_ctx *c = &st->ctx[st->cur];
 
 	return c->task | (c->irq || st->in_isr ? LAB_CTX_IRQ_BIT : 0);
 }
 
-static bool fz_atomic(const struct fz *st)
+static LAB_FUZZ_NO_COVERAGE bool fz_atomic(const struct fz *st)
 {
 	const struct fz_ctx *c = &st->ctx[st->cur];
 
 	return st->in_isr || c->irq || c->irqs_off || c->preempt;
 }
 
-static void *fz_addr(const struct fz *st, uint64_t pfn)
+static LAB_FUZZ_NO_COVERAGE void *fz_addr(const struct fz *st, uint64_t pfn)
 {
 	return (void *)(st->base + (uintptr_t)(pfn << st->sh.shift));
 }
 
-static struct lab_page *fz_page(const struct fz *st, uint64_t pfn)
+static LAB_FUZZ_NO_COVERAGE struct lab_page *fz_page(const struct fz *st,
+						     uint64_t pfn)
 {
 	return (struct lab_page *)(st->desc0 + (uintptr_t)pfn * st->desc_size);
 }
 
 /* Records the report a verdict expects and checks the return value. */
-static void fz_expect(struct fz *st, struct lab_fzs_verdict v, int ret,
-		      const char *call, uint64_t pfn)
+static LAB_FUZZ_NO_COVERAGE void fz_expect(struct fz *st,
+					   struct lab_fzs_verdict v, int ret,
+					   const char *call, uint64_t pfn)
 {
 	if (v.kind != LAB_FZS_NONE)
 		st->op.want[v.kind]++;
@@ -163,7 +172,7 @@ static void fz_expect(struct fz *st, struct lab_fzs_verdict v, int ret,
 }
 
 /* The lowest free level class gfp may take the maze to (alloc.c). */
-static uint64_t fz_mark(const struct fz *st, lab_gfp_t gfp)
+static LAB_FUZZ_NO_COVERAGE uint64_t fz_mark(const struct fz *st, lab_gfp_t gfp)
 {
 	uint64_t m = st->wmark[0];
 
@@ -175,8 +184,8 @@ static uint64_t fz_mark(const struct fz *st, lab_gfp_t gfp)
 	return m;
 }
 
-static bool fz_has_block(const struct fz *st, const uint64_t *free_blocks,
-			 unsigned order)
+static LAB_FUZZ_NO_COVERAGE bool
+fz_has_block(const struct fz *st, const uint64_t *free_blocks, unsigned order)
 {
 	unsigned k;
 
@@ -189,8 +198,9 @@ static bool fz_has_block(const struct fz *st, const uint64_t *free_blocks,
 
 /* The watermark rule on a buddy state: free - 2^o >= mark(class) and a
  * free block of order >= o exists. */
-static bool fz_rule(const struct fz *st, uint64_t free,
-		    const uint64_t *free_blocks, lab_gfp_t gfp, unsigned order)
+static LAB_FUZZ_NO_COVERAGE bool fz_rule(const struct fz *st, uint64_t free,
+					 const uint64_t *free_blocks,
+					 lab_gfp_t gfp, unsigned order)
 {
 	uint64_t need = lab_fzs_size(order);
 
@@ -202,7 +212,8 @@ static bool fz_rule(const struct fz *st, uint64_t free,
  * does exactly when some aligned block of that order that fits the maze
  * holds no held frame (it lies inside a free block of its order or
  * larger). */
-static bool fz_model_has_block(const struct fz *st, unsigned order)
+static LAB_FUZZ_NO_COVERAGE bool fz_model_has_block(const struct fz *st,
+						    unsigned order)
 {
 	uint64_t pfn, i, n = lab_fzs_size(order);
 
@@ -217,7 +228,8 @@ static bool fz_model_has_block(const struct fz *st, unsigned order)
 
 /* The largest block at free frame pfn that is aligned, fits the maze and
  * holds no held frame. */
-static unsigned fz_free_run(const struct fz *st, uint64_t pfn)
+static LAB_FUZZ_NO_COVERAGE unsigned fz_free_run(const struct fz *st,
+						 uint64_t pfn)
 {
 	unsigned k = 0;
 
@@ -239,7 +251,8 @@ static unsigned fz_free_run(const struct fz *st, uint64_t pfn)
  * frame starts the largest aligned, fitting, entirely free block there
  * (two free buddies are always merged, a block whose buddy lies past the
  * end never is). */
-static void fz_model_blocks(const struct fz *st, uint64_t *free_blocks)
+static LAB_FUZZ_NO_COVERAGE void fz_model_blocks(const struct fz *st,
+						 uint64_t *free_blocks)
 {
 	uint64_t pfn = 0;
 	unsigned k;
@@ -265,7 +278,8 @@ static void fz_model_blocks(const struct fz *st, uint64_t *free_blocks)
 /* Records every report; the operation's end compares them with what it
  * expected.  Runs synchronously in the allocator (never in a real signal
  * here), so it may check and abort. */
-static void fz_report(const struct lab_report *r, void *arg)
+static LAB_FUZZ_NO_COVERAGE void fz_report(const struct lab_report *r,
+					   void *arg)
 {
 	struct fz *st = arg;
 	size_t i;
@@ -284,18 +298,21 @@ static void fz_report(const struct lab_report *r, void *arg)
 	st->op.msg[i] = '\0';
 }
 
-static uint64_t fz_word(uint32_t stamp, uint64_t pfn, size_t i)
+static LAB_FUZZ_NO_COVERAGE uint64_t fz_word(uint32_t stamp, uint64_t pfn,
+					     size_t i)
 {
 	return (stamp * 0x9e3779b97f4a7c15ull) ^ (pfn << 32) ^ i;
 }
 
-static size_t fz_words(const struct fz *st, const struct lab_fzs_block *b)
+static LAB_FUZZ_NO_COVERAGE size_t fz_words(const struct fz *st,
+					    const struct lab_fzs_block *b)
 {
 	return (size_t)(lab_fzs_size(b->order) << st->sh.shift) /
 	       sizeof(uint64_t);
 }
 
-static void fz_fill(struct fz *st, struct lab_fzs_block *b, uint32_t stamp)
+static LAB_FUZZ_NO_COVERAGE void fz_fill(struct fz *st, struct lab_fzs_block *b,
+					 uint32_t stamp)
 {
 	uint64_t *p = fz_addr(st, b->pfn);
 	size_t i, n = fz_words(st, b);
@@ -307,7 +324,8 @@ static void fz_fill(struct fz *st, struct lab_fzs_block *b, uint32_t stamp)
 
 /* The pattern must survive while the block is held: a change means some
  * other allocation was given the same frames. */
-static void fz_verify(struct fz *st, const struct lab_fzs_block *b)
+static LAB_FUZZ_NO_COVERAGE void fz_verify(struct fz *st,
+					   const struct lab_fzs_block *b)
 {
 	const uint64_t *p = fz_addr(st, b->pfn);
 	size_t i, n = fz_words(st, b);
@@ -319,7 +337,8 @@ static void fz_verify(struct fz *st, const struct lab_fzs_block *b)
 			 b->pfn, b->order, i);
 }
 
-static void fz_check_zero(struct fz *st, const struct lab_fzs_block *b)
+static LAB_FUZZ_NO_COVERAGE void fz_check_zero(struct fz *st,
+					       const struct lab_fzs_block *b)
 {
 	const uint64_t *p = fz_addr(st, b->pfn);
 	size_t i, n = fz_words(st, b);
@@ -357,8 +376,9 @@ static struct lab_mbuddy *fz_mirror(struct fz *st)
 	return st->mb;
 }
 
-static void fz_mirror_alloc(struct fz *st, struct lab_fzs_block *b,
-			    lab_gfp_t gfp, unsigned order)
+static LAB_FUZZ_NO_COVERAGE void fz_mirror_alloc(struct fz *st,
+						 struct lab_fzs_block *b,
+						 lab_gfp_t gfp, unsigned order)
 {
 	struct lab_mbuddy *mb = fz_mirror(st);
 	struct lab_maze_stats ms;
@@ -393,7 +413,7 @@ static void fz_mirror_alloc(struct fz *st, struct lab_fzs_block *b,
 /* ---- failure injection ---------------------------------------------------- */
 
 /* One allocation passes the injection point (stats.c's fail_plan). */
-static bool fz_plan_step(struct fz *st)
+static LAB_FUZZ_NO_COVERAGE bool fz_plan_step(struct fz *st)
 {
 	if (!st->plan_count)
 		return false;
@@ -443,8 +463,9 @@ static uint64_t fz_alloc_call(struct fz *st, lab_gfp_t gfp, unsigned order,
 /* Counters and reports an allocation outcome must produce.  A reserve
  * dip (free below min after a success) is predictable with caches off
  * and the maze quiescent: free was frames - held before the call. */
-static void fz_alloc_count(struct fz *st, lab_gfp_t gfp, unsigned order,
-			   bool ok, bool injected, bool exact)
+static LAB_FUZZ_NO_COVERAGE void fz_alloc_count(struct fz *st, lab_gfp_t gfp,
+						unsigned order, bool ok,
+						bool injected, bool exact)
 {
 	enum lab_gfp_class c = lab_gfp_class(gfp);
 	uint64_t after =
@@ -482,8 +503,8 @@ static void fz_alloc_count(struct fz *st, lab_gfp_t gfp, unsigned order,
  *    draining only adds free frames and blocks, so R after is false only
  *    if R before was.  When the count alone explains the failure nothing
  *    is read; otherwise a snapshot is taken. */
-static void fz_alloc_judge(struct fz *st, lab_gfp_t gfp, unsigned order,
-			   bool ok)
+static LAB_FUZZ_NO_COVERAGE void fz_alloc_judge(struct fz *st, lab_gfp_t gfp,
+						unsigned order, bool ok)
 {
 	uint64_t avail = st->sh.frames - st->sh.held_frames,
 		 need = lab_fzs_size(order);
@@ -516,8 +537,8 @@ static void fz_alloc_judge(struct fz *st, lab_gfp_t gfp, unsigned order,
 
 /* Takes a freshly allocated block into the model: no overlap with what is
  * held, the right owner, zeroed if asked. */
-static struct lab_fzs_block *fz_adopt(struct fz *st, uint64_t pfn,
-				      lab_gfp_t gfp, unsigned order)
+static LAB_FUZZ_NO_COVERAGE struct lab_fzs_block *
+fz_adopt(struct fz *st, uint64_t pfn, lab_gfp_t gfp, unsigned order)
 {
 	bool excl = gfp & LAB_GFP_EXCLUSIVE;
 	uint32_t owner = lab_page_owner(st->maze, fz_page(st, pfn));
@@ -594,7 +615,8 @@ static struct lab_fzs_block *fz_alloc(struct fz *st, lab_gfp_t gfp,
 	return b;
 }
 
-static void fz_forget(struct fz *st, struct lab_fzs_block *b)
+static LAB_FUZZ_NO_COVERAGE void fz_forget(struct fz *st,
+					   struct lab_fzs_block *b)
 {
 	if (b->mirror)
 		FZ_CHECK(st, !lab_mbuddy_free(st->mb, b->mirror, b->order),
@@ -928,9 +950,17 @@ static void fz_op_handoff(struct fz *st, struct lab_fi *in)
 		 "owner of pfn %u after handoff is not %x", pfn, b->owner);
 }
 
+/* Makes context i current, creating it on first use: most inputs run in
+ * one or two of the three, and a context is a zeroed allocation. */
 static void fz_switch(struct fz *st, unsigned i)
 {
-	lab_ctx_switch(st->ctx[i].ctx);
+	struct fz_ctx *c = &st->ctx[i];
+
+	if (!c->ctx) {
+		c->ctx = lab_ctx_create(c->task, "fuzz-ops");
+		FZ_CHECK(st, c->ctx, "lab_ctx_create: %s", lab_last_error());
+	}
+	lab_ctx_switch(c->ctx);
 	st->cur = i;
 }
 
@@ -1061,7 +1091,7 @@ static void fz_op_drain(struct fz *st, struct lab_fi *in)
 	lab_maze_drain_local(st->maze);
 }
 
-static void fz_check_maze(struct fz *st)
+static LAB_FUZZ_NO_COVERAGE void fz_check_maze(struct fz *st)
 {
 	long problems = lab_maze_check(st->maze);
 
@@ -1106,8 +1136,10 @@ static const struct {
 /* ---- statistics snapshots ------------------------------------------------ */
 
 /* cls: a class name, or "maze" for the maze-wide counters. */
-static void fz_check_delta(struct fz *st, const char *what, const char *cls,
-			   uint64_t before, uint64_t after, uint64_t want)
+static LAB_FUZZ_NO_COVERAGE void fz_check_delta(struct fz *st, const char *what,
+						const char *cls,
+						uint64_t before, uint64_t after,
+						uint64_t want)
 {
 	FZ_CHECK(st, after - before == want,
 		 "stats %s (%s) moved by %llu since op %u, expected %llu", what,
@@ -1115,8 +1147,8 @@ static void fz_check_delta(struct fz *st, const char *what, const char *cls,
 		 (unsigned long long)want);
 }
 
-static void fz_check_class(struct fz *st, const struct lab_maze_stats *s,
-			   unsigned c)
+static LAB_FUZZ_NO_COVERAGE void
+fz_check_class(struct fz *st, const struct lab_maze_stats *s, unsigned c)
 {
 	const struct lab_class_stats *a = &st->last.cls[c], *b = &s->cls[c];
 	const char *n = lab_gfp_class_name((enum lab_gfp_class)c);
@@ -1139,7 +1171,8 @@ static void fz_check_class(struct fz *st, const struct lab_maze_stats *s,
 
 /* Frames: conserved; with nothing cached (always with caches off),
  * exactly the model's free frames and free blocks. */
-static void fz_check_frames(struct fz *st, const struct lab_maze_stats *s)
+static LAB_FUZZ_NO_COVERAGE void fz_check_frames(struct fz *st,
+						 const struct lab_maze_stats *s)
 {
 	uint64_t blocks[LAB_MAX_ORDER_LIMIT + 1], sum = 0;
 	unsigned k;
@@ -1167,8 +1200,24 @@ static void fz_check_frames(struct fz *st, const struct lab_maze_stats *s)
 			 (unsigned long long)blocks[k]);
 }
 
+/* The watermarks the maze reports are those it was created with. */
+static LAB_FUZZ_NO_COVERAGE void fz_check_wmarks(struct fz *st,
+						 const struct lab_maze_stats *s)
+{
+	FZ_CHECK(st,
+		 s->wmark_min == st->wmark[0] && s->wmark_low == st->wmark[1] &&
+			 s->wmark_high == st->wmark[2],
+		 "watermarks %llu/%llu/%llu, created with %llu/%llu/%llu",
+		 (unsigned long long)s->wmark_min,
+		 (unsigned long long)s->wmark_low,
+		 (unsigned long long)s->wmark_high,
+		 (unsigned long long)st->wmark[0],
+		 (unsigned long long)st->wmark[1],
+		 (unsigned long long)st->wmark[2]);
+}
+
 /* Same free count as the baseline; with caches off it is the model's. */
-static void fz_check_mirror(struct fz *st)
+static LAB_FUZZ_NO_COVERAGE void fz_check_mirror(struct fz *st)
 {
 	struct lab_maze_stats ms;
 
@@ -1183,7 +1232,7 @@ static void fz_check_mirror(struct fz *st)
 
 /* Compares the statistics with what every operation since the last
  * snapshot predicted, then starts a new window. */
-static void fz_snapshot(struct fz *st)
+static LAB_FUZZ_NO_COVERAGE void fz_snapshot(struct fz *st)
 {
 	struct lab_maze_stats s;
 	unsigned c;
@@ -1198,6 +1247,7 @@ static void fz_snapshot(struct fz *st)
 	fz_check_delta(st, "sleep_in_atomic", "maze", st->last.sleep_in_atomic,
 		       s.sleep_in_atomic, st->win.sleep);
 	fz_check_frames(st, &s);
+	fz_check_wmarks(st, &s);
 	fz_check_mirror(st);
 	st->last = s;
 	memset(&st->win, 0, sizeof(st->win));
@@ -1210,7 +1260,7 @@ static void fz_snapshot(struct fz *st)
 
 /* ---- per-operation checks ------------------------------------------------- */
 
-static void fz_check_reports(struct fz *st)
+static LAB_FUZZ_NO_COVERAGE void fz_check_reports(struct fz *st)
 {
 	unsigned k;
 
@@ -1222,7 +1272,7 @@ static void fz_check_reports(struct fz *st)
 			 st->op.want[k], st->op.msg);
 }
 
-static void fz_check_context(struct fz *st)
+static LAB_FUZZ_NO_COVERAGE void fz_check_context(struct fz *st)
 {
 	const struct fz_ctx *c = fz_cur(st);
 
@@ -1238,7 +1288,7 @@ static void fz_check_context(struct fz *st)
 		 c->preempt);
 }
 
-static void fz_op_begin(struct fz *st, const char *name)
+static LAB_FUZZ_NO_COVERAGE void fz_op_begin(struct fz *st, const char *name)
 {
 	memset(&st->op, 0, sizeof(st->op));
 	st->opname = name;
@@ -1267,7 +1317,7 @@ static void fz_trace_op(const struct fz *st)
 	fputc('\n', stderr);
 }
 
-static void fz_op_end(struct fz *st)
+static LAB_FUZZ_NO_COVERAGE void fz_op_end(struct fz *st)
 {
 	st->arm_active = false;
 	if (fz_trace)
@@ -1323,6 +1373,25 @@ static struct fz_cached {
 } fz_mazes[FZ_MAZES];
 static unsigned fz_mazes_next;
 
+/* The statistics of a maze just created: no counter has moved, every
+ * frame is free, the watermarks are those it was created with (defaults
+ * filled in).  The base of its first snapshot, which so checks every
+ * counter from zero and the watermarks (fz_check_wmarks), without a
+ * lab_maze_stats() that sums all the maze's cache slots.  free_blocks is
+ * never a base (fz_check_frames compares the model's): left 0. */
+static LAB_FUZZ_NO_COVERAGE void fz_fresh_stats(const struct lab_maze *maze,
+						struct lab_maze_stats *s)
+{
+	const struct lab_maze_config *cfg = lab_maze_config(maze);
+
+	memset(s, 0, sizeof(*s));
+	s->frames = lab_maze_frames(maze);
+	s->free_frames = s->frames;
+	s->wmark_min = cfg->wmark_min;
+	s->wmark_low = cfg->wmark_low;
+	s->wmark_high = cfg->wmark_high;
+}
+
 static struct fz_cached *fz_maze_get(struct fz *st,
 				     const struct lab_maze_config *cfg)
 {
@@ -1341,7 +1410,7 @@ static struct fz_cached *fz_maze_get(struct fz *st,
 	ret = lab_maze_create(cfg, &c->maze);
 	FZ_CHECK(st, ret == 0, "lab_maze_create: %s", lab_last_error());
 	c->cfg = *cfg;
-	lab_maze_stats(c->maze, &c->stats);
+	fz_fresh_stats(c->maze, &c->stats);
 	return c;
 }
 
@@ -1364,8 +1433,9 @@ static bool fz_other_maze(const struct fz *st, uintptr_t p)
 	return false;
 }
 
-/* Three fresh contexts with fixed ids: nothing of a context (owner ids,
- * bitmap search hints, caches) carries over from an earlier input. */
+/* Three fresh contexts with fixed ids, each created when first switched
+ * to (fz_switch): nothing of a context (owner ids, bitmap search hints,
+ * caches) carries over from an earlier input. */
 static void fz_setup_contexts(struct fz *st)
 {
 	unsigned i;
@@ -1373,9 +1443,6 @@ static void fz_setup_contexts(struct fz *st)
 	for (i = 0; i < LAB_FZO_CTXS; i++) {
 		st->ctx[i].st = st;
 		st->ctx[i].task = 0x7fff0001u + i;
-		st->ctx[i].ctx = lab_ctx_create(st->ctx[i].task, "fuzz-ops");
-		FZ_CHECK(st, st->ctx[i].ctx, "lab_ctx_create: %s",
-			 lab_last_error());
 	}
 	fz_switch(st, 0);
 }
@@ -1457,8 +1524,8 @@ static void fz_release_last(struct fz *st)
 	}
 }
 
-/* Everything freed by its owner, every context's cache drained, the
- * contexts destroyed, back on the thread's own context.  The whole-maze
+/* Everything freed by its owner, every created context's cache drained,
+ * the contexts destroyed, back on the thread's own context.  The whole-maze
  * check comes before the drains: its walk of the cache lists is bounded,
  * so a corrupt (cyclic) list is reported here instead of hanging a
  * drain. */
@@ -1473,13 +1540,15 @@ static void fz_release_all(struct fz *st)
 	if (st->used)
 		fz_check_maze(st);
 	for (i = 0; i < LAB_FZO_CTXS && st->used; i++) {
+		if (!st->ctx[i].ctx)
+			continue; /* never ran: nothing cached */
 		fz_switch(st, i);
 		lab_maze_drain_local(st->maze);
 	}
 	lab_ctx_switch(NULL);
 	st->ctx_gone = true;
 	for (i = 0; i < LAB_FZO_CTXS; i++)
-		lab_ctx_destroy(st->ctx[i].ctx); /* nothing left to drain */
+		lab_ctx_destroy(st->ctx[i].ctx); /* nothing left; NULL: no-op */
 	lab_maze_fail_next(st->maze, 0, 0);
 	fz_op_end(st);
 }

@@ -6,7 +6,9 @@
  * Verdicts follow the order of checks in allocator/src/free.c: each says
  * which return value a call must give and which report it must draw
  * (LAB_FZS_NONE: none).  Mazes modelled here have at most
- * LAB_FZS_MAX_FRAMES frames.
+ * LAB_FZS_MAX_FRAMES frames.  The functions with branches or loops are
+ * kept out of coverage instrumentation (fuzz_coverage.h): a target's
+ * feedback is the allocator's behaviour, not its model's.
  */
 #ifndef LAB_FUZZ_SHADOW_H
 #define LAB_FUZZ_SHADOW_H
@@ -16,6 +18,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "fuzz_coverage.h"
 #include "labyrinth.h"
 
 #define LAB_FZS_MAX_FRAMES 64
@@ -58,16 +61,16 @@ static inline uint64_t lab_fzs_size(unsigned order)
 }
 
 /* The held block containing frame pfn, or NULL. */
-static inline struct lab_fzs_block *lab_fzs_block_at(struct lab_fzs *sh,
-						     uint64_t pfn)
+static inline LAB_FUZZ_NO_COVERAGE struct lab_fzs_block *
+lab_fzs_block_at(struct lab_fzs *sh, uint64_t pfn)
 {
 	if (pfn >= sh->frames || !sh->map[pfn])
 		return NULL;
 	return &sh->held[sh->map[pfn] - 1];
 }
 
-static inline void lab_fzs_map(struct lab_fzs *sh,
-			       const struct lab_fzs_block *b, unsigned v)
+static inline LAB_FUZZ_NO_COVERAGE void
+lab_fzs_map(struct lab_fzs *sh, const struct lab_fzs_block *b, unsigned v)
 {
 	uint64_t i;
 
@@ -76,9 +79,9 @@ static inline void lab_fzs_map(struct lab_fzs *sh,
 }
 
 /* Records a new block; the caller has checked it overlaps nothing. */
-static inline struct lab_fzs_block *lab_fzs_hold(struct lab_fzs *sh,
-						 uint64_t pfn, unsigned order,
-						 bool excl, uint32_t owner)
+static inline LAB_FUZZ_NO_COVERAGE struct lab_fzs_block *
+lab_fzs_hold(struct lab_fzs *sh, uint64_t pfn, unsigned order, bool excl,
+	     uint32_t owner)
 {
 	struct lab_fzs_block *b = &sh->held[sh->nheld++];
 
@@ -90,7 +93,8 @@ static inline struct lab_fzs_block *lab_fzs_hold(struct lab_fzs *sh,
 }
 
 /* Drops b; the last held block takes its index. */
-static inline void lab_fzs_unhold(struct lab_fzs *sh, struct lab_fzs_block *b)
+static inline LAB_FUZZ_NO_COVERAGE void lab_fzs_unhold(struct lab_fzs *sh,
+						       struct lab_fzs_block *b)
 {
 	unsigned idx = (unsigned)(b - sh->held);
 
@@ -112,7 +116,7 @@ static inline struct lab_fzs_verdict lab_fzs_v(int ret,
  * for `order` and caller `me`, with the reports the caller draws: `none`
  * for a free frame, `tail` for a tail frame of an allocated block,
  * `foreign` for another owner's exclusive block. */
-static inline struct lab_fzs_verdict
+static inline LAB_FUZZ_NO_COVERAGE struct lab_fzs_verdict
 lab_fzs_head_verdict(struct lab_fzs *sh, uint64_t pfn, uint64_t order,
 		     uint32_t me, enum lab_report_kind none,
 		     enum lab_report_kind tail, enum lab_report_kind foreign)
@@ -133,10 +137,9 @@ lab_fzs_head_verdict(struct lab_fzs *sh, uint64_t pfn, uint64_t order,
 /* lab_free_pages of frame pfn with `order` by `me`: order, alignment,
  * then the head verdict (a tail is a bad pointer: free.c names the block
  * it belongs to). */
-static inline struct lab_fzs_verdict lab_fzs_free_verdict(struct lab_fzs *sh,
-							  uint64_t pfn,
-							  uint64_t order,
-							  uint32_t me)
+static inline LAB_FUZZ_NO_COVERAGE struct lab_fzs_verdict
+lab_fzs_free_verdict(struct lab_fzs *sh, uint64_t pfn, uint64_t order,
+		     uint32_t me)
 {
 	if (order > sh->max_order)
 		return lab_fzs_v(-EINVAL, LAB_FZS_NONE);
@@ -150,10 +153,9 @@ static inline struct lab_fzs_verdict lab_fzs_free_verdict(struct lab_fzs *sh,
 /* lab_page_handoff of frame pfn with `order` by `me` (new owner != 0):
  * the head verdict reported as accesses; a frame that is no allocated
  * block's head, free or a tail, is a use after free there. */
-static inline struct lab_fzs_verdict lab_fzs_handoff_verdict(struct lab_fzs *sh,
-							     uint64_t pfn,
-							     uint64_t order,
-							     uint32_t me)
+static inline LAB_FUZZ_NO_COVERAGE struct lab_fzs_verdict
+lab_fzs_handoff_verdict(struct lab_fzs *sh, uint64_t pfn, uint64_t order,
+			uint32_t me)
 {
 	return lab_fzs_head_verdict(sh, pfn, order, me,
 				    LAB_REPORT_USE_AFTER_FREE,
@@ -164,7 +166,7 @@ static inline struct lab_fzs_verdict lab_fzs_handoff_verdict(struct lab_fzs *sh,
 /* lab_access_check of [frame pfn + off, + len) (pfn < frames, len > 0):
  * a free frame, a range past its block (computed without overflow, for
  * any len), then the owner. */
-static inline struct lab_fzs_verdict
+static inline LAB_FUZZ_NO_COVERAGE struct lab_fzs_verdict
 lab_fzs_access_verdict(struct lab_fzs *sh, uint64_t pfn, uint64_t off,
 		       uint64_t len, uint32_t me)
 {
