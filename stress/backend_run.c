@@ -57,6 +57,7 @@ struct lab_br {
 	pthread_mutex_t found_lock;
 	struct lab_finding first;
 	atomic_uint nfound;
+	unsigned captured_before; /* lab_capture_saved() at the start */
 };
 
 struct lab_br_worker {
@@ -192,7 +193,8 @@ static void *lab_br_worker_main(void *arg)
 	struct lab_br *br = w->br;
 
 	while (!atomic_load_explicit(&br->stop, memory_order_relaxed) &&
-	       !(br->o->first && atomic_load(&br->nfound)))
+	       !(br->o->first &&
+		 (atomic_load(&br->nfound) || lab_capture_current()->reports)))
 		lab_br_step(w);
 	while (w->nheld) {
 		struct lab_br_block b = w->held[--w->nheld];
@@ -211,7 +213,8 @@ static bool lab_br_over(const struct lab_br *br, uint64_t t0)
 	return (br->o->seconds > 0 && t >= br->o->seconds) ||
 	       (br->o->ops && atomic_load(&br->ops_done) >= br->o->ops) ||
 	       lab_stop_requested() ||
-	       (br->o->first && atomic_load(&br->nfound));
+	       (br->o->first &&
+		(atomic_load(&br->nfound) || lab_capture_current()->reports));
 }
 
 /* Main samples the run's series every half second until it is over. */
@@ -298,6 +301,7 @@ static int lab_br_finish(struct lab_br *br, double seconds)
 	unsigned n = atomic_load(&br->nfound);
 	char detail[256];
 
+	n += lab_runlog_save_captured(br->o, br->captured_before);
 	printf("backend %s: %" PRIu64 " ops in %.1f s (%.0f/s), %" PRIu64
 	       " allocations, %" PRIu64 " failed\n",
 	       br->ops->name, (uint64_t)atomic_load(&br->ops_done), seconds,
@@ -341,6 +345,8 @@ int lab_backend_run(const struct lab_opts *o, const struct lab_backend_ops *ops,
 	       ops->name, o->seed, o->threads, o->width, o->height, o->seconds,
 	       LAB_BR_ORDER_MAX);
 	lab_runlog_begin(o, "stress-backend");
+	br->captured_before = lab_capture_saved();
+	lab_capture_install(NULL); /* this run's reports only */
 	t0 = lab_now_ns();
 	if (!lab_br_start(br, w)) {
 		lab_br_watch(br);

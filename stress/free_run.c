@@ -376,7 +376,8 @@ static void lab_fr_series(struct lab_fr *fr, struct lab_fr_watch *wt)
 static bool lab_fr_found_any(struct lab_fr *fr)
 {
 	return atomic_load_explicit(&fr->nrec, memory_order_relaxed) ||
-	       lab_capture_saved() != fr->captured_before;
+	       lab_capture_saved() != fr->captured_before ||
+	       lab_capture_current()->reports;
 }
 
 static void lab_fr_watch(struct lab_fr *fr, struct lab_fr_watch *wt)
@@ -745,6 +746,7 @@ static void lab_fr_capture_begin(struct lab_fr *fr)
 	snprintf(t.bug, sizeof(t.bug), "%s", fr->o->bug);
 	lab_opts_command(fr->o, t.reproduce, sizeof(t.reproduce));
 	fr->captured_before = lab_capture_saved();
+	lab_capture_install(NULL); /* this run's reports only */
 	if (lab_capture_save_to(fr->o->out_dir, &t))
 		fprintf(stderr,
 			"labyrinth: %s: sanitizer reports will not "
@@ -786,7 +788,7 @@ static int lab_fr_finish(struct lab_fr *fr, const struct lab_fr_ctl *ctl,
 	n = lab_fr_findings(fr, &f);
 	if (n)
 		lab_fr_save(fr, &f);
-	n += lab_capture_saved() - fr->captured_before;
+	n += lab_runlog_save_captured(fr->o, fr->captured_before);
 	printf("findings: %u\n", n);
 	printf("RESULT: %s%s\n", n ? "FAIL" : "PASS",
 	       lab_stop_requested() ? " (stopped early by a signal)" : "");

@@ -398,13 +398,13 @@ static void lab_run_op(struct lab_sched *s, struct lab_lthread *lt,
  * handoff goes to (as lab_op_handoff picks it). */
 void lab_oplog_note(struct lab_sched *s, unsigned t, const struct lab_op *op)
 {
-	unsigned i = atomic_fetch_add_explicit(&s->noplog, 1,
-					       memory_order_relaxed);
+	unsigned i =
+		atomic_fetch_add_explicit(&s->noplog, 1, memory_order_relaxed);
 	uint64_t e = op ? (uint64_t)op->kind | (uint64_t)op->cls << 8 |
-				  (uint64_t)op->order << 16 |
-				  (uint64_t)op->excl << 24 |
-				  (uint64_t)(op->arg2 % s->n) << 40
-			: LAB_OPLOG_IRQ;
+				     (uint64_t)op->order << 16 |
+				     (uint64_t)op->excl << 24 |
+				     (uint64_t)(op->arg2 % s->n) << 40 :
+			  LAB_OPLOG_IRQ;
 
 	e |= (uint64_t)(t & 0xff) << 32;
 	atomic_store_explicit(&s->oplog[i % LAB_REC_OPS], e,
@@ -451,9 +451,10 @@ void lab_oplog_to_rec(const struct lab_sched *s, struct lab_rec *r)
 	char line[96];
 
 	for (; i < n; i++) {
-		lab_oplog_describe(atomic_load_explicit(&s->oplog[i % LAB_REC_OPS],
-							memory_order_relaxed),
-				   line, sizeof(line));
+		lab_oplog_describe(
+			atomic_load_explicit(&s->oplog[i % LAB_REC_OPS],
+					     memory_order_relaxed),
+			line, sizeof(line));
 		lab_rec_add_op(r, line);
 	}
 }

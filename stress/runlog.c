@@ -212,3 +212,31 @@ int lab_runlog_render(void)
 	lab_rl.nfiles = 0;
 	return ret;
 }
+
+/* Sanitizer reports of the run: the ones the hooks saved (ASan, UBSan),
+ * else, if the process survived a report (TSan with halt_on_error=0, whose
+ * hooks may only copy), one record saved now from the capture, with an
+ * artifact that re-runs o.  Returns how many count as findings. */
+unsigned lab_runlog_save_captured(const struct lab_opts *o, unsigned before)
+{
+	unsigned hooked = lab_capture_saved() - before;
+	struct lab_artifact a;
+	struct lab_rec r;
+
+	if (hooked || !lab_capture_current()->reports)
+		return hooked;
+	memset(&a, 0, sizeof(a));
+	a.opts = *o;
+	snprintf(a.build, sizeof(a.build), "%s", lab_version());
+	lab_runlog_rec_init(&r, "");
+	if (!lab_capture_to_rec(lab_capture_current(), &r))
+		return 0;
+	snprintf(a.finding.kind, sizeof(a.finding.kind), "%s",
+		 lab_kind_name(r.kind));
+	snprintf(a.finding.where, sizeof(a.finding.where), "%s",
+		 r.site.function);
+	snprintf(a.finding.message, sizeof(a.finding.message), "%s", r.summary);
+	a.finding.thread = -1;
+	lab_finding_save(&a, &r, o->out_dir, NULL, 0);
+	return 1;
+}

@@ -251,7 +251,8 @@ static void lab_child_died(struct lab_sched *s, int status)
 		snprintf(f->kind, sizeof(f->kind), "sanitizer");
 	snprintf(f->where, sizeof(f->where), "%s", where);
 	if (*cap.summary)
-		snprintf(f->message, sizeof(f->message), "%s (after %llu "
+		snprintf(f->message, sizeof(f->message),
+			 "%s (after %llu "
 			 "decisions, thread %d at %s)",
 			 cap.summary + strlen("SUMMARY: "),
 			 (unsigned long long)atomic_load(&s->ntrace), cur,
@@ -260,10 +261,10 @@ static void lab_child_died(struct lab_sched *s, int status)
 		snprintf(f->message, sizeof(f->message),
 			 "schedule child %s %d after %llu decisions (thread "
 			 "%d at %s)",
-			 WIFSIGNALED(status) ? "killed by signal"
-					     : "exited with",
-			 WIFSIGNALED(status) ? WTERMSIG(status)
-					     : WEXITSTATUS(status),
+			 WIFSIGNALED(status) ? "killed by signal" :
+					       "exited with",
+			 WIFSIGNALED(status) ? WTERMSIG(status) :
+					       WEXITSTATUS(status),
 			 (unsigned long long)atomic_load(&s->ntrace), cur,
 			 where);
 	f->step = atomic_load(&s->ntrace);
@@ -298,7 +299,7 @@ static int lab_run_isolated(const struct lab_opts *o,
 		return -errno;
 	}
 	if (!(WIFEXITED(status) && atomic_load(&sh->child_done)) ||
-	    (!sh->sched.found && atomic_load(&sh->sched.cap.reports)))
+	    (!sh->sched.found && sh->sched.cap.reports))
 		lab_child_died(&sh->sched, status);
 	sh->sched.trace = sh->trace;
 	sh->sched.trace_cap = cap;
@@ -350,8 +351,9 @@ int lab_sched_run(const struct lab_opts *o, const lab_decision_t *list,
 		return -ENOMEM;
 	}
 	ret = lab_run_here(s, o, list, n, trace, cap);
-	if (!s->found && atomic_load(&s->cap.reports))
-		lab_child_died(s, 0); /* a sanitizer report that did not stop us */
+	if (!s->found && s->cap.reports)
+		lab_child_died(s,
+			       0); /* a sanitizer report that did not stop us */
 	lab_result_from(s, r);
 	free(trace);
 	free(s);
@@ -411,8 +413,8 @@ struct lab_ctl_series {
 	uint64_t decisions;
 };
 
-static void lab_controlled_series(struct lab_ctl_series *c,
-				  uint64_t decisions, double elapsed)
+static void lab_controlled_series(struct lab_ctl_series *c, uint64_t decisions,
+				  double elapsed)
 {
 	if (elapsed - c->t < 0.5)
 		return;

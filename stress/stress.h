@@ -169,6 +169,10 @@ void lab_runlog_saved(const char *path);
 /* The run ends: result pass|fail|error ("interrupted" replaces pass
  * after Ctrl-C); writes <dir>/run-<id>.json. */
 void lab_runlog_end(const char *result, const char *detail, const char *dir);
+/* Sanitizer reports of a run that began when lab_capture_saved() was
+ * `before`: saved by the hooks, or now from the capture (TSan).  The
+ * number that count as findings. */
+unsigned lab_runlog_save_captured(const struct lab_opts *o, unsigned before);
 /* Renders every record this process saved into the report directory
  * (summary.md, findings.json, report.sarif, junit.xml, report.html) and
  * prints where they are.  0 or -errno. */

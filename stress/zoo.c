@@ -217,7 +217,12 @@ static void lab_zoo_exec(const struct lab_zoo_mode *m, const char *bug,
 		dup2(fd, STDERR_FILENO);
 	}
 	setenv("LAB_BUG", bug, 1);
-	setenv("TSAN_OPTIONS", "halt_on_error=1:exitcode=66", 1);
+	/* libFuzzer needs halt_on_error=1 under TSan; the stress modes go on
+	 * after a report so that their main thread saves it as a record */
+	setenv("TSAN_OPTIONS",
+	       m->runner == LAB_ZR_FUZZ ? "halt_on_error=1:exitcode=66" :
+					  "halt_on_error=0:exitcode=66",
+	       1);
 	if (m->runner == LAB_ZR_FUZZ) {
 		char findings[PATH_MAX + 16];
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "capture.h"
@@ -24,8 +25,11 @@
 #define LAB_CAPTURE_PATHS 64
 
 /* The hooks' first act is to raise lab_in_hook, before any instrumented
- * atomic: under TSan an atomic delivers pending signals, and the handler
- * must already see the flag (lab_capture_busy). */
+ * atomic or interceptor: under TSan those deliver pending signals, and the
+ * handler must already see the flag (lab_capture_busy).  So the flag is a
+ * plain volatile int, written and read only in functions TSan does not
+ * instrument (no_sanitize("thread") still instruments C11 atomics).  The
+ * sanitizers report one error at a time, so one hook runs at a time. */
 #if defined(__clang__) || defined(__GNUC__)
 #define LAB_HOOK_ENTRY __attribute__((no_sanitize("thread")))
 #else
@@ -33,7 +37,7 @@
 #endif
 
 static struct lab_capture lab_cap_own;
-static atomic_int lab_in_hook; /* hooks running (any thread) */
+static volatile int lab_in_hook; /* a hook is running (on any thread) */
 static struct lab_capture *lab_cap = &lab_cap_own;
 
 /* Saving: prepared by lab_capture_save_to, used from the hooks.  The
@@ -55,9 +59,9 @@ void lab_capture_install(struct lab_capture *c)
 	memset(lab_cap, 0, sizeof(*lab_cap));
 }
 
-bool lab_capture_busy(void)
+LAB_HOOK_ENTRY bool lab_capture_busy(void)
 {
-	return atomic_load_explicit(&lab_in_hook, memory_order_relaxed) != 0;
+	return lab_in_hook != 0;
 }
 
 const struct lab_capture *lab_capture_current(void)
@@ -100,22 +104,58 @@ static void lab_sign_race(struct lab_rec *r, unsigned split)
 		 strcmp(a, b) < 0 ? b : a);
 }
 
+/* The project frames of an excerpt (outside any hook: it parses with libc).
+ * A TSan excerpt has one "  <access> of size N ..." header per racing
+ * access: three frames of the first, two of the second, and *split where
+ * the second begins.  An ASan excerpt: the first stack, to its blank line. */
+static void lab_frames_of_excerpt(const char *text, struct lab_rec *r,
+				  unsigned *split)
+{
+	unsigned sides = 0, taken = 0;
+	const char *p = text;
+
+	*split = 0;
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+		char line[512];
+
+		snprintf(line, sizeof(line), "%.*s", (int)n, p);
+		p += n + (p[n] == '\n');
+		if (!strncmp(line, "  ", 2) && strstr(line, " of size ") &&
+		    line[2] != ' ') {
+			if (++sides == 2)
+				*split = r->nframes;
+			taken = 0;
+			continue;
+		}
+		if (!sides && !*line && r->nframes)
+			break; /* ASan: the end of the first stack */
+		if (r->nframes < LAB_REC_FRAMES &&
+		    taken < (sides > 1 ? 2u : 3u) &&
+		    lab_site_parse_frame(line, &r->frames[r->nframes])) {
+			r->nframes++;
+			taken++;
+		}
+	}
+	if (*split == r->nframes)
+		*split = 0; /* no frames of the other side */
+}
+
 bool lab_capture_to_rec(const struct lab_capture *c, struct lab_rec *r)
 {
-	unsigned i;
+	unsigned split;
 
-	if (!atomic_load(&c->reports) || !*c->summary)
+	if (!c->reports || !*c->summary)
 		return false;
 	lab_rec_from_summary(r, c->summary);
 	snprintf(r->excerpt, sizeof(r->excerpt), "%s", c->excerpt);
 	r->nframes = 0;
-	for (i = 0; i < c->nframes && i < LAB_REC_FRAMES; i++)
-		r->frames[r->nframes++] = c->frames[i];
+	lab_frames_of_excerpt(c->excerpt, r, &split);
 	if (r->nframes && !*r->site.file)
 		r->site = r->frames[0];
 	lab_rec_sign(r, r->site.function);
-	if (c->split && c->split < r->nframes)
-		lab_sign_race(r, c->split);
+	if (split)
+		lab_sign_race(r, split);
 	return true;
 }
 
@@ -174,6 +214,7 @@ static bool lab_save_claim(void)
 	return false;
 }
 
+#ifndef LAB_CAPTURE_TSAN /* TSan: never from a hook (see below) */
 /* Fills the record of the current report from the capture and the
  * template and writes it (again: hooks that come later add detail). */
 static void lab_save_report(bool is_new)
@@ -188,6 +229,7 @@ static void lab_save_report(bool is_new)
 		return;
 	lab_save_flush();
 }
+#endif
 
 int lab_capture_save_to(const char *dir, const struct lab_rec *tmpl)
 {
@@ -201,11 +243,17 @@ int lab_capture_save_to(const char *dir, const struct lab_rec *tmpl)
 		return ret;
 	lab_abs_path(dir, lab_save.dir, sizeof(lab_save.dir));
 	lab_save.tmpl = *tmpl;
-	if (!lab_save.mem)
+	if (!lab_save.mem) {
 		lab_save.mem =
 			fmemopen(lab_save.buf, sizeof(lab_save.buf), "w");
-	if (!lab_save.mem)
-		return -errno;
+		if (!lab_save.mem)
+			return -errno;
+		/* No stdio buffer: glibc would malloc one at the first write,
+		 * inside a hook that may run in a signal handler, where TSan
+		 * reports the malloc and deadlocks in its own report. */
+		setvbuf(lab_save.mem, NULL, _IONBF, 0);
+		rewind(lab_save.mem);
+	}
 	lab_save.on = true;
 	return 0;
 }
@@ -284,31 +332,58 @@ void lab_capture_check_failed(const char *check, const char *where,
 
 /* Every sanitizer, once per report, with its SUMMARY line. */
 void __sanitizer_report_error_summary(const char *summary);
-/* Defining the hook replaces the sanitizer's own, which prints the line:
- * printed here the same way, so logs and tools that read SUMMARY lines see
- * no difference. */
-static void lab_print_summary(const char *summary)
-{
-	size_t n = strlen(summary);
+/* ---- in the hooks: no libc, no instrumented code ------------------------------------- */
 
-	if (write(STDERR_FILENO, summary, n) != (ssize_t)n ||
-	    write(STDERR_FILENO, "\n", 1) != 1)
+/* Inside a TSan report, instrumented code or an intercepted libc call can
+ * wait for the trace lock the report holds, and deadlocks (seen as a hang
+ * of free-running stress under TSan).  So what runs in the hooks is
+ * LAB_HOOK_ENTRY code using only these helpers, the sanitizer runtime's
+ * own API and raw system calls; everything else (parsing, signatures,
+ * files) happens later, outside the report.  The sanitizers report one
+ * error at a time, so the capture needs no atomics. */
+
+LAB_HOOK_ENTRY static size_t lab_hook_len(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n])
+		n++;
+	return n;
+}
+
+/* Appends s to buf[*len..size) (kept NUL-terminated). */
+LAB_HOOK_ENTRY static void lab_hook_put(char *buf, size_t size, size_t *len,
+					const char *s)
+{
+	while (*s && *len + 1 < size)
+		buf[(*len)++] = *s++;
+	buf[*len] = '\0';
+}
+
+/* Defining the hook replaces the sanitizer's own, which prints the line:
+ * printed here the same way (raw write, no interceptor). */
+LAB_HOOK_ENTRY static void lab_print_summary(const char *summary)
+{
+	if (syscall(SYS_write, STDERR_FILENO, summary, lab_hook_len(summary)) <
+	    0)
 		return;
+	(void)syscall(SYS_write, STDERR_FILENO, "\n", 1);
 }
 
 LAB_HOOK_ENTRY void __sanitizer_report_error_summary(const char *summary)
 {
-	unsigned n;
+	size_t len = 0;
 
-	atomic_fetch_add(&lab_in_hook, 1);
+	lab_in_hook = 1;
 	lab_print_summary(summary);
-	n = atomic_fetch_add(&lab_cap->reports, 1);
-	if (!n) { /* the first report is the one kept */
-		snprintf(lab_cap->summary, sizeof(lab_cap->summary), "%s",
-			 summary);
-		lab_save_report(true);
+	if (!lab_cap->reports++) { /* the first report is the one kept */
+		lab_hook_put(lab_cap->summary, sizeof(lab_cap->summary), &len,
+			     summary);
+#ifndef LAB_CAPTURE_TSAN
+		lab_save_report(true); /* not under TSan: see above */
+#endif
 	}
-	atomic_fetch_sub(&lab_in_hook, 1);
+	lab_in_hook = 0;
 }
 
 #ifdef LAB_CAPTURE_TSAN
@@ -325,101 +400,101 @@ void __sanitizer_symbolize_pc(void *pc, const char *fmt, char *out_buf,
 			      size_t out_buf_size);
 void __tsan_on_report(void *report);
 
-/* One access of the race: a line for the excerpt, its frames for the
- * signature (the first access's project frames, then the second's). */
-static void lab_tsan_mop(void *report, unsigned long idx, size_t *len,
-			 unsigned limit)
+LAB_HOOK_ENTRY static void lab_hook_put_uint(char *buf, size_t size,
+					     size_t *len, unsigned long v)
+{
+	char digits[24];
+	int n = 0;
+
+	do
+		digits[n++] = (char)('0' + v % 10);
+	while ((v /= 10) && n < 23);
+	while (n)
+		lab_hook_put(buf, size, len, (char[]){ digits[--n], '\0' });
+}
+
+/* One racing access into the excerpt: a header line, then its stack as
+ * "    #i function file:line" lines (the fiber entry, <null>, left out). */
+LAB_HOOK_ENTRY static void lab_tsan_mop(void *report, unsigned long idx,
+					size_t *len)
 {
 	void *trace[16] = { 0 }, *addr;
 	int tid, size, write, atomic;
-	struct lab_capture *c = lab_cap;
+	char *x = lab_cap->excerpt;
+	size_t xs = sizeof(lab_cap->excerpt);
 	unsigned i;
 
 	if (!__tsan_get_report_mop(report, idx, &tid, &addr, &size, &write,
 				   &atomic, trace, 16))
 		return;
-	*len += (size_t)snprintf(c->excerpt + *len, sizeof(c->excerpt) - *len,
-				 "  %s%s of size %d by thread T%d:\n",
-				 atomic ? "atomic " : "",
-				 write ? "Write" : "Read", size, tid);
-	for (i = 0; i < 16 && trace[i] && *len < sizeof(c->excerpt) - 256;
-	     i++) {
-		char line[256], frame[300];
+	lab_hook_put(x, xs, len, atomic ? "  atomic " : "  ");
+	lab_hook_put(x, xs, len, write ? "Write" : "Read");
+	lab_hook_put(x, xs, len, " of size ");
+	lab_hook_put_uint(x, xs, len, (unsigned long)size);
+	lab_hook_put(x, xs, len, " by thread T");
+	lab_hook_put_uint(x, xs, len, (unsigned long)tid);
+	lab_hook_put(x, xs, len, ":\n");
+	for (i = 0; i < 16 && trace[i] && *len + 300 < xs; i++) {
+		char line[256] = "";
+		size_t n;
 
 		__sanitizer_symbolize_pc(trace[i], "%f %s:%l", line,
 					 sizeof(line));
-		if (strstr(line, "<null>"))
-			continue; /* the fiber's entry: no caller */
-		snprintf(frame, sizeof(frame), "#%u %s", i, line);
-		*len += (size_t)snprintf(c->excerpt + *len,
-					 sizeof(c->excerpt) - *len, "    %s\n",
-					 frame);
-		if (c->nframes < limit &&
-		    lab_site_parse_frame(frame, &c->frames[c->nframes]))
-			c->nframes++;
+		for (n = 0; line[n] && line[n] != '<'; n++)
+			;
+		if (line[n] == '<')
+			continue; /* "<null>": no function, no file */
+		lab_hook_put(x, xs, len, "    #");
+		lab_hook_put_uint(x, xs, len, i);
+		lab_hook_put(x, xs, len, " ");
+		lab_hook_put(x, xs, len, line);
+		lab_hook_put(x, xs, len, "\n");
 	}
 }
 
-/* Three frames of the first access, two of the other; then saved. */
-static void lab_tsan_details(void *report, int mops, size_t len)
-{
-	lab_tsan_mop(report, 0, &len, 3);
-	if (mops > 1) {
-		lab_cap->split = lab_cap->nframes;
-		lab_tsan_mop(report, 1, &len, lab_cap->nframes + 2);
-	}
-	if (lab_cap->split == lab_cap->nframes)
-		lab_cap->split = 0; /* no frames of the other side */
-	lab_save_report(false);
-}
-
-/* After the summary hook, for the same report. */
+/* After the summary hook, for the same report: the racing accesses. */
 LAB_HOOK_ENTRY void __tsan_on_report(void *report)
 {
 	const char *desc = "";
 	int count, stacks, mops = 0, locs, mutexes, threads, tids;
 	void *sleep[1];
+	size_t len = 0;
 
-	if (atomic_load(&lab_cap->reports) > 1 || lab_cap->nframes)
-		return; /* details of the first report only */
-	atomic_fetch_add(&lab_in_hook, 1);
-	if (__tsan_get_report_data(report, &desc, &count, &stacks, &mops, &locs,
-				   &mutexes, &threads, &tids, sleep, 1))
-		lab_tsan_details(report, mops,
-				 (size_t)snprintf(lab_cap->excerpt,
-						  sizeof(lab_cap->excerpt),
-						  "WARNING: ThreadSanitizer: "
-						  "%s\n",
-						  desc));
-	atomic_fetch_sub(&lab_in_hook, 1);
+	lab_in_hook = 1;
+	if (lab_cap->reports <= 1 && !lab_cap->excerpt[0] &&
+	    __tsan_get_report_data(report, &desc, &count, &stacks, &mops, &locs,
+				   &mutexes, &threads, &tids, sleep, 1)) {
+		lab_hook_put(lab_cap->excerpt, sizeof(lab_cap->excerpt), &len,
+			     "WARNING: ThreadSanitizer: ");
+		lab_hook_put(lab_cap->excerpt, sizeof(lab_cap->excerpt), &len,
+			     desc);
+		lab_hook_put(lab_cap->excerpt, sizeof(lab_cap->excerpt), &len,
+			     "\n");
+		lab_tsan_mop(report, 0, &len);
+		if (mops > 1)
+			lab_tsan_mop(report, 1, &len);
+	}
+	lab_in_hook = 0;
 }
 #endif
 
 #ifdef LAB_CAPTURE_ASAN
 void __asan_set_error_report_callback(void (*callback)(const char *));
 
-/* The whole AddressSanitizer report, after its SUMMARY: the head of it
- * becomes the excerpt, the first stack's project frames the signature. */
+/* The whole AddressSanitizer report, after its SUMMARY: its head is the
+ * excerpt (frames are parsed from it later); saved now, since ASan ends
+ * the process after this callback.  ASan, unlike TSan, lets a hook use
+ * libc here. */
 static void lab_asan_report(const char *text)
 {
 	struct lab_capture *c = lab_cap;
-	const char *p = text;
 
-	if (atomic_load(&c->reports) > 1 || c->nframes)
+	if (c->reports > 1 || c->excerpt[0])
 		return;
+	lab_in_hook = 1;
 	snprintf(c->excerpt, sizeof(c->excerpt), "%s", text);
-	while (p && *p && c->nframes < 3) {
-		char line[512];
-		size_t n = strcspn(p, "\n");
-
-		snprintf(line, sizeof(line), "%.*s", (int)n, p);
-		if (lab_site_parse_frame(line, &c->frames[c->nframes]))
-			c->nframes++;
-		else if (c->nframes && !*line)
-			break; /* end of the first stack */
-		p += n + (p[n] == '\n');
-	}
 	lab_save_report(false);
+	lab_in_hook = 0;
 }
 
 __attribute__((constructor)) static void lab_asan_capture_init(void)

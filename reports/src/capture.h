@@ -8,30 +8,32 @@
  * comes through __asan_set_error_report_callback.  libFuzzer's death
  * callback is not used: libFuzzer replaces it.
  *
+ * Under TSan nothing but copying runs in the hooks (anything else can
+ * deadlock inside TSan's report), so a TSan report is saved by whoever
+ * survives it: the parent of a controlled schedule's child, the free
+ * mode's main thread after the run (halt_on_error=0), or, for fuzz
+ * targets, labyrinth report reading the crash's log.
+ *
  * What is caught goes into a struct lab_capture, which may live in memory
  * shared with a parent process (the controlled scheduler's isolated
- * children), and, when saving is on, straight into a finding file: the
- * process may die right after the report (halt_on_error, abort), so the
- * file is written from the hook, without allocating, with plain system
- * calls on a buffer prepared by lab_capture_save_to().
+ * children), and, when saving is on and the sanitizer is not TSan,
+ * straight into a finding file: the process may die right after the
+ * report (halt_on_error, abort), so the file is written from the hook,
+ * without allocating, on a buffer prepared by lab_capture_save_to().
  */
 #ifndef LAB_CAPTURE_H
 #define LAB_CAPTURE_H
 
-#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "record.h"
 
+/* Written only inside the hooks, which the sanitizers run one at a time;
+ * read after the report (or by the parent of a child that died). */
 struct lab_capture {
-	atomic_uint reports; /* sanitizer reports seen */
-	char summary[512];   /* of the first report */
-	char excerpt[2048];  /* its racing accesses or report text */
-	struct lab_site frames[LAB_REC_FRAMES]; /* its top project frames */
-	unsigned nframes;
-	/* a data race: frames[0..split) are the first access's, the rest
-	 * the other's; 0 otherwise */
-	unsigned split;
+	unsigned reports;   /* sanitizer reports seen */
+	char summary[512];  /* of the first report */
+	char excerpt[4096]; /* its racing accesses (TSan), report head (ASan) */
 };
 
 /* Records reports into c from now on (cleared first), or into the

@@ -142,10 +142,10 @@ void lab_site_of_where(struct lab_site *s, const char *where)
  * directory of the repository on, so records from two checkouts agree. */
 void lab_site_relative(char *file, size_t len)
 {
-	static const char *const tops[] = {
-		"/allocator/", "/stress/", "/fuzz/",
-		"/reports/",   "/tests/",  "/bench/"
-	};
+	static const char *const tops[] = { "/allocator/", "/stress/",
+					    "/fuzz/",	   "/reports/",
+					    "/tests/",	   "/bench/",
+					    "/examples/" };
 	size_t i;
 
 	for (i = 0; i < sizeof(tops) / sizeof(tops[0]); i++) {
@@ -235,7 +235,8 @@ static bool lab_frame_foreign(const char *fn, const char *file)
 		if (!strncmp(fn, prefixes[i], strlen(prefixes[i])))
 			return true;
 	return !strstr(file, "/allocator/") && !strstr(file, "/stress/") &&
-	       !strstr(file, "/fuzz/") && !strstr(file, "/reports/");
+	       !strstr(file, "/fuzz/") && !strstr(file, "/reports/") &&
+	       !strstr(file, "/examples/");
 }
 
 /* "#N 0xADDR in FN FILE:L:C" (ASan, libFuzzer) or "#N FN FILE:L:C
