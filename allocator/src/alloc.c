@@ -20,12 +20,23 @@
 
 enum { LAB_WMARK_MIN, LAB_WMARK_LOW, LAB_WMARK_HIGH };
 
+/* The reserve below min is for HIGH (the kernel's ALLOC_HIGH and, without
+ * DIRECT_RECLAIM, ALLOC_HARDER); GFP_NOWAIT does not get it. */
+static bool lab_wmark_may_dip(lab_gfp_t gfp)
+{
+	/* Seeded bug: every allocation that cannot sleep is given the
+	 * atomic reserve, GFP_NOWAIT included. */
+	if (LAB_BUG_ON(NOWAIT_BELOW_MIN))
+		return (gfp & LAB_GFP_HIGH) || !(gfp & LAB_GFP_DIRECT_RECLAIM);
+	return gfp & LAB_GFP_HIGH;
+}
+
 uint64_t _lab_wmark_for(const struct lab_maze *maze, lab_gfp_t gfp,
 			unsigned which)
 {
 	uint64_t m = maze->wmark[which];
 
-	if (which == LAB_WMARK_MIN && (gfp & LAB_GFP_HIGH)) {
+	if (which == LAB_WMARK_MIN && lab_wmark_may_dip(gfp)) {
 		m -= m / 2;
 		if (!(gfp & LAB_GFP_DIRECT_RECLAIM))
 			m -= m / 4;
@@ -33,10 +44,10 @@ uint64_t _lab_wmark_for(const struct lab_maze *maze, lab_gfp_t gfp,
 	return m;
 }
 
-/* Takes n frames off the free count if that leaves at least `mark`.
- * seq_cst: the futex wait protocol (free.c, wait below) needs these RMWs
+/* seq_cst: the futex wait protocol (free.c, wait below) needs these RMWs
  * in the single total order with nr_waiters and free_seq. */
-bool _lab_reserve_frames(struct lab_maze *maze, uint64_t n, uint64_t mark)
+bool _lab_reserve_frames(struct lab_maze *maze, uint64_t n, uint64_t mark,
+			 uint64_t *left)
 {
 	uint64_t free = lab_load_relaxed(&maze->nr_free);
 
@@ -47,12 +58,19 @@ bool _lab_reserve_frames(struct lab_maze *maze, uint64_t n, uint64_t mark)
 	} while (!atomic_compare_exchange_weak_explicit(
 		&maze->nr_free, &free, free - n, memory_order_seq_cst,
 		memory_order_relaxed));
+	if (left)
+		*left = free - n;
 	return true;
 }
 
-void _lab_unreserve_frames(struct lab_maze *maze, uint64_t n)
+/* A waiter may have failed while these frames were reserved: giving them
+ * back wakes it as a free would, or it would sleep with frames free. */
+void _lab_unreserve_frames(struct lab_maze *maze, uint64_t n, unsigned self)
 {
+	if (!n)
+		return;
 	lab_add_seq_cst(&maze->nr_free, n);
+	_lab_wake_waiters(maze, self);
 }
 
 /* Bitmap probes one attempt may spend: GFP_ATOMIC walks a bounded part
@@ -65,18 +83,25 @@ unsigned long _lab_probe_budget(const struct lab_maze *maze, lab_gfp_t gfp)
 					       LAB_ATOMIC_PROBE_DEFAULT;
 }
 
-/* One attempt on the buddy bitmaps against `mark`.  Lock-free. */
+/* One attempt on the buddy bitmaps against `mark`; `self` is 1 if the
+ * caller is a counted waiter.  A success that took the free count below
+ * min is a reserve dip of its class, counted here where it is exact (the
+ * reservation's CAS saw the count).  Lock-free. */
 static uint64_t lab_try_buddy(struct lab_maze *maze, struct lab_ctx *ctx,
-			      lab_gfp_t gfp, unsigned order, uint64_t mark)
+			      lab_gfp_t gfp, unsigned order, uint64_t mark,
+			      unsigned self)
 {
 	unsigned long budget = _lab_probe_budget(maze, gfp);
-	uint64_t pfn;
+	uint64_t n = (uint64_t)1 << order, left, pfn;
 
-	if (!_lab_reserve_frames(maze, (uint64_t)1 << order, mark))
+	if (!_lab_reserve_frames(maze, n, mark, &left))
 		return LAB_NO_PFN;
 	pfn = _lab_buddy_claim(maze, ctx, order, &budget);
 	if (pfn == LAB_NO_PFN)
-		_lab_unreserve_frames(maze, (uint64_t)1 << order);
+		_lab_unreserve_frames(maze, n, self);
+	else if (left < maze->wmark[LAB_WMARK_MIN])
+		_lab_stat_inc(&maze->shared_stats.cls[lab_gfp_class(gfp)]
+				       .reserve_dips);
 	return pfn;
 }
 
@@ -125,31 +150,50 @@ static uint64_t lab_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* Counts ourselves as a waiter; returns the free sequence to sleep on. */
+static unsigned lab_waiter_enter(struct lab_maze *maze)
+{
+	lab_add32_seq_cst(&maze->nr_waiters, 1);
+	return lab_load32_seq_cst(&maze->free_seq);
+}
+
+/* One futex sleep on free_seq, timed into the class's counters. */
+static void lab_sleep_on_seq(struct lab_maze *maze, unsigned seq,
+			     struct lab_class_counters *c)
+{
+	uint64_t t0 = lab_now_ns(), dt;
+
+	_lab_wait(&maze->free_seq, seq, maze->cfg.wait_timeout_ms);
+	dt = lab_now_ns() - t0;
+	_lab_stat_inc(&c->waits);
+	lab_add_relaxed(&c->wait_ns_total, dt);
+	lab_max_relaxed(&c->wait_ns_max, dt);
+}
+
 /* Waits until a free happens or the timeout passes.  Lost-wakeup proof:
  * we count ourselves in nr_waiters *before* sampling free_seq and
  * retrying; a freer bumps nr_free, then reads nr_waiters, then bumps
  * free_seq and wakes.  All these are seq_cst, so either the freer sees us
  * (and the seq changes under our futex, which then does not sleep) or our
- * retry sees its frames. */
+ * retry sees its frames (prepare_to_wait before testing the condition). */
 static uint64_t lab_wait_for_free(struct lab_maze *maze, struct lab_ctx *ctx,
 				  lab_gfp_t gfp, unsigned order,
 				  struct lab_class_counters *c)
 {
 	uint64_t mark = _lab_wmark_for(maze, gfp, LAB_WMARK_MIN);
-	uint64_t t0, dt, pfn;
-	unsigned seq;
+	bool late = LAB_BUG_ON(LOST_WAKEUP);
+	unsigned seq = late ? 0 : lab_waiter_enter(maze);
+	uint64_t pfn = lab_try_buddy(maze, ctx, gfp, order, mark, !late);
 
-	lab_add32_seq_cst(&maze->nr_waiters, 1);
-	seq = lab_load32_seq_cst(&maze->free_seq);
-	pfn = lab_try_buddy(maze, ctx, gfp, order, mark);
+	if (late && pfn != LAB_NO_PFN)
+		return pfn;
 	if (pfn == LAB_NO_PFN) {
 		lab_yield(WAIT);
-		t0 = lab_now_ns();
-		_lab_wait(&maze->free_seq, seq, maze->cfg.wait_timeout_ms);
-		dt = lab_now_ns() - t0;
-		_lab_stat_inc(&c->waits);
-		lab_add_relaxed(&c->wait_ns_total, dt);
-		lab_max_relaxed(&c->wait_ns_max, dt);
+		/* Seeded bug: the condition was tested before we counted
+		 * ourselves, so a free in between saw no waiter to wake. */
+		if (late)
+			seq = lab_waiter_enter(maze);
+		lab_sleep_on_seq(maze, seq, c);
 	}
 	lab_sub32_seq_cst(&maze->nr_waiters, 1);
 	return pfn;
@@ -168,6 +212,9 @@ static uint64_t lab_reclaim(struct lab_maze *maze, struct lab_class_counters *c)
 	return maze->cfg.reclaim(maze, target, maze->cfg.reclaim_arg);
 }
 
+/* Reclaim and wait rounds.  It sleeps, so it checks might_sleep itself
+ * (as cond_resched() does in the kernel's slow path): a caller that got
+ * here from atomic context is reported and refused. */
 static uint64_t lab_alloc_blocking(struct lab_maze *maze, struct lab_ctx *ctx,
 				   lab_gfp_t gfp, unsigned order,
 				   struct lab_class_counters *c)
@@ -178,6 +225,8 @@ static uint64_t lab_alloc_blocking(struct lab_maze *maze, struct lab_ctx *ctx,
 	unsigned round;
 	uint64_t pfn;
 
+	if (!_lab_might_sleep(maze, __FILE__, __LINE__))
+		return LAB_NO_PFN;
 	for (round = 0;; round++) {
 		if (round >= maze->cfg.reclaim_rounds && !nofail) {
 			if (oom_tried || !maze->cfg.oom ||
@@ -186,7 +235,7 @@ static uint64_t lab_alloc_blocking(struct lab_maze *maze, struct lab_ctx *ctx,
 			oom_tried = true;
 		}
 		if (lab_reclaim(maze, c)) {
-			pfn = lab_try_buddy(maze, ctx, gfp, order, mark);
+			pfn = lab_try_buddy(maze, ctx, gfp, order, mark, 0);
 			if (pfn != LAB_NO_PFN)
 				return pfn;
 		}
@@ -197,6 +246,16 @@ static uint64_t lab_alloc_blocking(struct lab_maze *maze, struct lab_ctx *ctx,
 }
 
 /* ---- the allocation paths ------------------------------------------------------------ */
+
+/* Whether gfp may sleep (the kernel's gfpflags_allow_blocking()). */
+static bool lab_alloc_may_block(lab_gfp_t gfp)
+{
+	/* Seeded bug: either reclaim bit (__GFP_RECLAIM) taken to mean the
+	 * caller may sleep, but KSWAPD_RECLAIM alone only wakes kswapd. */
+	if (LAB_BUG_ON(ATOMIC_MAY_BLOCK))
+		return gfp & (LAB_GFP_DIRECT_RECLAIM | LAB_GFP_KSWAPD_RECLAIM);
+	return lab_gfp_may_block(gfp);
+}
 
 /* Past the fast path: drain our cache, retry at the class's min mark,
  * then (GFP_KERNEL only) reclaim and wait.  Its counters are rare and go
@@ -213,8 +272,8 @@ static uint64_t lab_alloc_slow(struct lab_maze *maze, struct lab_ctx *ctx,
 	if (pcp)
 		_lab_pcp_drain(maze, pcp);
 	pfn = lab_try_buddy(maze, ctx, gfp, order,
-			    _lab_wmark_for(maze, gfp, LAB_WMARK_MIN));
-	if (pfn != LAB_NO_PFN || !(gfp & LAB_GFP_DIRECT_RECLAIM))
+			    _lab_wmark_for(maze, gfp, LAB_WMARK_MIN), 0);
+	if (pfn != LAB_NO_PFN || !lab_alloc_may_block(gfp))
 		return pfn;
 	return lab_alloc_blocking(maze, ctx, gfp, order, c);
 }
@@ -233,7 +292,8 @@ static uint64_t lab_alloc_pfn(struct lab_maze *maze, struct lab_ctx *ctx,
 			return pfn;
 		}
 	}
-	pfn = lab_try_buddy(maze, ctx, gfp, order, maze->wmark[LAB_WMARK_LOW]);
+	pfn = lab_try_buddy(maze, ctx, gfp, order, maze->wmark[LAB_WMARK_LOW],
+			    0);
 	if (pfn == LAB_NO_PFN)
 		pfn = lab_alloc_slow(maze, ctx, pcp, gfp, order);
 	return pfn;
@@ -261,8 +321,10 @@ static void lab_check_poison(struct lab_maze *maze, uint64_t pfn,
 	}
 }
 
-/* Makes the block's head descriptor say "allocated".  The block is ours
- * (claimed), so a store suffices; release pairs with the acquire loads of
+/* Makes the block's head descriptor say "allocated", with a new
+ * generation, so a free or handoff prepared before the frame's last free
+ * cannot land on this allocation.  The block is ours (claimed), so a
+ * store suffices; release pairs with the acquire loads of
  * free/handoff/address on other threads that got the page from us. */
 static void lab_publish_head(struct lab_maze *maze, uint64_t pfn,
 			     unsigned order, lab_gfp_t gfp)
@@ -270,14 +332,17 @@ static void lab_publish_head(struct lab_maze *maze, uint64_t pfn,
 	struct lab_page *pg = &maze->pages[pfn];
 	uint64_t old = lab_load_relaxed(&pg->state);
 	bool excl = gfp & LAB_GFP_EXCLUSIVE;
+	/* Seeded bug: a recycled frame keeps its generation. */
+	uint64_t gen = LAB_PG_GEN(old) + !LAB_BUG_ON(ABA_RECYCLE);
 
 	lab_yield(DESC_PUBLISH);
-	lab_store_release(&pg->state, lab_pg_make(LAB_PG_HEAD, order, excl,
-						  excl ? lab_ctx_id() : 0,
-						  LAB_PG_GEN(old) + 1));
+	lab_store_release(&pg->state,
+			  lab_pg_prep_new(old, order, excl,
+					  excl ? lab_ctx_id() : 0, gen));
 }
 
-/* Counts one allocation: attempts, outcome, reserve dips. */
+/* Counts one allocation: attempts and outcome (reserve dips are counted
+ * where they happen, in lab_try_buddy). */
 static void lab_count_result(struct lab_maze *maze, struct lab_pcp *pcp,
 			     lab_gfp_t gfp, uint64_t pfn, bool injected)
 {
@@ -291,9 +356,6 @@ static void lab_count_result(struct lab_maze *maze, struct lab_pcp *pcp,
 			_lab_stat_add(ref, &c->injected, 1);
 	} else {
 		_lab_stat_add(ref, &c->successes, 1);
-		if (lab_load_relaxed(&maze->nr_free) <
-		    maze->wmark[LAB_WMARK_MIN])
-			_lab_stat_add(ref, &c->reserve_dips, 1);
 	}
 	_lab_stats_end(ref);
 }

@@ -56,6 +56,21 @@ void _lab_buddy_init(struct lab_maze *maze)
 	lab_store_relaxed(&maze->nr_free, maze->frames);
 }
 
+/* Seeded bug (merge-busy-buddy): whether the order-`order` buddy at pfn
+ * looks free because its first half is a free block one order down (the
+ * kernel's page_is_buddy() without its buddy_order() == order test). */
+static bool lab_buddy_head_free(const struct lab_maze *maze, uint64_t pfn,
+				unsigned order)
+{
+	uint64_t idx;
+
+	if (!LAB_BUG_ON(MERGE_BUSY_BUDDY) || !order)
+		return false;
+	idx = pfn >> (order - 1);
+	return lab_load_relaxed(&maze->avail[order - 1][idx / 64]) &
+	       lab_bit(idx);
+}
+
 void _lab_buddy_insert(struct lab_maze *maze, uint64_t pfn, unsigned order)
 {
 	for (;;) {
@@ -64,11 +79,16 @@ void _lab_buddy_insert(struct lab_maze *maze, uint64_t pfn, unsigned order)
 		uint64_t buddy = lab_bit(idx ^ 1);
 		bool top = order == maze->max_order;
 		uint64_t old = lab_load_relaxed(word), new;
+		bool merge_any =
+			!top &&
+			lab_buddy_head_free(maze, pfn ^ lab_block_frames(order),
+					    order);
 
 		lab_yield(BUDDY_INSERT);
 		do {
-			new = (!top && (old & buddy)) ? old & ~buddy :
-							old | lab_bit(idx);
+			new = (!top && ((old & buddy) || merge_any)) ?
+				      old & ~buddy :
+				      old | lab_bit(idx);
 		} while (!lab_cas_acq_rel(word, &old, new));
 		if (new &lab_bit(idx)) {
 			lab_add_relaxed(&maze->nr_blocks[order], 1);
@@ -134,15 +154,21 @@ static uint64_t lab_order_claim(struct lab_maze *maze, struct lab_ctx *ctx,
 }
 
 /* Gives back the upper halves of a block of order `from` claimed at pfn
- * until a block of `to` is left at pfn. */
+ * until a block of `to` is left at pfn.  While the block was in our hands
+ * its spare frames were counted free but in no bitmap, so a GFP_KERNEL
+ * waiter may have found the count right and no block: it is woken once
+ * the halves are back, as after a free. */
 static void lab_split(struct lab_maze *maze, uint64_t pfn, unsigned from,
 		      unsigned to)
 {
+	if (from == to)
+		return;
 	while (from > to) {
 		from--;
 		lab_yield(BUDDY_SPLIT);
 		_lab_buddy_insert(maze, pfn + lab_block_frames(from), from);
 	}
+	_lab_wake_waiters(maze, 0);
 }
 
 uint64_t _lab_buddy_claim(struct lab_maze *maze, struct lab_ctx *ctx,

@@ -2,7 +2,8 @@
  *
  * Each bug lives at the place it breaks, behind LAB_BUG_ON(id), which is
  * constant false in release builds so the bug code is compiled away.  What
- * each breaks and the real-world bug it resembles is in the table below.
+ * each breaks and the real-world bug it resembles is in the table below;
+ * docs/bug-zoo.md adds what catches each one.
  */
 #include <string.h>
 
@@ -26,6 +27,39 @@ static const struct {
 				      "frees add to the free count with a plain read-modify-write: "
 				      "concurrent frees lose updates and the watermarks drift (a "
 				      "counter bumped with ++ instead of atomic_add)" },
+	[LAB_BUG_PUBLISH_BEFORE_INIT] = { "publish-before-init",
+					  "a free puts the block back on the free lists before its "
+					  "descriptor is reset and its memory poisoned: another CPU "
+					  "claims it and finds the old owner, order and data "
+					  "(__free_one_page() before free_pages_prepare() is done)" },
+	[LAB_BUG_LOST_WAKEUP] = { "lost-wakeup",
+				  "a GFP_KERNEL waiter tests for free frames before it counts "
+				  "itself as a waiter: a free in between sees nobody to wake and "
+				  "the waiter sleeps with frames free (the condition tested "
+				  "before prepare_to_wait)" },
+	[LAB_BUG_ATOMIC_MAY_BLOCK] = { "atomic-may-block",
+				       "the slow path takes either reclaim bit for permission to "
+				       "sleep: GFP_ATOMIC and GFP_NOWAIT reclaim and wait, from IRQs "
+				       "too (__GFP_RECLAIM tested where gfpflags_allow_blocking() "
+				       "was meant)" },
+	[LAB_BUG_NOWAIT_BELOW_MIN] = { "nowait-below-min",
+				       "every allocation that cannot sleep gets the atomic reserve: "
+				       "GFP_NOWAIT takes the maze below min (ALLOC_HARDER for all "
+				       "!__GFP_WAIT callers, before __GFP_ATOMIC split them)" },
+	[LAB_BUG_FREE_KEEPS_OWNER] = { "free-keeps-owner",
+				       "a free resets an exclusive block's kind and order but not its "
+				       "owner: the frame's next user is taken for a stranger and "
+				       "refused (a struct page field, like page_owner or private, "
+				       "not reset at free)" },
+	[LAB_BUG_MERGE_BUSY_BUDDY] = { "merge-busy-buddy",
+				       "coalescing takes a buddy for free when its first half is free "
+				       "one order down: the merged block covers allocated frames "
+				       "(page_is_buddy() without its buddy_order() == order test)" },
+	[LAB_BUG_ABA_RECYCLE] = { "aba-recycle",
+				  "a reallocated frame keeps its descriptor generation: a free "
+				  "or handoff prepared before the frame was freed and allocated "
+				  "again lands on the new allocation (ABA; a tagged cmpxchg whose "
+				  "tag is not advanced)" },
 };
 
 const char *lab_bug_name(enum lab_bug b)
@@ -43,8 +77,22 @@ const char *lab_bug_selected(void)
 	return lab_bugs[atomic_load(&_lab_bug)].name;
 }
 
+/* "none, claim-race, ..." from the table, into buf. */
+static const char *lab_bug_names(char *buf, size_t size)
+{
+	size_t len = 0;
+	int b;
+
+	for (b = 0; b < LAB_BUG_COUNT; b++)
+		len += lab_format(buf + (len < size ? len : size),
+				  len < size ? size - len : 0, "%s%s",
+				  b ? ", " : "", lab_bugs[b].name);
+	return buf;
+}
+
 int lab_bug_select(const char *name)
 {
+	char known[256];
 	int b;
 
 	for (b = 0; name && b < LAB_BUG_COUNT; b++) {
@@ -58,8 +106,7 @@ int lab_bug_select(const char *name)
 		atomic_store(&_lab_bug, b);
 		return 0;
 	}
-	_lab_set_error("unknown bug '%s'; known: none, claim-race, "
-		       "pcp-irq-unsafe, racy-free-count",
-		       name ? name : "(null)");
+	_lab_set_error("unknown bug '%s'; known: %s", name ? name : "(null)",
+		       lab_bug_names(known, sizeof(known)));
 	return -ENOENT;
 }

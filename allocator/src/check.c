@@ -2,8 +2,10 @@
  *
  * Every frame must be in exactly one place: a free buddy block, a cache
  * slot, or an allocated block named by its head descriptor.  Free blocks
- * must be fully coalesced, and the counters must agree with what the walk
- * finds.  Each problem is reported (non-fatal LAB_REPORT_INCONSISTENT);
+ * must be fully coalesced, the counters must agree with what the walk
+ * finds, and no class may have gone below the mark its watermark rule
+ * allows (GFP_NOWAIT never below min).  Each problem is reported
+ * (non-fatal LAB_REPORT_INCONSISTENT);
  * the first few get a message, the rest are only counted.
  */
 #include <stdlib.h>
@@ -152,6 +154,21 @@ static void lab_walk_allocated(struct lab_walk *w)
 	}
 }
 
+/* Only HIGH allocations may take the free count below min, and HIGH
+ * makes its class ATOMIC unless DIRECT_RECLAIM makes it KERNEL: a
+ * GFP_NOWAIT reserve dip (counted exactly, at the reservation) breaks
+ * the watermark rules. */
+static void lab_check_reserves(struct lab_walk *w)
+{
+	struct lab_maze_stats st;
+
+	lab_maze_stats(w->maze, &st);
+	if (st.cls[LAB_CLASS_NOWAIT].reserve_dips)
+		lab_problem(w, LAB_NO_PFN,
+			    "GFP_NOWAIT allocations took the free count below "
+			    "min");
+}
+
 long _lab_check(struct lab_maze *maze)
 {
 	struct lab_walk w = { .maze = maze };
@@ -174,6 +191,7 @@ long _lab_check(struct lab_maze *maze)
 	if (lab_load32_seq_cst(&maze->nr_waiters))
 		lab_problem(&w, LAB_NO_PFN,
 			    "waiters left at a quiescent point");
+	lab_check_reserves(&w);
 	free(w.seen);
 	return w.problems;
 }

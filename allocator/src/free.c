@@ -3,10 +3,13 @@
  *
  * The head descriptor decides who may free: one CAS moves it from
  * "allocated, order o, owner X, generation g" to "free, generation g".
- * A second free of the same block finds it free (DOUBLE_FREE); a free
- * prepared from a stale read fails its CAS because the generation moved
- * on, and re-validates.  Only after the CAS succeeds is the block poisoned
- * and returned, so a rejected free never touches the block.
+ * A second free of the same block finds it free (DOUBLE_FREE).  A free
+ * (or handoff) prepared from a stale read, when the block was freed and
+ * allocated again meanwhile, fails its CAS because the generation moved
+ * on, and is refused as a double free: the block it validated is gone,
+ * and the new allocation, however alike, is not the caller's to free (the
+ * ABA the generation exists for).  Only after the CAS succeeds is the
+ * block poisoned and returned, so a rejected free never touches the block.
  */
 #include <string.h>
 
@@ -66,14 +69,42 @@ static void lab_free_report(struct lab_maze *maze, enum lab_report_kind kind,
 	}
 }
 
-/* Moves the head descriptor to free if this caller may free the block. */
+/* A free (DOUBLE_FREE) or handoff (USE_AFTER_FREE) whose CAS found the
+ * block freed and allocated again since it was validated (the generation
+ * moved on): refused. */
+static int lab_report_stale(struct lab_maze *maze, enum lab_report_kind kind,
+			    const char *function, uint64_t pfn, unsigned order,
+			    uint64_t s)
+{
+	_lab_report(maze, kind, function, pfn, order, LAB_PG_OWNER(s),
+		    "%s of pfn %llu order %u raced with its free: the block "
+		    "was allocated again (generation %llu) before it landed",
+		    function, (unsigned long long)pfn, order,
+		    (unsigned long long)LAB_PG_GEN(s));
+	return -EINVAL;
+}
+
+/* The free state of an allocated descriptor s (lab_pg_prep_new relies on
+ * it being clean but for the generation). */
+static uint64_t lab_pg_freed(uint64_t s)
+{
+	uint64_t free = lab_pg_make(LAB_PG_FREE, 0, false, 0, LAB_PG_GEN(s));
+
+	/* Seeded bug: kind and order are reset, the ownership is not. */
+	if (LAB_BUG_ON(FREE_KEEPS_OWNER))
+		free |= s & LAB_PG_OWNERSHIP;
+	return free;
+}
+
+/* Moves the head descriptor to free if this caller may free the block.
+ * *published is set if the frames were already returned to the maze. */
 static int lab_free_claim(struct lab_maze *maze, struct lab_ctx *ctx,
-			  uint64_t pfn, unsigned order)
+			  uint64_t pfn, unsigned order, bool *published)
 {
 	lab_atomic64_t *state = &maze->pages[pfn].state;
 	uint32_t me = _lab_ctx_id(ctx);
 	/* acquire pairs with lab_publish_head / handoff: we see the owner. */
-	uint64_t s = lab_load_acquire(state);
+	uint64_t s = lab_load_acquire(state), gen = LAB_PG_GEN(s);
 	enum lab_report_kind verdict;
 
 	for (;;) {
@@ -83,13 +114,22 @@ static int lab_free_claim(struct lab_maze *maze, struct lab_ctx *ctx,
 			return verdict == LAB_REPORT_FOREIGN_FREE ? -EPERM :
 								    -EINVAL;
 		}
+		if (LAB_BUG_ON(PUBLISH_BEFORE_INIT) && !*published) {
+			/* Seeded bug: the frames go back to the free lists
+			 * before the descriptor is reset and the memory
+			 * poisoned. */
+			_lab_release_frames(maze, pfn, order);
+			*published = true;
+		}
 		lab_yield(FREE_DESC);
 		/* acq_rel: acquire the owner's writes to the block before we
 		 * poison it; release our reads of it before others reuse. */
-		if (lab_cas_acq_rel(state, &s,
-				    lab_pg_make(LAB_PG_FREE, 0, false, 0,
-						LAB_PG_GEN(s))))
+		if (lab_cas_acq_rel(state, &s, lab_pg_freed(s)))
 			return 0;
+		if (LAB_PG_GEN(s) != gen)
+			return lab_report_stale(maze, LAB_REPORT_DOUBLE_FREE,
+						"lab_free_pages", pfn, order,
+						s);
 	}
 }
 
@@ -100,6 +140,15 @@ void _lab_release_frames(struct lab_maze *maze, uint64_t pfn, unsigned order)
 {
 	_lab_buddy_insert(maze, pfn, order);
 	_lab_frames_returned(maze, (uint64_t)1 << order);
+}
+
+void _lab_wake_waiters(struct lab_maze *maze, unsigned self)
+{
+	if (lab_load32_seq_cst(&maze->nr_waiters) > self) {
+		lab_yield(WAKE);
+		lab_add32_seq_cst(&maze->free_seq, 1);
+		_lab_wake_all(&maze->free_seq);
+	}
 }
 
 /* Accounts n frames already inserted into the bitmaps and wakes waiters. */
@@ -115,16 +164,13 @@ void _lab_frames_returned(struct lab_maze *maze, uint64_t n)
 	} else {
 		lab_add_seq_cst(&maze->nr_free, n);
 	}
-	if (lab_load32_seq_cst(&maze->nr_waiters)) {
-		lab_yield(WAKE);
-		lab_add32_seq_cst(&maze->free_seq, 1);
-		_lab_wake_all(&maze->free_seq);
-	}
+	_lab_wake_waiters(maze, 0);
 }
 
 static int lab_free_pfn(struct lab_maze *maze, uint64_t pfn, unsigned order)
 {
 	struct lab_ctx *ctx = _lab_ctx();
+	bool published = false;
 	struct lab_stat_ref ref;
 	struct lab_pcp *pcp;
 	int ret;
@@ -141,7 +187,7 @@ static int lab_free_pfn(struct lab_maze *maze, uint64_t pfn, unsigned order)
 		return -EINVAL;
 	}
 	lab_yield(FREE_ENTER);
-	ret = lab_free_claim(maze, ctx, pfn, order);
+	ret = lab_free_claim(maze, ctx, pfn, order, &published);
 	if (ret)
 		return ret;
 	if (LAB_DEBUG)
@@ -150,10 +196,13 @@ static int lab_free_pfn(struct lab_maze *maze, uint64_t pfn, unsigned order)
 	pcp = _lab_pcp_get(maze, ctx,
 			   !atomic_load_explicit(&ctx->hardirq,
 						 memory_order_relaxed));
-	if (pcp && _lab_pcp_serves(maze, order) &&
-	    _lab_pcp_free(maze, pcp, pfn, order))
+	if (published)
+		pcp = NULL; /* only the statistics are left to do */
+	else if (pcp && _lab_pcp_serves(maze, order) &&
+		 _lab_pcp_free(maze, pcp, pfn, order))
 		return 0; /* counted inside the cache section */
-	_lab_release_frames(maze, pfn, order);
+	else
+		_lab_release_frames(maze, pfn, order);
 	ref = _lab_stats_begin(maze, pcp);
 	_lab_stat_add(ref, &ref.block->frees, 1);
 	_lab_stats_end(ref);
@@ -278,7 +327,7 @@ int lab_page_handoff(struct lab_maze *maze, struct lab_page *page,
 		     unsigned order, uint32_t new_owner)
 {
 	struct lab_page *pg;
-	uint64_t pfn, s;
+	uint64_t pfn, s, gen;
 
 	if (!_lab_maze_valid(maze, "lab_page_handoff") || !page || !new_owner) {
 		_lab_set_error("lab_page_handoff: NULL maze/page or owner 0");
@@ -289,6 +338,7 @@ int lab_page_handoff(struct lab_maze *maze, struct lab_page *page,
 		return -EFAULT;
 	pfn = _lab_page_pfn(maze, pg);
 	s = lab_load_acquire(&pg->state);
+	gen = LAB_PG_GEN(s);
 	for (;;) {
 		enum lab_report_kind v =
 			lab_free_verdict(s, order, lab_ctx_id());
@@ -314,6 +364,10 @@ int lab_page_handoff(struct lab_maze *maze, struct lab_page *page,
 				    lab_pg_make(LAB_PG_HEAD, order, true,
 						new_owner, LAB_PG_GEN(s))))
 			return 0;
+		if (LAB_PG_GEN(s) != gen)
+			return lab_report_stale(maze, LAB_REPORT_USE_AFTER_FREE,
+						"lab_page_handoff", pfn, order,
+						s);
 	}
 }
 

@@ -73,6 +73,8 @@ enum { LAB_PG_FREE = 0, LAB_PG_HEAD = 1 };
 #define LAB_PG_EXCL(s) ((unsigned)(((s) >> 7) & 1u))
 #define LAB_PG_OWNER(s) ((uint32_t)(((s) >> 8) & 0xffffffffu))
 #define LAB_PG_GEN(s) ((s) >> 40)
+#define LAB_PG_FIELDS ((UINT64_C(1) << 40) - 1)	  /* all but the generation */
+#define LAB_PG_OWNERSHIP (UINT64_C(0xffffffff80)) /* exclusive bit, owner */
 
 static inline uint64_t lab_pg_make(unsigned kind, unsigned order, bool excl,
 				   uint32_t owner, uint64_t gen)
@@ -80,6 +82,18 @@ static inline uint64_t lab_pg_make(unsigned kind, unsigned order, bool excl,
 	return (uint64_t)kind | ((uint64_t)order << 2) |
 	       ((uint64_t)(excl ? 1 : 0) << 7) | ((uint64_t)owner << 8) |
 	       ((gen & 0xffffffu) << 40);
+}
+
+/* The state of a free descriptor `old` allocated as a head (the kernel's
+ * prep_new_page).  Contract: a free descriptor is clean but for its
+ * generation (lab_free_claim resets every other field, as
+ * free_pages_prepare resets struct page), so the allocation's fields are
+ * added to the word as it is, and the generation becomes `gen`. */
+static inline uint64_t lab_pg_prep_new(uint64_t old, unsigned order, bool excl,
+				       uint32_t owner, uint64_t gen)
+{
+	return (old & LAB_PG_FIELDS) |
+	       lab_pg_make(LAB_PG_HEAD, order, excl, owner, gen);
 }
 
 /* ---- statistics ---------------------------------------------------------- */
@@ -248,13 +262,22 @@ void _lab_buddy_insert(struct lab_maze *maze, uint64_t pfn, unsigned order);
 /* "alloc.c" */
 uint64_t _lab_wmark_for(const struct lab_maze *maze, lab_gfp_t gfp,
 			unsigned which);
-bool _lab_reserve_frames(struct lab_maze *maze, uint64_t n, uint64_t mark);
-void _lab_unreserve_frames(struct lab_maze *maze, uint64_t n);
+/* Takes n frames off the free count if that leaves at least `mark`;
+ * *left (if not NULL) gets what it left.  Lock-free. */
+bool _lab_reserve_frames(struct lab_maze *maze, uint64_t n, uint64_t mark,
+			 uint64_t *left);
+/* Gives back a reservation that found no block, waking waiters other than
+ * the caller (`self` is 1 if the caller is counted in nr_waiters). */
+void _lab_unreserve_frames(struct lab_maze *maze, uint64_t n, unsigned self);
 unsigned long _lab_probe_budget(const struct lab_maze *maze, lab_gfp_t gfp);
 
 /* "free.c" */
 void _lab_release_frames(struct lab_maze *maze, uint64_t pfn, unsigned order);
 void _lab_frames_returned(struct lab_maze *maze, uint64_t n);
+/* Wakes GFP_KERNEL waiters if more than `self` wait; call after frames
+ * were added to nr_free (seq_cst: the waker's half of the protocol at
+ * lab_wait_for_free). */
+void _lab_wake_waiters(struct lab_maze *maze, unsigned self);
 
 /* "pcp.c" */
 struct lab_pcp *_lab_pcp_claim_slot(struct lab_maze *maze, struct lab_ctx *ctx);

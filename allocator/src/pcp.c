@@ -185,7 +185,7 @@ static void lab_pcp_refill(struct lab_maze *maze, struct lab_ctx *ctx,
 	if (big > maze->max_order)
 		big = maze->max_order;
 	want = (uint64_t)1 << big;
-	if (!_lab_reserve_frames(maze, want, maze->wmark[1]))
+	if (!_lab_reserve_frames(maze, want, maze->wmark[1], NULL))
 		return;
 	pfn = _lab_buddy_claim(maze, ctx, big, &budget);
 	if (pfn != LAB_NO_PFN) {
@@ -201,7 +201,7 @@ static void lab_pcp_refill(struct lab_maze *maze, struct lab_ctx *ctx,
 			break;
 		lab_pcp_push(maze, pcp, pfn, order);
 	}
-	_lab_unreserve_frames(maze, want - got);
+	_lab_unreserve_frames(maze, want - got, 0);
 }
 
 static void lab_count_owned(lab_atomic64_t *counter)

@@ -1,9 +1,11 @@
 /* labyrinth/bugs.h - seeded bugs, to prove that the harness catches them.
  *
- * Non-release builds carry a few deliberate, realistic concurrency bugs in
- * the allocator, each off until selected at run time.  A harness run with
- * a bug selected must find it; the same run without it must be clean.  In
- * release builds none of this code exists and selecting fails.
+ * Non-release builds carry a zoo of deliberate, realistic concurrency and
+ * contract bugs in the allocator, each at the place it breaks and off
+ * until selected at run time.  A harness run with a bug selected must find
+ * it; the same run without it must be clean.  In release builds none of
+ * this code exists and selecting fails.  docs/bug-zoo.md says, for each,
+ * what it breaks, the kernel bug it resembles and what catches it.
  */
 #ifndef LABYRINTH_BUGS_H
 #define LABYRINTH_BUGS_H
@@ -13,6 +15,13 @@ enum lab_bug {
 	LAB_BUG_CLAIM_RACE,	 /* check-then-claim of a bitmap bit, no CAS */
 	LAB_BUG_PCP_IRQ_UNSAFE,	 /* cache section not protected from IRQs */
 	LAB_BUG_RACY_FREE_COUNT, /* free count updated without atomicity */
+	LAB_BUG_PUBLISH_BEFORE_INIT, /* freed block published, then reset */
+	LAB_BUG_LOST_WAKEUP,	     /* waiter checks, then announces itself */
+	LAB_BUG_ATOMIC_MAY_BLOCK,    /* non-blocking classes reach the waits */
+	LAB_BUG_NOWAIT_BELOW_MIN,    /* GFP_NOWAIT given the atomic reserve */
+	LAB_BUG_FREE_KEEPS_OWNER,    /* free leaves the exclusive owner set */
+	LAB_BUG_MERGE_BUSY_BUDDY,    /* merge with a buddy that is not free */
+	LAB_BUG_ABA_RECYCLE,	     /* generation not bumped on reallocation */
 	LAB_BUG_COUNT
 };
 

@@ -112,7 +112,9 @@ void *lab_get_free_pages(struct lab_maze *maze, lab_gfp_t gfp, unsigned order);
  * async-signal-safe; IRQ-safe.  Misuse is reported and the free is not
  * performed: not a block head of this maze (BAD_POINTER, OUT_OF_RANGE,
  * WRONG_MAZE), not allocated (DOUBLE_FREE), another order (WRONG_ORDER),
- * EXCLUSIVE and the caller is not the owner (FOREIGN_FREE).
+ * EXCLUSIVE and the caller is not the owner (FOREIGN_FREE), freed by
+ * someone else and allocated again while this free was under way
+ * (DOUBLE_FREE: the new allocation is not the caller's).
  * Returns 0 or a negative errno. */
 int lab_free_pages(struct lab_maze *maze, struct lab_page *page,
 		   unsigned order);
@@ -169,7 +171,7 @@ struct lab_class_stats {
 	uint64_t attempts;
 	uint64_t successes;
 	uint64_t failures;
-	uint64_t reserve_dips; /* successes that took free below min */
+	uint64_t reserve_dips; /* successes that took free below min (exact) */
 	uint64_t injected;     /* failures injected by lab_maze_fail_next */
 	uint64_t waits;	       /* GFP_KERNEL: futex waits for a free */
 	uint64_t reclaims;     /* GFP_KERNEL: reclaim callback calls */
