@@ -169,13 +169,43 @@ static void lab_verify(struct lab_sched *s, const void *addr, const char *where)
 			       (unsigned long long)st->addr);
 }
 
-static void lab_free_block(struct lab_sched *s, const struct lab_block *b,
-			   const char *where)
+/* The task's free after a stale-free probe (lab_isr_stale_probe) freed
+ * its block under it: the allocator must refuse it (-EINVAL, or -EPERM
+ * if the frame is now another's exclusive block). */
+static void lab_check_stale_free(struct lab_sched *s, struct lab_lthread *lt,
+				 const struct lab_block *b, int ret,
+				 const char *where)
 {
+	lt->stale_probe = false;
+	if (!ret)
+		lab_sched_fail(s, "stale-free-accepted", where,
+			       "a free of %p prepared before an interrupt "
+			       "freed the block (and allocated a frame again) "
+			       "was accepted: it freed what it did not own",
+			       b->addr);
+	if (ret != -EINVAL && ret != -EPERM)
+		lab_sched_fail(s, "free-error", where,
+			       "a stale free of %p failed with %d, not "
+			       "-EINVAL or -EPERM: %s",
+			       b->addr, ret, lab_last_error());
+}
+
+/* Frees b, which lt holds; lt->freeing tells its interrupts which block
+ * is being freed. */
+static void lab_free_block(struct lab_sched *s, struct lab_lthread *lt,
+			   const struct lab_block *b, const char *where)
+{
+	const struct lab_block *outer = lt->freeing;
 	int ret;
 
 	lab_verify(s, b->addr, where);
+	lt->freeing = b;
 	ret = lab_free_pages_addr(s->maze, b->addr, b->order);
+	lt->freeing = outer;
+	if (lt->stale_probe) {
+		lab_check_stale_free(s, lt, b, ret, where);
+		return;
+	}
 	if (ret)
 		lab_sched_fail(s, "free-error", where,
 			       "free of %p order %u failed: %s", b->addr,
@@ -213,7 +243,7 @@ static void lab_op_free(struct lab_sched *s, struct lab_lthread *lt,
 	if (!lt->nheld)
 		return;
 	i = idx % lt->nheld;
-	lab_free_block(s, &lt->held[i], "op:free");
+	lab_free_block(s, lt, &lt->held[i], "op:free");
 	lab_drop_held(lt, i);
 }
 
@@ -301,7 +331,7 @@ static void lab_op_irqs_off(struct lab_sched *s, struct lab_lthread *lt)
 
 	if (p) {
 		lab_stamp(lt, p);
-		lab_free_block(s, &(struct lab_block){ p, 0, false },
+		lab_free_block(s, lt, &(struct lab_block){ p, 0, false },
 			       "op:irqs-off");
 	}
 	lab_local_irq_restore(flags);
@@ -340,7 +370,7 @@ static void lab_op_spin(struct lab_sched *s, struct lab_lthread *lt)
 	p = lab_get_free_pages(s->maze, LAB_GFP_ATOMIC | LAB_GFP_NOWARN, 0);
 	if (p) {
 		lab_stamp(lt, p);
-		lab_free_block(s, &(struct lab_block){ p, 0, false },
+		lab_free_block(s, lt, &(struct lab_block){ p, 0, false },
 			       "op:spin");
 	}
 	lab_spin_unlock_irqrestore(&s->lock, flags);
@@ -355,7 +385,7 @@ static void lab_take_deliveries(struct lab_sched *s, struct lab_lthread *lt)
 
 	while (tail !=
 	       atomic_load_explicit(&lt->rx_head, memory_order_relaxed)) {
-		lab_free_block(s,
+		lab_free_block(s, lt,
 			       &(struct lab_block){ lt->rx[tail % LAB_RX_MAX],
 						    0, false },
 			       "op:rx-free");
@@ -363,7 +393,7 @@ static void lab_take_deliveries(struct lab_sched *s, struct lab_lthread *lt)
 				      memory_order_relaxed);
 	}
 	while (lab_inbox_take(lt, &b))
-		lab_free_block(s, &b, "op:inbox-free");
+		lab_free_block(s, lt, &b, "op:inbox-free");
 }
 
 static void lab_run_op(struct lab_sched *s, struct lab_lthread *lt,
@@ -482,12 +512,35 @@ void lab_program_run(struct lab_sched *s, struct lab_lthread *lt)
 
 /* ---- interrupts and reports -------------------------------------------------------- */
 
+/* A deliberate double free racing with reuse, like the foreign free: an
+ * interrupt that lands while its task is about to commit the free of an
+ * order-0 block (at free:desc, its descriptor already read) frees that
+ * block first; the interrupt's own allocation then often gets the same
+ * frame back (a recycled frame, the ABA a descriptor generation exists
+ * for).  The task's free, prepared before all this, must be refused as a
+ * misuse and reported (lab_check_stale_free, lab_refuses_stale), not
+ * land on the new allocation. */
+static void lab_isr_stale_probe(struct lab_sched *s, struct lab_lthread *lt)
+{
+	const struct lab_block *b = lt->freeing;
+
+	if (!b || b->order || b->excl || lt->stale_probe ||
+	    atomic_load(&lt->irq_depth) != 1 ||
+	    lab_last_point(lt) != LAB_YP_FREE_DESC)
+		return;
+	if (lab_free_pages_addr(s->maze, b->addr, 0))
+		return; /* reported, and the report hook stops the run */
+	lt->stale_probe = true;
+	lt->stale_tries++;
+}
+
 static void lab_isr_body(struct lab_sched *s, struct lab_lthread *lt)
 {
-	void *p =
-		lab_get_free_pages(s->maze, LAB_GFP_ATOMIC | LAB_GFP_NOWARN, 0);
+	void *p;
 	unsigned head;
 
+	lab_isr_stale_probe(s, lt);
+	p = lab_get_free_pages(s->maze, LAB_GFP_ATOMIC | LAB_GFP_NOWARN, 0);
 	if (!p)
 		return;
 	lab_stamp(lt, p);
@@ -499,7 +552,7 @@ static void lab_isr_body(struct lab_sched *s, struct lab_lthread *lt)
 				      memory_order_relaxed);
 		return;
 	}
-	lab_free_block(s, &(struct lab_block){ p, 0, false }, "isr:free");
+	lab_free_block(s, lt, &(struct lab_block){ p, 0, false }, "isr:free");
 }
 
 void lab_program_isr(void *arg)
@@ -512,6 +565,15 @@ void lab_program_isr(void *arg)
 	atomic_fetch_sub(&lt->irq_depth, 1);
 }
 
+/* The reports a stale free may get: its frame is free (DOUBLE_FREE) or,
+ * recycled, a block of another order (WRONG_ORDER), inside one
+ * (BAD_POINTER) or another's exclusive block (FOREIGN_FREE). */
+static bool lab_refuses_stale(enum lab_report_kind kind)
+{
+	return kind == LAB_REPORT_DOUBLE_FREE || kind == LAB_REPORT_WRONG_ORDER ||
+	       kind == LAB_REPORT_BAD_POINTER || kind == LAB_REPORT_FOREIGN_FREE;
+}
+
 void lab_program_on_report(const struct lab_report *r, void *arg)
 {
 	struct lab_sched *s = arg;
@@ -520,6 +582,10 @@ void lab_program_on_report(const struct lab_report *r, void *arg)
 	if (r->kind == LAB_REPORT_FOREIGN_FREE && cur >= 0 &&
 	    s->lt[cur].expect_foreign) {
 		s->lt[cur].foreign_refused++;
+		return;
+	}
+	if (cur >= 0 && s->lt[cur].stale_probe && lab_refuses_stale(r->kind)) {
+		s->lt[cur].stale_reported++;
 		return;
 	}
 	if (r->kind == LAB_REPORT_ALLOC_FAILURE)
@@ -561,4 +627,12 @@ void lab_program_final_check(struct lab_sched *s)
 				"reported",
 				t, (unsigned long long)s->lt[t].foreign_tries,
 				(unsigned long long)s->lt[t].foreign_refused);
+	for (t = 0; t < s->n; t++)
+		if (s->lt[t].stale_reported != s->lt[t].stale_tries)
+			lab_sched_fail(
+				s, "double-free-unreported", "isr:stale-free",
+				"thread %u: %llu stale frees refused, %llu "
+				"reported",
+				t, (unsigned long long)s->lt[t].stale_tries,
+				(unsigned long long)s->lt[t].stale_reported);
 }

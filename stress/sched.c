@@ -270,12 +270,47 @@ static bool lab_all_done(struct lab_sched *s)
 	return true;
 }
 
+/* Whether blocked thread lt sleeps in a GFP_KERNEL allocation that the
+ * maze could serve now.  Only called when nobody can run: every thread is
+ * parked inside a wait or done, so no reservation or split is under way
+ * and the free count and free blocks are what the waiter's retry would
+ * find (the waker's side of the protocol should have woken it). */
+static bool lab_waiter_servable(struct lab_sched *s,
+				const struct lab_lthread *lt)
+{
+	unsigned pc = atomic_load(&lt->pc), k;
+	const struct lab_op *op;
+	struct lab_maze_stats st;
+
+	if (pc >= lt->nops)
+		return false;
+	op = &lt->ops[pc];
+	if (op->kind != LAB_OP_ALLOC || op->cls != LAB_CLASS_KERNEL ||
+	    lab_maze_stats(s->maze, &st))
+		return false;
+	if (op->order > LAB_MAX_ORDER_LIMIT ||
+	    st.free_frames < ((uint64_t)1 << op->order) + st.wmark_min)
+		return false;
+	for (k = op->order; k <= LAB_MAX_ORDER_LIMIT; k++)
+		if (st.free_blocks[k])
+			return true;
+	return false;
+}
+
 /* Nobody can run: the lowest-numbered waiter times out (logical time
- * passes); if nobody waits with a timeout, it is a deadlock. */
+ * passes); if nobody waits with a timeout, it is a deadlock.  A waiter
+ * asleep while the maze could serve it missed its wakeup: a finding,
+ * though the timeout would hide it. */
 static unsigned lab_time_out_one(struct lab_sched *s)
 {
 	unsigned t;
 
+	for (t = 0; t < s->n; t++)
+		if (atomic_load(&s->lt[t].state) == LAB_LT_BLOCKED &&
+		    lab_waiter_servable(s, &s->lt[t]))
+			lab_fail_stuck(s, "lost-wakeup",
+				       "a GFP_KERNEL waiter sleeps while free "
+				       "frames could serve it");
 	for (t = 0; t < s->n; t++) {
 		struct lab_lthread *lt = &s->lt[t];
 

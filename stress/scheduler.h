@@ -102,6 +102,12 @@ struct lab_lthread {
 	struct lab_block inbox[LAB_INBOX_MAX];
 	unsigned ninbox, nreserved;
 	bool expect_foreign;
+	/* the block a free of this thread is freeing (for its interrupts),
+	 * and the stale-free probe (program.c): touched by the thread and
+	 * its interrupts only */
+	const struct lab_block *freeing;
+	bool stale_probe;
+	uint64_t stale_tries, stale_reported;
 	char parked; /* TSan token: published at every switch-out */
 	uint64_t foreign_tries, foreign_refused;
 	atomic_uint irq_depth; /* > 0 while an injected ISR runs on it */

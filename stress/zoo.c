@@ -13,6 +13,7 @@
  * replayed from its artifact and must come back at the same step.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -95,6 +96,14 @@ static const struct lab_zoo_mode lab_zoo_modes[] = {
 };
 
 #define LAB_ZOO_NMODES (sizeof(lab_zoo_modes) / sizeof(lab_zoo_modes[0]))
+
+/* The workload every stress mode runs: a small maze kept near its
+ * watermarks, where waits, reserve dips and recycled frames are common,
+ * so that watermark and wakeup bugs have a chance, and contention is high
+ * (docs/bug-zoo.md compares it with the default 8x8 mixed workload). */
+static const char *const lab_zoo_workload[] = {
+	"--profile", "pressure", "--width", "4", "--height", "8", NULL
+};
 #define LAB_ZOO_GRACE 20 /* seconds past the budget before a kill */
 
 struct lab_zoo_trial {
@@ -188,6 +197,8 @@ static void lab_zoo_argv(const struct lab_zoo_mode *m, const char *bin,
 		args[n++] = "stress";
 		for (i = 0; m->args[i]; i++)
 			args[n++] = m->args[i];
+		for (i = 0; lab_zoo_workload[i]; i++)
+			args[n++] = lab_zoo_workload[i];
 		args[n++] = "--bug";
 		args[n++] = bug;
 		args[n++] = "--seed";
@@ -349,6 +360,38 @@ static int lab_zoo_replay(const char *bin, const char *dir)
 	return same;
 }
 
+/* Removes the regular files directly in dir (a missing dir is fine).
+ * A trial directory belongs to the zoo: a trial starts from an empty one,
+ * or an earlier run's artifacts, findings and fuzz corpus would be taken
+ * for this trial's (and a warm corpus would flatter the fuzz modes). */
+static void lab_zoo_clear_files(const char *dir)
+{
+	char path[PATH_MAX + 260];
+	struct dirent *e;
+	struct stat st;
+	DIR *d = opendir(dir);
+
+	while (d && (e = readdir(d))) {
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (!lstat(path, &st) && S_ISREG(st.st_mode))
+			unlink(path);
+	}
+	if (d)
+		closedir(d);
+}
+
+static void lab_zoo_clear_trial(const char *dir)
+{
+	static const char *const subdirs[] = { "", "/out", "/corpus" };
+	char path[PATH_MAX + 16];
+	size_t i;
+
+	for (i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s", dir, subdirs[i]);
+		lab_zoo_clear_files(path);
+	}
+}
+
 static int lab_zoo_trial(const struct lab_zoo_mode *m, const char *bug,
 			 uint64_t seed, unsigned budget, const char *root,
 			 struct lab_zoo_trial *t)
@@ -366,6 +409,7 @@ static int lab_zoo_trial(const struct lab_zoo_mode *m, const char *bug,
 	snprintf(t->dir, sizeof(t->dir), "%s/%s-%s-%" PRIu64, root, bug,
 		 m->name, seed);
 	snprintf(store[5], sizeof(store[5]), "%s/corpus", t->dir);
+	lab_zoo_clear_trial(t->dir);
 	if (lab_mkdir_p(t->dir) ||
 	    (m->runner == LAB_ZR_FUZZ && lab_mkdir_p(store[5])))
 		return -1;
@@ -831,7 +875,11 @@ void lab_zoo_help(FILE *out)
 	      "baseline, then every\n"
 	      "  mode).  Exit 1 when some bug was detected by no mode.\n"
 	      "Trials run in DIR (default reports/zoo), one directory each "
-	      "with its log.\n",
+	      "with its log,\n"
+	      "  emptied of an earlier trial's files first.  Stress modes run "
+	      "the pressure\n"
+	      "  workload on a 4x8 maze (--profile pressure --width 4 "
+	      "--height 8).\n",
 	      out);
 }
 
