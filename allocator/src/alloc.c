@@ -299,17 +299,34 @@ static uint64_t lab_alloc_pfn(struct lab_maze *maze, struct lab_ctx *ctx,
 	return pfn;
 }
 
+/* Offset of the first byte of p[0..n) that is not poison, n if none.
+ * A word at a time (p is page aligned), then the byte within it. */
+static size_t lab_poison_mismatch(const unsigned char *p, size_t n)
+{
+	const uint64_t poison = UINT64_C(0x0101010101010101) * LAB_POISON_BYTE;
+	size_t i = 0;
+	uint64_t w;
+
+	for (; i + sizeof(w) <= n; i += sizeof(w)) {
+		memcpy(&w, p + i, sizeof(w));
+		if (w != poison)
+			break;
+	}
+	while (i < n && p[i] == LAB_POISON_BYTE)
+		i++;
+	return i;
+}
+
 /* Debug: a free block must still be all poison; anything else is a write
  * after free (or a free that skipped poisoning). */
 static void lab_check_poison(struct lab_maze *maze, uint64_t pfn,
 			     unsigned order)
 {
 	const unsigned char *p = _lab_pfn_addr(maze, pfn);
-	size_t n = (size_t)1 << (order + maze->page_shift), i;
+	size_t n = (size_t)1 << (order + maze->page_shift);
+	size_t i = lab_poison_mismatch(p, n);
 
-	for (i = 0; i < n; i++) {
-		if (p[i] == LAB_POISON_BYTE)
-			continue;
+	if (i < n)
 		_lab_report(maze, LAB_REPORT_POISON, "lab_alloc_pages",
 			    pfn + (i >> maze->page_shift), order, 0,
 			    "free page pfn %llu overwritten at offset %zu "
@@ -317,8 +334,6 @@ static void lab_check_poison(struct lab_maze *maze, uint64_t pfn,
 			    (unsigned long long)(pfn + (i >> maze->page_shift)),
 			    i & (maze->cfg.page_size - 1), p[i],
 			    LAB_POISON_BYTE);
-		return;
-	}
 }
 
 /* Makes the block's head descriptor say "allocated", with a new

@@ -145,6 +145,9 @@ struct lab_maze {
 	alignas(LAB_CACHELINE) atomic_uint free_seq; /* futex word */
 	atomic_uint nr_waiters;
 	alignas(LAB_CACHELINE) lab_atomic64_t fail_plan; /* skip<<32 | count */
+	/* 1 + the highest cache slot ever claimed: readers that sum the
+	 * slots stop there (slots are claimed lowest first).  Only grows. */
+	atomic_uint pcp_used;
 	struct lab_stat_block shared_stats;
 	struct lab_pcp pcp[LAB_PCP_SLOTS];
 };

@@ -284,6 +284,22 @@ static void lab_ctx_prune_refs(struct lab_ctx *ctx)
 	}
 }
 
+/* Raises pcp_used past slot i.  Relaxed: it orders nothing, a reader
+ * that misses a slot claimed meanwhile misses counts made after its
+ * snapshot began. */
+static void lab_pcp_note_used(struct lab_maze *maze, unsigned i)
+{
+	unsigned used = atomic_load_explicit(&maze->pcp_used,
+					     memory_order_relaxed);
+
+	while (used <= i &&
+	       !atomic_compare_exchange_weak_explicit(&maze->pcp_used, &used,
+						      i + 1,
+						      memory_order_relaxed,
+						      memory_order_relaxed))
+		;
+}
+
 static struct lab_pcp *lab_pcp_claim(struct lab_maze *maze)
 {
 	unsigned i;
@@ -301,6 +317,7 @@ static struct lab_pcp *lab_pcp_claim(struct lab_maze *maze)
 
 			for (k = 0; k <= LAB_PCP_MAX_ORDER; k++)
 				pcp->head[k] = LAB_PFN_NONE;
+			lab_pcp_note_used(maze, i);
 			return pcp;
 		}
 	}

@@ -71,7 +71,7 @@ static void lab_sum_block(struct lab_maze_stats *out,
 
 int lab_maze_stats(const struct lab_maze *maze, struct lab_maze_stats *out)
 {
-	unsigned i;
+	unsigned i, used;
 
 	if (!maze || !out) {
 		_lab_set_error("lab_maze_stats: NULL %s",
@@ -80,7 +80,9 @@ int lab_maze_stats(const struct lab_maze *maze, struct lab_maze_stats *out)
 	}
 	memset(out, 0, sizeof(*out));
 	lab_sum_block(out, &maze->shared_stats);
-	for (i = 0; i < LAB_PCP_SLOTS; i++) {
+	/* Slots never claimed hold nothing: summing stops at pcp_used. */
+	used = atomic_load_explicit(&maze->pcp_used, memory_order_relaxed);
+	for (i = 0; i < used && i < LAB_PCP_SLOTS; i++) {
 		lab_sum_block(out, &maze->pcp[i].stats);
 		out->cached_frames += lab_load_relaxed(&maze->pcp[i].count);
 	}
