@@ -22,9 +22,16 @@ struct lab_walk {
 	uint64_t blocks[LAB_MAX_ORDER_LIMIT + 1];
 };
 
+/* pfn is the frame the problem is at, or LAB_NO_PFN for a maze-wide one
+ * (a counter), whose message names no frame. */
 static void lab_problem(struct lab_walk *w, uint64_t pfn, const char *what)
 {
-	if (w->problems++ < LAB_CHECK_REPORTS)
+	if (w->problems++ >= LAB_CHECK_REPORTS)
+		return;
+	if (pfn == LAB_NO_PFN)
+		_lab_report(w->maze, LAB_REPORT_INCONSISTENT, "lab_maze_check",
+			    pfn, 0, 0, "maze check: %s", what);
+	else
 		_lab_report(w->maze, LAB_REPORT_INCONSISTENT, "lab_maze_check",
 			    pfn, 0, 0, "maze check: %s (pfn %llu)", what,
 			    (unsigned long long)pfn);
