@@ -251,14 +251,14 @@ static bool fa_config_ok(const struct lab_maze_config *c, uint64_t frames)
 				c->pcp_high <= 4096);
 }
 
-/* The mutex buddy's rules: the same geometry, strictly ordered
- * watermarks (mutex_buddy.c), no cache fields. */
+/* The mutex buddy's rules: the same geometry and watermark order as
+ * lab_maze_create (mutex_buddy.c), no cache fields. */
 static bool fa_mb_config_ok(const struct lab_maze_config *c, uint64_t frames)
 {
 	if (c->max_order > LAB_MAX_ORDER_LIMIT)
 		return false;
 	return fa_wmarks_default(c) ||
-	       (c->wmark_min < c->wmark_low && c->wmark_low < c->wmark_high &&
+	       (c->wmark_min <= c->wmark_low && c->wmark_low <= c->wmark_high &&
 		c->wmark_high <= frames);
 }
 

@@ -383,10 +383,12 @@ static int mb_watermarks(struct lab_mbuddy *mb,
 
 		if (err)
 			return err;
-	} else if (!(local.wmark_min < local.wmark_low &&
-		     local.wmark_low < local.wmark_high &&
+	} else if (!(local.wmark_min <= local.wmark_low &&
+		     local.wmark_low <= local.wmark_high &&
 		     local.wmark_high <= mb->frames)) {
-		_lab_set_error("mutex-buddy: watermarks need min < low < high "
+		/* lab_maze_create's rule: equal marks are allowed (tiny
+		 * mazes need them). */
+		_lab_set_error("mutex-buddy: watermarks need min <= low <= high "
 			       "<= frames (got %llu/%llu/%llu, %llu frames)",
 			       (unsigned long long)local.wmark_min,
 			       (unsigned long long)local.wmark_low,
