@@ -176,7 +176,7 @@ static void lab_check_stale_free(struct lab_sched *s, struct lab_lthread *lt,
 				 const struct lab_block *b, int ret,
 				 const char *where)
 {
-	lt->stale_probe = false;
+	lt->stale_probe = NULL;
 	if (!ret)
 		lab_sched_fail(s, "stale-free-accepted", where,
 			       "a free of %p prepared before an interrupt "
@@ -202,7 +202,7 @@ static void lab_free_block(struct lab_sched *s, struct lab_lthread *lt,
 	lt->freeing = b;
 	ret = lab_free_pages_addr(s->maze, b->addr, b->order);
 	lt->freeing = outer;
-	if (lt->stale_probe) {
+	if (lt->stale_probe == b) { /* not a free of the interrupt's own */
 		lab_check_stale_free(s, lt, b, ret, where);
 		return;
 	}
@@ -530,7 +530,7 @@ static void lab_isr_stale_probe(struct lab_sched *s, struct lab_lthread *lt)
 		return;
 	if (lab_free_pages_addr(s->maze, b->addr, 0))
 		return; /* reported, and the report hook stops the run */
-	lt->stale_probe = true;
+	lt->stale_probe = b;
 	lt->stale_tries++;
 }
 
@@ -584,7 +584,9 @@ void lab_program_on_report(const struct lab_report *r, void *arg)
 		s->lt[cur].foreign_refused++;
 		return;
 	}
-	if (cur >= 0 && s->lt[cur].stale_probe && lab_refuses_stale(r->kind)) {
+	if (cur >= 0 && s->lt[cur].stale_probe &&
+	    s->lt[cur].stale_probe == s->lt[cur].freeing &&
+	    lab_refuses_stale(r->kind)) {
 		s->lt[cur].stale_reported++;
 		return;
 	}
@@ -595,6 +597,19 @@ void lab_program_on_report(const struct lab_report *r, void *arg)
 }
 
 /* ---- after the run -------------------------------------------------------------------- */
+
+/* A misuse probe of thread t was refused `tries` times and reported
+ * `reported` times: every refusal must have been reported. */
+static void lab_check_probe(struct lab_sched *s, unsigned t, uint64_t tries,
+			    uint64_t reported, const char *kind,
+			    const char *where, const char *what)
+{
+	if (tries != reported)
+		lab_sched_fail(s, kind, where,
+			       "thread %u: %llu %s, %llu reported", t,
+			       (unsigned long long)tries, what,
+			       (unsigned long long)reported);
+}
 
 void lab_program_final_check(struct lab_sched *s)
 {
@@ -619,20 +634,14 @@ void lab_program_final_check(struct lab_sched *s)
 			       (unsigned long long)st.frees,
 			       (unsigned long long)st.free_frames,
 			       (unsigned long long)st.frames);
-	for (t = 0; t < s->n; t++)
-		if (s->lt[t].foreign_refused != s->lt[t].foreign_tries)
-			lab_sched_fail(
-				s, "foreign-free-unreported", "op:foreign-free",
-				"thread %u: %llu foreign frees, %llu "
-				"reported",
-				t, (unsigned long long)s->lt[t].foreign_tries,
-				(unsigned long long)s->lt[t].foreign_refused);
-	for (t = 0; t < s->n; t++)
-		if (s->lt[t].stale_reported != s->lt[t].stale_tries)
-			lab_sched_fail(
-				s, "double-free-unreported", "isr:stale-free",
-				"thread %u: %llu stale frees refused, %llu "
-				"reported",
-				t, (unsigned long long)s->lt[t].stale_tries,
-				(unsigned long long)s->lt[t].stale_reported);
+	for (t = 0; t < s->n; t++) {
+		const struct lab_lthread *lt = &s->lt[t];
+
+		lab_check_probe(s, t, lt->foreign_tries, lt->foreign_refused,
+				"foreign-free-unreported", "op:foreign-free",
+				"foreign frees");
+		lab_check_probe(s, t, lt->stale_tries, lt->stale_reported,
+				"double-free-unreported", "isr:stale-free",
+				"stale frees refused");
+	}
 }

@@ -103,10 +103,9 @@ struct lab_lthread {
 	unsigned ninbox, nreserved;
 	bool expect_foreign;
 	/* the block a free of this thread is freeing (for its interrupts),
-	 * and the stale-free probe (program.c): touched by the thread and
-	 * its interrupts only */
-	const struct lab_block *freeing;
-	bool stale_probe;
+	 * and the one whose free the stale-free probe made stale
+	 * (program.c): touched by the thread and its interrupts only */
+	const struct lab_block *freeing, *stale_probe;
 	uint64_t stale_tries, stale_reported;
 	char parked; /* TSan token: published at every switch-out */
 	uint64_t foreign_tries, foreign_refused;
