@@ -518,6 +518,8 @@ int lab_mbuddy_stats(struct lab_mbuddy *mb, struct lab_maze_stats *out)
 
 /* ---- whole-structure check -------------------------------------------------- */
 
+LAB_NO_COVERAGE_BEGIN
+
 struct mb_checker {
 	const struct lab_mbuddy *mb;
 	uint64_t *seen; /* one bit per frame: covered by a block */
@@ -688,6 +690,8 @@ long lab_mbuddy_check(struct lab_mbuddy *mb)
 			       c.problems, c.first);
 	return c.problems;
 }
+
+LAB_NO_COVERAGE_END
 
 /* ---- backend ops table -------------------------------------------------- */
 

@@ -59,6 +59,8 @@ struct lab_out {
 	size_t size, len;
 };
 
+LAB_NO_COVERAGE_BEGIN
+
 static void lab_out_char(struct lab_out *o, char c)
 {
 	if (o->len + 1 < o->size)
@@ -209,6 +211,8 @@ void _lab_set_error(const char *fmt, ...)
 	_lab_vformat(ctx->last_error, sizeof(ctx->last_error), fmt, ap);
 	va_end(ap);
 }
+
+LAB_NO_COVERAGE_END
 
 const char *lab_last_error(void)
 {
