@@ -570,8 +570,10 @@ void lab_program_isr(void *arg)
  * (BAD_POINTER) or another's exclusive block (FOREIGN_FREE). */
 static bool lab_refuses_stale(enum lab_report_kind kind)
 {
-	return kind == LAB_REPORT_DOUBLE_FREE || kind == LAB_REPORT_WRONG_ORDER ||
-	       kind == LAB_REPORT_BAD_POINTER || kind == LAB_REPORT_FOREIGN_FREE;
+	return kind == LAB_REPORT_DOUBLE_FREE ||
+	       kind == LAB_REPORT_WRONG_ORDER ||
+	       kind == LAB_REPORT_BAD_POINTER ||
+	       kind == LAB_REPORT_FOREIGN_FREE;
 }
 
 void lab_program_on_report(const struct lab_report *r, void *arg)

@@ -233,9 +233,9 @@ unsigned lab_runlog_save_captured(const struct lab_opts *o, unsigned before)
 		return 0;
 	snprintf(a.finding.kind, sizeof(a.finding.kind), "%s",
 		 lab_kind_name(r.kind));
-	snprintf(a.finding.where, sizeof(a.finding.where), "%s",
-		 r.site.function);
-	snprintf(a.finding.message, sizeof(a.finding.message), "%s", r.summary);
+	lab_fit(a.finding.where, sizeof(a.finding.where), "%s",
+		r.site.function);
+	lab_fit(a.finding.message, sizeof(a.finding.message), "%s", r.summary);
 	a.finding.thread = -1;
 	lab_finding_save(&a, &r, o->out_dir, NULL, 0);
 	return 1;

@@ -40,7 +40,7 @@
  * be instrumented after all: keep callers and helpers together. */
 #if defined(__clang__) && __clang_major__ >= 13 && defined(__has_feature)
 #if __has_feature(coverage_sanitizer)
-#define LAB_NO_COVERAGE_BEGIN                                              \
+#define LAB_NO_COVERAGE_BEGIN \
 	_Pragma("clang attribute push(__attribute__((no_sanitize(\"coverage\"))), apply_to = function)")
 #define LAB_NO_COVERAGE_END _Pragma("clang attribute pop")
 #endif

@@ -388,12 +388,13 @@ static int mb_watermarks(struct lab_mbuddy *mb,
 		     local.wmark_high <= mb->frames)) {
 		/* lab_maze_create's rule: equal marks are allowed (tiny
 		 * mazes need them). */
-		_lab_set_error("mutex-buddy: watermarks need min <= low <= high "
-			       "<= frames (got %llu/%llu/%llu, %llu frames)",
-			       (unsigned long long)local.wmark_min,
-			       (unsigned long long)local.wmark_low,
-			       (unsigned long long)local.wmark_high,
-			       (unsigned long long)mb->frames);
+		_lab_set_error(
+			"mutex-buddy: watermarks need min <= low <= high "
+			"<= frames (got %llu/%llu/%llu, %llu frames)",
+			(unsigned long long)local.wmark_min,
+			(unsigned long long)local.wmark_low,
+			(unsigned long long)local.wmark_high,
+			(unsigned long long)mb->frames);
 		return -EINVAL;
 	}
 	mb->wmark_min = local.wmark_min;

@@ -289,14 +289,12 @@ static void lab_ctx_prune_refs(struct lab_ctx *ctx)
  * snapshot began. */
 static void lab_pcp_note_used(struct lab_maze *maze, unsigned i)
 {
-	unsigned used = atomic_load_explicit(&maze->pcp_used,
-					     memory_order_relaxed);
+	unsigned used =
+		atomic_load_explicit(&maze->pcp_used, memory_order_relaxed);
 
-	while (used <= i &&
-	       !atomic_compare_exchange_weak_explicit(&maze->pcp_used, &used,
-						      i + 1,
-						      memory_order_relaxed,
-						      memory_order_relaxed))
+	while (used <= i && !atomic_compare_exchange_weak_explicit(
+				    &maze->pcp_used, &used, i + 1,
+				    memory_order_relaxed, memory_order_relaxed))
 		;
 }
 

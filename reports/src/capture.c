@@ -99,9 +99,9 @@ static void lab_sign_race(struct lab_rec *r, unsigned split)
 
 	lab_side(r, 0, split, a, sizeof(a));
 	lab_side(r, split, r->nframes, b, sizeof(b));
-	snprintf(r->signature, sizeof(r->signature), "%s/%s@%s|%s",
-		 lab_kind_name(r->kind), r->check, strcmp(a, b) < 0 ? a : b,
-		 strcmp(a, b) < 0 ? b : a);
+	lab_fit(r->signature, sizeof(r->signature), "%s/%s@%s|%s",
+		lab_kind_name(r->kind), r->check, strcmp(a, b) < 0 ? a : b,
+		strcmp(a, b) < 0 ? b : a);
 }
 
 /* The project frames of an excerpt (outside any hook: it parses with libc).

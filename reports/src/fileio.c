@@ -4,6 +4,7 @@
 #define _GNU_SOURCE /* PATH_MAX, realpath */
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,6 +96,17 @@ static bool lab_shell_safe(const char *s)
 /* Single quotes protect everything but a quote, written as '\''.  A
  * result that does not fit is cut short (the caller's buffers are sized
  * for the longest path). */
+bool lab_fit(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	return n >= 0 && (size_t)n < len;
+}
+
 void lab_shell_quote(const char *s, char *buf, size_t len)
 {
 	size_t n = 0;

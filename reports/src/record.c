@@ -305,7 +305,7 @@ static void lab_site_from_tail(struct lab_site *s, const char *tail)
 	colon = strchr(loc, ':');
 	*colon = '\0';
 	s->line = (unsigned)strtoul(colon + 1, NULL, 10);
-	snprintf(s->file, sizeof(s->file), "%s", loc);
+	lab_fit(s->file, sizeof(s->file), "%s", loc);
 	lab_site_relative(s->file, sizeof(s->file));
 }
 

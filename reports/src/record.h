@@ -239,6 +239,10 @@ void lab_abs_path(const char *path, char *buf, size_t len);
 /* s quoted for a POSIX shell when it needs it (cut short if len is too
  * small). */
 void lab_shell_quote(const char *s, char *buf, size_t len);
+/* snprintf into a fixed field that a long value may be cut to fit, by
+ * contract (a record's bounded strings); true if nothing was cut. */
+bool lab_fit(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* ---- JSON writing (json_out.c) ---- */
 
