@@ -804,6 +804,29 @@ static void lab_zoo_bench_one(struct lab_zoo_bench *z, int b, size_t m)
 	}
 }
 
+/* The trials' finding records and the table, rendered into dir (the
+ * HTML report charts the table).  Unreadable records are named by the
+ * ingest and skipped. */
+static int lab_zoo_render(const char *dir, const char *table)
+{
+	struct lab_report_set set;
+	int ret;
+
+	lab_set_init(&set);
+	if (lab_set_ingest(&set, dir))
+		fprintf(stderr, "labyrinth zoo: %s: cannot read the trials\n",
+			dir);
+	snprintf(set.bench, sizeof(set.bench), "%s", table);
+	lab_set_sort(&set);
+	ret = lab_report_write_all(&set, dir);
+	lab_set_free(&set);
+	if (!ret)
+		printf("reports: %s/{summary.md,findings.json,report.sarif,"
+		       "junit.xml,report.html}\n",
+		       dir);
+	return ret;
+}
+
 /* Every selected bug x mode x seed; the table is rewritten after each
  * bug, so a long run interrupted keeps what it measured. */
 static int lab_zoo_bench(const struct lab_zoo_args *a)
@@ -840,9 +863,9 @@ static int lab_zoo_bench(const struct lab_zoo_args *a)
 	}
 	if (!ret) {
 		lab_zoo_emit(stdout, z);
-		printf("\ntable: %s (render: labyrinth report --bench %s "
-		       "--out DIR DIR)\n",
-		       path, path);
+		printf("\ntable: %s\n", path);
+		if (lab_zoo_render(a->out, path))
+			ret = 2;
 	}
 	for (b = 1; b < LAB_BUG_COUNT && !ret; b++)
 		if (z->bug[b] && lab_zoo_best(z, b) < 0)
@@ -873,7 +896,9 @@ void lab_zoo_help(FILE *out)
 	      "budget); writes\n"
 	      "  DIR/zoo-bench.md (best mode per bug against the naive "
 	      "baseline, then every\n"
-	      "  mode).  Exit 1 when some bug was detected by no mode.\n"
+	      "  mode), and renders it with the trials' findings into DIR "
+	      "(report.html\n"
+	      "  charts it).  Exit 1 when some bug was detected by no mode.\n"
 	      "Trials run in DIR (default reports/zoo), one directory each "
 	      "with its log,\n"
 	      "  emptied of an earlier trial's files first.  Stress modes run "
