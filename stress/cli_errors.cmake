@@ -82,6 +82,22 @@ expect_usage_error("shrink of a garbage file" shrink "${SCRATCH}/garbage.lab")
 expect_usage_error("shrink --budget 0" shrink "${SCRATCH}/garbage.lab"
 	--budget 0)
 expect_usage_error("help for an unknown command" help nope)
+expect_usage_error("zoo: unknown subcommand" zoo frobnicate)
+expect_usage_error("zoo run without a bug" zoo run)
+expect_usage_error("zoo run of an unknown bug" zoo run nope --mode pct1)
+expect_usage_error("zoo run without a mode" zoo run claim-race)
+expect_usage_error("zoo run, unknown mode" zoo run claim-race --mode warp)
+expect_usage_error("zoo --seeds 0" zoo run claim-race --mode pct1 --seeds 0)
+expect_usage_error("zoo --budget abc" zoo run claim-race --mode pct1
+	--budget abc)
+expect_usage_error("zoo bench, unknown bug in the list" zoo bench
+	--bugs claim-race,nope)
+expect_usage_error("zoo bench, empty name in the list" zoo bench
+	--bugs claim-race,)
+expect_usage_error("zoo bench, the control as a bench bug" zoo bench
+	--bugs none)
+expect_usage_error("zoo bench, unknown mode in the list" zoo bench
+	--modes pct1,nope)
 
 if(_failures GREATER 0)
 	message(FATAL_ERROR "${_failures} case(s) failed")

@@ -532,6 +532,43 @@ static bool lab_zoo_bug_known(const char *name)
 	return false;
 }
 
+/* A bug the bench measures: any but the control. */
+static bool lab_zoo_bench_bug(const char *name)
+{
+	return strcmp(name, "none") && lab_zoo_bug_known(name);
+}
+
+static bool lab_zoo_mode_known(const char *name)
+{
+	return lab_zoo_mode_find(name) != NULL;
+}
+
+/* A --bugs or --modes list (NULL: not given): every comma-separated name
+ * must be known and none empty, or the bench would quietly skip it.  0
+ * or 2 (usage) with a message naming the first bad one. */
+static int lab_zoo_check_list(const char *list, const char *what,
+			      bool (*known)(const char *name))
+{
+	char name[64];
+	const char *p = list, *end;
+	size_t n;
+
+	while (p) {
+		end = strchr(p, ',');
+		n = end ? (size_t)(end - p) : strlen(p);
+		snprintf(name, sizeof(name), "%.*s", (int)n, p);
+		if (!n || n >= sizeof(name) || !known(name)) {
+			fprintf(stderr,
+				"labyrinth: zoo: unknown %s '%.*s' in '%s' "
+				"(see 'labyrinth zoo')\n",
+				what, (int)n, p, list);
+			return 2;
+		}
+		p = end ? end + 1 : NULL;
+	}
+	return 0;
+}
+
 static void lab_zoo_print_trial(const char *bug, const struct lab_zoo_mode *m,
 				uint64_t seed, const struct lab_zoo_trial *t)
 {
@@ -948,5 +985,8 @@ int lab_zoo_command(int argc, char **argv)
 				     a.bug);
 	if (a.bug && !a.mode)
 		return lab_zoo_usage("run needs --mode MODE%s", "");
+	if ((ret = lab_zoo_check_list(a.bugs, "bug", lab_zoo_bench_bug)) ||
+	    (ret = lab_zoo_check_list(a.modes, "mode", lab_zoo_mode_known)))
+		return ret;
 	return a.bug ? lab_zoo_run(&a) : lab_zoo_bench(&a);
 }
