@@ -57,7 +57,8 @@ static int lab_report_parse(int argc, char **argv, struct lab_report_args *a)
 	return 0;
 }
 
-static int lab_report_run(const struct lab_report_args *a)
+int lab_report_render(const char *const *paths, int npaths, const char *bench,
+		      const char *out)
 {
 	struct lab_report_set set;
 	uint64_t seen = 0;
@@ -65,20 +66,20 @@ static int lab_report_run(const struct lab_report_args *a)
 	size_t k;
 
 	lab_set_init(&set);
-	for (i = 0; i < a->npaths; i++) {
-		ret = lab_set_ingest(&set, a->paths[i]);
+	for (i = 0; i < npaths; i++) {
+		ret = lab_set_ingest(&set, paths[i]);
 		if (ret) {
-			fprintf(stderr, "labyrinth: report: %s: %s\n",
-				a->paths[i], strerror(-ret));
+			fprintf(stderr, "labyrinth: report: %s: %s\n", paths[i],
+				strerror(-ret));
 			unreadable++;
 		}
 	}
-	if (a->bench)
-		snprintf(set.bench, sizeof(set.bench), "%s", a->bench);
+	if (bench)
+		snprintf(set.bench, sizeof(set.bench), "%s", bench);
 	lab_set_sort(&set);
 	for (k = 0; k < set.nrecs; k++)
 		seen += set.recs[k].count;
-	ret = lab_report_write_all(&set, a->out);
+	ret = lab_report_write_all(&set, out);
 	printf("report: %zu distinct finding(s), %llu sighting(s), %zu "
 	       "run(s) from %u file(s); %u skipped\n",
 	       set.nrecs, (unsigned long long)seen, set.nruns, set.files_read,
@@ -86,7 +87,7 @@ static int lab_report_run(const struct lab_report_args *a)
 	if (!ret)
 		printf("reports: %s/{summary.md,findings.json,report.sarif,"
 		       "junit.xml,report.html}\n",
-		       a->out);
+		       out);
 	ret = ret || (!set.files_read && !set.nrecs) ? 2 :
 	      set.nrecs				     ? 1 :
 	      set.files_bad || unreadable	     ? 2 :
@@ -105,7 +106,7 @@ int lab_report_command(int argc, char **argv)
 		lab_report_help(stdout);
 		return 0;
 	}
-	return ret ? ret : lab_report_run(&a);
+	return ret ? ret : lab_report_render(a.paths, a.npaths, a.bench, a.out);
 }
 
 void lab_report_help(FILE *out)

@@ -220,6 +220,12 @@ int lab_controlled_run(const struct lab_opts *o);
 
 /* "report_cmd.c": `labyrinth report` */
 int lab_report_command(int argc, char **argv);
+/* Merges the records under paths (files or directory trees), with the
+ * detection table bench (NULL: none), and renders them into out; prints
+ * a summary line.  Returns `labyrinth report`'s status: 0 clean, 1
+ * findings, 2 a file could not be read or the output not written. */
+int lab_report_render(const char *const *paths, int npaths, const char *bench,
+		      const char *out);
 void lab_report_help(FILE *out);
 
 /* "zoo.c": `labyrinth zoo` */

@@ -543,6 +543,23 @@ static bool lab_zoo_mode_known(const char *name)
 	return lab_zoo_mode_find(name) != NULL;
 }
 
+/* The next name of a comma-separated list at *p into name[size] (cut to
+ * fit); *p moves past it, to NULL after the last.  The length it had, or
+ * -1 when the list is done. */
+static int lab_zoo_next_name(const char **p, char *name, size_t size)
+{
+	const char *end;
+	int n;
+
+	if (!*p)
+		return -1;
+	end = strchr(*p, ',');
+	n = end ? (int)(end - *p) : (int)strlen(*p);
+	snprintf(name, size, "%.*s", n, *p);
+	*p = end ? end + 1 : NULL;
+	return n;
+}
+
 /* A --bugs or --modes list (NULL: not given): every comma-separated name
  * must be known and none empty, or the bench would quietly skip it.  0
  * or 2 (usage) with a message naming the first bad one. */
@@ -550,21 +567,17 @@ static int lab_zoo_check_list(const char *list, const char *what,
 			      bool (*known)(const char *name))
 {
 	char name[64];
-	const char *p = list, *end;
-	size_t n;
+	const char *p = list;
+	int n;
 
-	while (p) {
-		end = strchr(p, ',');
-		n = end ? (size_t)(end - p) : strlen(p);
-		snprintf(name, sizeof(name), "%.*s", (int)n, p);
-		if (!n || n >= sizeof(name) || !known(name)) {
+	while ((n = lab_zoo_next_name(&p, name, sizeof(name))) >= 0) {
+		if (!n || (size_t)n >= sizeof(name) || !known(name)) {
 			fprintf(stderr,
-				"labyrinth: zoo: unknown %s '%.*s' in '%s' "
+				"labyrinth: zoo: unknown %s '%s' in '%s' "
 				"(see 'labyrinth zoo')\n",
-				what, (int)n, p, list);
+				what, name, list);
 			return 2;
 		}
-		p = end ? end + 1 : NULL;
 	}
 	return 0;
 }
@@ -660,16 +673,14 @@ static uint64_t lab_zoo_median_steps(const struct lab_zoo_cell *c)
 /* In a comma-separated list (NULL: every name is). */
 static bool lab_zoo_listed(const char *list, const char *name)
 {
-	size_t n = strlen(name);
+	char item[64];
 	const char *p = list;
 
 	if (!list)
 		return true;
-	while ((p = strstr(p, name))) {
-		if ((p == list || p[-1] == ',') && (p[n] == ',' || !p[n]))
+	while (lab_zoo_next_name(&p, item, sizeof(item)) >= 0)
+		if (!strcmp(item, name))
 			return true;
-		p += n;
-	}
 	return false;
 }
 
@@ -841,29 +852,6 @@ static void lab_zoo_bench_one(struct lab_zoo_bench *z, int b, size_t m)
 	}
 }
 
-/* The trials' finding records and the table, rendered into dir (the
- * HTML report charts the table).  Unreadable records are named by the
- * ingest and skipped. */
-static int lab_zoo_render(const char *dir, const char *table)
-{
-	struct lab_report_set set;
-	int ret;
-
-	lab_set_init(&set);
-	if (lab_set_ingest(&set, dir))
-		fprintf(stderr, "labyrinth zoo: %s: cannot read the trials\n",
-			dir);
-	snprintf(set.bench, sizeof(set.bench), "%s", table);
-	lab_set_sort(&set);
-	ret = lab_report_write_all(&set, dir);
-	lab_set_free(&set);
-	if (!ret)
-		printf("reports: %s/{summary.md,findings.json,report.sarif,"
-		       "junit.xml,report.html}\n",
-		       dir);
-	return ret;
-}
-
 /* Every selected bug x mode x seed; the table is rewritten after each
  * bug, so a long run interrupted keeps what it measured. */
 static int lab_zoo_bench(const struct lab_zoo_args *a)
@@ -901,7 +889,9 @@ static int lab_zoo_bench(const struct lab_zoo_args *a)
 	if (!ret) {
 		lab_zoo_emit(stdout, z);
 		printf("\ntable: %s\n", path);
-		if (lab_zoo_render(a->out, path))
+		/* the trials' findings with the table, which report.html
+		 * charts; findings are expected here, unreadable files not */
+		if (lab_report_render(&a->out, 1, path, a->out) == 2)
 			ret = 2;
 	}
 	for (b = 1; b < LAB_BUG_COUNT && !ret; b++)
