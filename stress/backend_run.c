@@ -187,14 +187,20 @@ static void lab_br_step(struct lab_br_worker *w)
 	atomic_fetch_add_explicit(&w->br->ops_done, 1, memory_order_relaxed);
 }
 
+/* A finding of the checks, or a sanitizer report (which, under TSan
+ * with halt_on_error=0, the run saves at its end). */
+static bool lab_br_found_any(const struct lab_br *br)
+{
+	return atomic_load(&br->nfound) || lab_capture_current()->reports;
+}
+
 static void *lab_br_worker_main(void *arg)
 {
 	struct lab_br_worker *w = arg;
 	struct lab_br *br = w->br;
 
 	while (!atomic_load_explicit(&br->stop, memory_order_relaxed) &&
-	       !(br->o->first &&
-		 (atomic_load(&br->nfound) || lab_capture_current()->reports)))
+	       !(br->o->first && lab_br_found_any(br)))
 		lab_br_step(w);
 	while (w->nheld) {
 		struct lab_br_block b = w->held[--w->nheld];
@@ -212,9 +218,7 @@ static bool lab_br_over(const struct lab_br *br, uint64_t t0)
 
 	return (br->o->seconds > 0 && t >= br->o->seconds) ||
 	       (br->o->ops && atomic_load(&br->ops_done) >= br->o->ops) ||
-	       lab_stop_requested() ||
-	       (br->o->first &&
-		(atomic_load(&br->nfound) || lab_capture_current()->reports));
+	       lab_stop_requested() || (br->o->first && lab_br_found_any(br));
 }
 
 /* Main samples the run's series every half second until it is over. */

@@ -252,8 +252,7 @@ static void lab_child_died(struct lab_sched *s, int status)
 	snprintf(f->where, sizeof(f->where), "%s", where);
 	if (*cap.summary)
 		snprintf(f->message, sizeof(f->message),
-			 "%s (after %llu "
-			 "decisions, thread %d at %s)",
+			 "%s (after %llu decisions, thread %d at %s)",
 			 cap.summary + strlen("SUMMARY: "),
 			 (unsigned long long)atomic_load(&s->ntrace), cur,
 			 where);
@@ -351,9 +350,9 @@ int lab_sched_run(const struct lab_opts *o, const lab_decision_t *list,
 		return -ENOMEM;
 	}
 	ret = lab_run_here(s, o, list, n, trace, cap);
+	/* a sanitizer report that did not stop us */
 	if (!s->found && s->cap.reports)
-		lab_child_died(s,
-			       0); /* a sanitizer report that did not stop us */
+		lab_child_died(s, 0);
 	lab_result_from(s, r);
 	free(trace);
 	free(s);
