@@ -1,0 +1,834 @@
+/* sched.c - the controlled scheduler's core: logical threads on fibers
+ * that switch only at scheduling points, chosen by a strategy.
+ *
+ * At every scheduling point, blocking wait and thread exit the scheduler
+ * takes one decision: which runnable logical thread runs next, and whether
+ * an interrupt is injected on it right there.  Decisions come from a
+ * random walk, from PCT (random priorities plus d-1 priority change
+ * points, Burckhardt et al. 2010), or from a recorded list (replay).  Each
+ * decision is appended to the trace, so any run can be replayed exactly.
+ *
+ * A thread blocked in lab_sched_block() runs again once its ready()
+ * predicate holds; when no thread can run, the lowest-numbered timed
+ * waiter times out (logical time), and if none can, that is a deadlock.
+ * More decisions than max_steps, or stall_steps decisions without
+ * progress, is a livelock.  Both name every thread's position.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "internal.h"
+
+/* ---- sanitizer fiber annotations ------------------------------------------- */
+
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define LAB_TSAN 1
+#endif
+#if __has_feature(address_sanitizer)
+#define LAB_ASAN 1
+#endif
+#endif
+#ifdef __SANITIZE_THREAD__
+#define LAB_TSAN 1
+#endif
+#ifdef __SANITIZE_ADDRESS__
+#define LAB_ASAN 1
+#endif
+
+#ifdef LAB_TSAN
+void *__tsan_get_current_fiber(void);
+void *__tsan_create_fiber(unsigned flags);
+void __tsan_destroy_fiber(void *fiber);
+void __tsan_switch_to_fiber(void *fiber, unsigned flags);
+void __tsan_set_fiber_name(void *fiber, const char *name);
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+#define LAB_TSAN_NO_SYNC 1u
+#endif
+#ifdef LAB_ASAN
+void __sanitizer_start_switch_fiber(void **fake_stack_save, const void *bottom,
+				    size_t size);
+void __sanitizer_finish_switch_fiber(void *fake_stack_save,
+				     const void **bottom_old, size_t *size_old);
+void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
+#endif
+
+void lab_sched_publish(void *addr)
+{
+#ifdef LAB_TSAN
+	__tsan_release(addr);
+#else
+	(void)addr;
+#endif
+}
+
+void lab_sched_consume(void *addr)
+{
+#ifdef LAB_TSAN
+	__tsan_acquire(addr);
+#else
+	(void)addr;
+#endif
+}
+
+static lab_sched_observer_fn lab_observer;
+static void *lab_observer_arg;
+
+void lab_sched_set_observer(lab_sched_observer_fn fn, void *arg)
+{
+	lab_observer_arg = arg;
+	lab_observer = fn;
+}
+
+/* The run of this process (one at a time); atomic because every fiber
+ * reads it before any synchronisation. */
+_Atomic(struct lab_sched_rt *) lab_sched_rt_active;
+/* The run whose fibers this pthread carries: scheduling points of any
+ * other pthread (a user's own helper thread) stay plain. */
+static _Thread_local struct lab_sched_rt *lab_here;
+
+static lab_site_t lab_last(const struct lab_sched_th *th)
+{
+	unsigned pos =
+		atomic_load_explicit(&th->recent_pos, memory_order_relaxed);
+
+	return pos ? atomic_load_explicit(
+			     &th->recent[(pos - 1) % LAB_SCHED_RECENT],
+			     memory_order_relaxed) :
+		     NULL;
+}
+
+static struct lab_sched_th *lab_th(struct lab_sched_rt *rt, int i)
+{
+	return i < 0 ? NULL : &rt->th[i];
+}
+
+/* The logical thread the calling code runs on, NULL on main or outside a
+ * run. */
+static struct lab_sched_th *lab_self(struct lab_sched_rt **rtp)
+{
+	struct lab_sched_rt *rt = lab_here;
+
+	*rtp = rt;
+	return rt ? lab_th(rt, atomic_load_explicit(&rt->cur,
+						    memory_order_relaxed)) :
+		    NULL;
+}
+
+/* ---- switching -------------------------------------------------------------- */
+
+/* Switches from `from` (NULL = main) to `to` (NULL = main).  Between
+ * logical threads the switch does not synchronise under TSan; into main
+ * it does, so main sees what the run did. */
+static void lab_switch(struct lab_sched_rt *rt, struct lab_sched_th *from,
+		       struct lab_sched_th *to)
+{
+	const struct lab_sched_test *t = rt->t;
+	ucontext_t *from_uc = from ? &from->uc : &rt->main_uc;
+
+	if (t->on_switch)
+		t->on_switch(t->arg, from ? (int)from->id : -1,
+			     to ? (int)to->id : -1);
+	if (from && to && lab_observer)
+		lab_observer(lab_last(from), lab_last(to), lab_observer_arg);
+	atomic_store_explicit(&rt->cur, to ? (int)to->id : -1,
+			      memory_order_relaxed);
+#ifdef LAB_ASAN
+	bool dying = from && atomic_load(&from->state) == LAB_TH_DONE;
+
+	__sanitizer_start_switch_fiber(
+		dying ? NULL :
+			(from ? &from->asan_fake_stack : &rt->asan_main_fake),
+		to ? to->stack : rt->main_stack_bottom,
+		to ? to->stack_size : rt->main_stack_size);
+#endif
+	ucontext_t *to_uc = to ? &to->uc : &rt->main_uc;
+#ifdef LAB_TSAN
+	void *to_fiber = to ? to->tsan_fiber : rt->main_tsan_fiber;
+#endif
+
+	/* Everything this thread did so far happens before main's clean-up
+	 * (main consumes every parked token); no other logical thread
+	 * consumes it, so there is no edge between them.  Nothing of the
+	 * scheduler is touched after it. */
+	if (from)
+		lab_sched_publish(&from->parked);
+#ifdef LAB_TSAN
+	__tsan_switch_to_fiber(to_fiber, to ? LAB_TSAN_NO_SYNC : 0);
+#endif
+	swapcontext(from_uc, to_uc);
+#ifdef LAB_ASAN
+	__sanitizer_finish_switch_fiber(
+		from ? from->asan_fake_stack : rt->asan_main_fake, NULL, NULL);
+#endif
+}
+
+/* ---- findings ----------------------------------------------------------------- */
+
+static void lab_vfail(struct lab_sched_rt *rt, const char *kind,
+		      const char *where, const char *fmt, va_list ap)
+{
+	int cur = atomic_load_explicit(&rt->cur, memory_order_relaxed);
+
+	if (!atomic_exchange(&rt->stopped, true)) {
+		struct lab_sched_finding *f = &rt->finding;
+
+		memset(f, 0, sizeof(*f));
+		snprintf(f->kind, sizeof(f->kind), "%s", kind);
+		snprintf(f->where, sizeof(f->where), "%s", where);
+		vsnprintf(f->message, sizeof(f->message), fmt, ap);
+		f->step =
+			atomic_load_explicit(&rt->ntrace, memory_order_relaxed);
+		f->thread = cur;
+		rt->found = true;
+	}
+	if (cur >= 0) {
+		lab_switch(rt, &rt->th[cur], NULL);
+		abort(); /* an abandoned thread is never resumed */
+	}
+}
+
+void lab_sched_rt_fail(struct lab_sched_rt *rt, const char *kind,
+		       const char *where, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	lab_vfail(rt, kind, where, fmt, ap);
+	va_end(ap);
+}
+
+void lab_sched_fail(const char *kind, const char *where, const char *fmt, ...)
+{
+	struct lab_sched_rt *rt = atomic_load(&lab_sched_rt_active);
+	va_list ap;
+
+	if (!rt)
+		return;
+	va_start(ap, fmt);
+	lab_vfail(rt, kind, where, fmt, ap);
+	va_end(ap);
+}
+
+bool lab_sched_found(void)
+{
+	struct lab_sched_rt *rt = atomic_load(&lab_sched_rt_active);
+
+	return rt && rt->found;
+}
+
+int lab_sched_current(void)
+{
+	struct lab_sched_rt *rt = lab_here;
+
+	return rt ? atomic_load_explicit(&rt->cur, memory_order_relaxed) : -1;
+}
+
+lab_site_t lab_sched_last_site(unsigned t)
+{
+	struct lab_sched_rt *rt = atomic_load(&lab_sched_rt_active);
+
+	return rt && t < rt->n ? lab_last(&rt->th[t]) : NULL;
+}
+
+/* "t0 running op 3/24 (alloc) at buddy:claim <- pcp:enter ..." */
+static size_t lab_describe_thread(struct lab_sched_rt *rt,
+				  const struct lab_sched_th *th, char *buf,
+				  size_t len)
+{
+	static const char *const states[] = { "runnable", "blocked", "done" };
+	unsigned pos =
+		atomic_load_explicit(&th->recent_pos, memory_order_relaxed);
+	size_t n;
+	unsigned i;
+
+	n = (size_t)snprintf(buf, len, "t%u %s", th->id,
+			     states[atomic_load(&th->state)]);
+	if (rt->t->describe && n < len)
+		n += rt->t->describe(rt->t->arg, th->id, buf + n, len - n);
+	if (n < len)
+		n += (size_t)snprintf(buf + n, len - n, " at");
+	for (i = 0; i < LAB_SCHED_RECENT && i < pos && n < len; i++) {
+		lab_site_t site = atomic_load_explicit(
+			&th->recent[(pos - 1 - i) % LAB_SCHED_RECENT],
+			memory_order_relaxed);
+
+		n += (size_t)snprintf(buf + n, len - n, "%s%s",
+				      i ? " <- " : " ", site ? site : "?");
+	}
+	return n < len ? n : len;
+}
+
+static void lab_fail_stuck(struct lab_sched_rt *rt, const char *kind,
+			   const char *why)
+{
+	char msg[384];
+	size_t n = (size_t)snprintf(msg, sizeof(msg), "%s;", why);
+	unsigned t;
+
+	for (t = 0; t < rt->n && n < sizeof(msg); t++) {
+		n += lab_describe_thread(rt, &rt->th[t], msg + n,
+					 sizeof(msg) - n);
+		if (n < sizeof(msg) - 2)
+			n += (size_t)snprintf(msg + n, sizeof(msg) - n, "; ");
+	}
+	lab_sched_rt_fail(rt, kind, kind, "%s", msg);
+}
+
+void lab_sched_fail_stuck(const char *kind, const char *why)
+{
+	struct lab_sched_rt *rt = atomic_load(&lab_sched_rt_active);
+
+	if (rt)
+		lab_fail_stuck(rt, kind, why);
+}
+
+/* ---- decisions ----------------------------------------------------------------------- */
+
+static uint64_t lab_rand(struct lab_sched_rt *rt)
+{
+	uint64_t st = atomic_load_explicit(&rt->rng, memory_order_relaxed);
+	uint64_t r = lab_sched_splitmix(&st);
+
+	atomic_store_explicit(&rt->rng, st, memory_order_relaxed);
+	return r;
+}
+
+/* PCT: distinct random priorities d..d+n-1, and d-1 change points spread
+ * over the expected number of steps k. */
+static void lab_pct_init(struct lab_sched_rt *rt, uint64_t *rng)
+{
+	const struct lab_sched_test *te = rt->t;
+	unsigned d = te->depth ? te->depth : 1, t, i;
+	uint64_t k = te->pct_horizon ? te->pct_horizon :
+				       (uint64_t)rt->n * 1000 + 1;
+	int prio[LAB_SCHED_MAX_THREADS];
+
+	for (t = 0; t < rt->n; t++)
+		prio[t] = (int)(d + t);
+	for (t = rt->n - 1; t > 0; t--) {
+		unsigned j = (unsigned)(lab_sched_splitmix(rng) % (t + 1));
+		int x = prio[t];
+
+		prio[t] = prio[j];
+		prio[j] = x;
+	}
+	for (t = 0; t < rt->n; t++)
+		atomic_store(&rt->prio[t], prio[t]);
+	rt->nchange = d - 1 < LAB_SCHED_CHANGES ? d - 1 : LAB_SCHED_CHANGES;
+	for (i = 0; i < rt->nchange; i++)
+		rt->change_at[i] = 1 + lab_sched_splitmix(rng) % k;
+}
+
+void lab_sched_rt_init(struct lab_sched_rt *rt)
+{
+	uint64_t rng = rt->t->seed;
+	unsigned t;
+
+	atomic_store(&rt->cur, -1);
+	atomic_store(&rt->diverged_at, UINT64_MAX);
+	for (t = 0; t < rt->n; t++) {
+		rt->th[t].id = t;
+		atomic_store(&rt->th[t].state, LAB_TH_RUNNABLE);
+	}
+	atomic_store(&rt->rng, lab_sched_splitmix(&rng));
+	lab_pct_init(rt, &rng);
+}
+
+/* Marks blocked threads that are ready again as runnable; returns the
+ * runnable set as a bit mask. */
+static unsigned lab_runnable(struct lab_sched_rt *rt)
+{
+	unsigned t, mask = 0;
+
+	for (t = 0; t < rt->n; t++) {
+		struct lab_sched_th *th = &rt->th[t];
+		int st = atomic_load(&th->state);
+
+		if (st == LAB_TH_BLOCKED &&
+		    atomic_load(&th->ready)(atomic_load(&th->ready_arg))) {
+			atomic_store(&th->state, LAB_TH_RUNNABLE);
+			st = LAB_TH_RUNNABLE;
+		}
+		if (st == LAB_TH_RUNNABLE)
+			mask |= 1u << t;
+	}
+	return mask;
+}
+
+static bool lab_all_done(struct lab_sched_rt *rt)
+{
+	unsigned t;
+
+	for (t = 0; t < rt->n; t++)
+		if (atomic_load(&rt->th[t].state) != LAB_TH_DONE)
+			return false;
+	return true;
+}
+
+/* Nobody can run: the client may see a lost wakeup first; then the
+ * lowest-numbered timed waiter times out (logical time passes); if nobody
+ * waits with a timeout, it is a deadlock. */
+static unsigned lab_time_out_one(struct lab_sched_rt *rt)
+{
+	unsigned t;
+
+	if (rt->t->on_all_blocked)
+		rt->t->on_all_blocked(rt->t->arg);
+	for (t = 0; t < rt->n; t++) {
+		struct lab_sched_th *th = &rt->th[t];
+
+		if (atomic_load(&th->state) == LAB_TH_BLOCKED &&
+		    atomic_load(&th->timed)) {
+			atomic_store(&th->timed_out, true);
+			atomic_store(&th->state, LAB_TH_RUNNABLE);
+			return 1u << t;
+		}
+	}
+	lab_fail_stuck(rt, "deadlock", "every logical thread is blocked");
+	return 0;
+}
+
+static int lab_lowest(unsigned mask)
+{
+	return __builtin_ctz(mask);
+}
+
+/* Continue the current thread if it can run and is not spinning (the
+ * thread it waits for must get to run), else the lowest runnable other. */
+static int lab_default_choice(struct lab_sched_rt *rt, int cur, unsigned mask)
+{
+	unsigned others = cur >= 0 ? mask & ~(1u << cur) : mask;
+
+	if (cur >= 0 && (mask & (1u << cur)) &&
+	    (!atomic_load(&rt->th[cur].spinning) || !others))
+		return cur;
+	return lab_lowest(others ? others : mask);
+}
+
+static int lab_pct_choice(struct lab_sched_rt *rt, int cur, unsigned mask,
+			  uint64_t step)
+{
+	int best = -1, t;
+	unsigned i;
+
+	for (i = 0; i < rt->nchange; i++)
+		if (rt->change_at[i] == step && cur >= 0)
+			atomic_store(&rt->prio[cur], (int)(rt->nchange - i));
+	for (t = 0; t < (int)rt->n; t++)
+		if ((mask & (1u << t)) &&
+		    (best < 0 ||
+		     atomic_load(&rt->prio[t]) > atomic_load(&rt->prio[best])))
+			best = t;
+	return best;
+}
+
+static void lab_diverge(struct lab_sched_rt *rt, uint64_t i, const char *why,
+			unsigned t)
+{
+	unsigned long long none = UINT64_MAX;
+
+	if (atomic_compare_exchange_strong(&rt->diverged_at, &none, i))
+		snprintf(rt->diverged_why, sizeof(rt->diverged_why),
+			 "decision %llu named thread %u, %s",
+			 (unsigned long long)i, t, why);
+}
+
+/* Follows the recorded decision i while it fits. */
+static int lab_list_choice(struct lab_sched_rt *rt, int cur, unsigned mask,
+			   uint64_t i, bool *irq)
+{
+	lab_sched_decision_t d;
+	unsigned t;
+
+	if (i >= rt->t->nlist)
+		return lab_default_choice(rt, cur, mask);
+	d = rt->t->list[i];
+	t = d & LAB_SCHED_DEC_THREAD;
+	if (t < rt->n && (mask & (1u << t))) {
+		*irq = d & LAB_SCHED_DEC_IRQ;
+		return (int)t;
+	}
+	lab_diverge(rt, i,
+		    t < rt->n ? "which cannot run there" :
+				"which does not exist",
+		    t);
+	return lab_default_choice(rt, cur, mask);
+}
+
+static void lab_record(struct lab_sched_rt *rt, uint64_t i, int t, bool irq)
+{
+	if (i < rt->trace_cap)
+		atomic_store_explicit(&rt->trace[i],
+				      (uint32_t)t |
+					      (irq ? LAB_SCHED_DEC_IRQ : 0),
+				      memory_order_relaxed);
+	atomic_store_explicit(&rt->ntrace, i + 1, memory_order_relaxed);
+}
+
+static bool lab_in_isr(struct lab_sched_rt *rt, int t)
+{
+	return atomic_load(&rt->th[t].irq_depth) ||
+	       (rt->t->in_isr && rt->t->in_isr(rt->t->arg, (unsigned)t));
+}
+
+/* The budgets: more than max_steps decisions, or stall_steps of them
+ * since a thread last reported progress. */
+static void lab_check_budgets(struct lab_sched_rt *rt, uint64_t i)
+{
+	uint64_t stall = rt->t->stall_steps;
+
+	if (i >= rt->max_steps)
+		lab_fail_stuck(rt, "livelock", "step bound exceeded");
+	if (stall &&
+	    i - atomic_load_explicit(&rt->progress_at, memory_order_relaxed) >=
+		    stall) {
+		char why[96];
+
+		snprintf(why, sizeof(why),
+			 "no thread made progress for %llu decisions",
+			 (unsigned long long)stall);
+		lab_fail_stuck(rt, "livelock", why);
+	}
+}
+
+static void lab_check_invariant(struct lab_sched_rt *rt, bool final)
+{
+	const char *bad;
+
+	if (rt->t->invariant && !rt->found &&
+	    (bad = rt->t->invariant(rt->t->arg, final)))
+		lab_sched_rt_fail(rt, "invariant",
+				  final ? "invariant:final" : "invariant:step",
+				  "%s", bad);
+}
+
+/* One decision: who runs next (-1 = main, when all are done) and whether
+ * an interrupt lands on it.  cur_ready says whether the current thread
+ * could go on (a switch away from it is then a preemption). */
+static int lab_decide(struct lab_sched_rt *rt, int cur, bool *irq)
+{
+	const struct lab_sched_test *te = rt->t;
+	unsigned mask = lab_runnable(rt);
+	uint64_t i = atomic_load_explicit(&rt->ntrace, memory_order_relaxed);
+	bool cur_ready = cur >= 0 && (mask & (1u << cur));
+	int t;
+
+	*irq = false;
+	if (cur >= 0)
+		lab_check_invariant(rt, false);
+	if (!mask && lab_all_done(rt))
+		return -1;
+	if (!mask)
+		mask = lab_time_out_one(rt);
+	lab_check_budgets(rt, i);
+	switch (te->strategy) {
+	case LAB_SCHED_LIST:
+		t = lab_list_choice(rt, cur, mask, i, irq);
+		break;
+	case LAB_SCHED_PCT:
+		t = lab_pct_choice(rt, cur, mask, i + 1);
+		*irq = lab_rand(rt) % 1000 < te->irq_permille;
+		break;
+	default:
+		t = lab_lowest(mask);
+		for (unsigned k =
+			     lab_rand(rt) % (unsigned)__builtin_popcount(mask);
+		     k; k--)
+			t = __builtin_ctz(mask & ~((2u << t) - 1));
+		*irq = lab_rand(rt) % 1000 < te->irq_permille;
+	}
+	/* No interrupt on a thread already handling one (or without an
+	 * ISR): it would only be kept pending and run at the handler's end,
+	 * whose points could inject the next one, an endless storm no
+	 * hardware makes. */
+	if (*irq && (!te->isr || lab_in_isr(rt, t)))
+		*irq = false;
+	lab_record(rt, i, t, *irq);
+	if (cur_ready && t != cur)
+		atomic_fetch_add_explicit(&rt->preemptions, 1,
+					  memory_order_relaxed);
+	if (*irq)
+		atomic_fetch_add_explicit(&rt->irqs, 1, memory_order_relaxed);
+	return t;
+}
+
+/* Runs an interrupt the last decision put on this thread. */
+static void lab_take_irq(struct lab_sched_rt *rt, struct lab_sched_th *th)
+{
+	if (!atomic_exchange(&th->irq_due, false))
+		return;
+	atomic_fetch_add(&th->irq_depth, 1);
+	rt->t->isr(rt->t->arg, th->id);
+	atomic_fetch_sub(&th->irq_depth, 1);
+}
+
+/* Decides and moves on; `th` is the thread deciding (blocked, done or
+ * at a scheduling point).  Returns when `th` is chosen again. */
+static void lab_reschedule(struct lab_sched_rt *rt, struct lab_sched_th *th)
+{
+	bool irq;
+	int t = lab_decide(rt, (int)th->id, &irq);
+	struct lab_sched_th *to = lab_th(rt, t);
+
+	if (to && irq)
+		atomic_store(&to->irq_due, true);
+	if (to != th)
+		lab_switch(rt, th, to);
+}
+
+/* ---- scheduling points (labyrinth/sched_point.h) ---------------------------------- */
+
+static void lab_note_point(struct lab_sched_th *th, lab_site_t site)
+{
+	unsigned pos =
+		atomic_load_explicit(&th->recent_pos, memory_order_relaxed);
+
+	atomic_store_explicit(&th->recent[pos % LAB_SCHED_RECENT], site,
+			      memory_order_relaxed);
+	atomic_store_explicit(&th->recent_pos, pos + 1, memory_order_relaxed);
+}
+
+/* A spinning thread makes no progress until another runs: under PCT it
+ * drops below every priority (as fair schedulers do for spin loops), or
+ * the thread it waits for, if it has a lower priority, would never run. */
+static void lab_pct_spinner(struct lab_sched_rt *rt, int cur)
+{
+	int low = atomic_load(&rt->prio[cur]);
+	unsigned t;
+
+	for (t = 0; t < rt->n; t++)
+		if (atomic_load(&rt->prio[t]) < low)
+			low = atomic_load(&rt->prio[t]);
+	atomic_store(&rt->prio[cur], low - 1);
+}
+
+bool lab_sched_active(void)
+{
+	struct lab_sched_rt *rt;
+
+	return lab_self(&rt) != NULL;
+}
+
+static void lab_point(lab_site_t site, bool spin)
+{
+	struct lab_sched_rt *rt;
+	struct lab_sched_th *th = lab_self(&rt);
+
+	if (!th)
+		return;
+	lab_note_point(th, site);
+	atomic_store_explicit(
+		&th->points,
+		atomic_load_explicit(&th->points, memory_order_relaxed) + 1,
+		memory_order_relaxed);
+	atomic_store_explicit(&th->spinning, spin, memory_order_relaxed);
+	if (spin && rt->t->strategy == LAB_SCHED_PCT)
+		lab_pct_spinner(rt, (int)th->id);
+	lab_reschedule(rt, th);
+	lab_take_irq(rt, th);
+}
+
+void lab_sched_point(lab_site_t site)
+{
+	lab_point(site, false);
+}
+
+void lab_sched_spin(lab_site_t site)
+{
+	lab_point(site, true);
+}
+
+/* A blocking wait: the thread is blocked until ready() holds or, when
+ * nobody else can run and it is timed, it times out.  A NULL site keeps
+ * the last one as the thread's position (a client that passed a point
+ * right before). */
+int lab_sched_block(lab_site_t site, bool (*ready)(void *arg), void *arg,
+		    bool timed)
+{
+	struct lab_sched_rt *rt;
+	struct lab_sched_th *th = lab_self(&rt);
+
+	if (!th)
+		return 0;
+	if (site)
+		lab_note_point(th, site);
+	atomic_store_explicit(
+		&th->points,
+		atomic_load_explicit(&th->points, memory_order_relaxed) + 1,
+		memory_order_relaxed);
+	atomic_store(&th->spinning, false);
+	atomic_store(&th->ready, ready);
+	atomic_store(&th->ready_arg, arg);
+	atomic_store(&th->timed, timed);
+	atomic_store(&th->timed_out, false);
+	atomic_store(&th->state, LAB_TH_BLOCKED);
+	lab_reschedule(rt, th);
+	atomic_store(&th->state, LAB_TH_RUNNABLE);
+	lab_take_irq(rt, th);
+	return atomic_load(&th->timed_out) ? -ETIMEDOUT : 0;
+}
+
+void lab_sched_progress(void)
+{
+	struct lab_sched_rt *rt;
+
+	if (!lab_self(&rt))
+		return;
+	atomic_fetch_add_explicit(&rt->progress, 1, memory_order_relaxed);
+	atomic_store_explicit(&rt->progress_at,
+			      atomic_load_explicit(&rt->ntrace,
+						   memory_order_relaxed),
+			      memory_order_relaxed);
+}
+
+void lab_sched_lock_note(const void *lock, lab_site_t site, bool held)
+{
+	struct lab_sched_rt *rt;
+	struct lab_sched_th *th = lab_self(&rt);
+	unsigned i;
+
+	if (!th)
+		return;
+	for (i = 0; i < LAB_SCHED_LOCKS; i++)
+		if (held ? !th->lock[i] : th->lock[i] == lock) {
+			th->lock[i] = held ? lock : NULL;
+			th->lock_site[i] = site;
+			return;
+		}
+}
+
+/* ---- fibers ----------------------------------------------------------------------------- */
+
+/* A thread's end: a lock still held is a finding; a body that passed no
+ * scheduling point could not be preempted anywhere (a note). */
+static void lab_thread_exit_checks(struct lab_sched_rt *rt,
+				   struct lab_sched_th *th)
+{
+	unsigned i;
+
+	for (i = 0; i < LAB_SCHED_LOCKS; i++)
+		if (th->lock[i])
+			lab_sched_rt_fail(
+				rt, "lock-held-at-exit",
+				th->lock_site[i] ? th->lock_site[i] : "?",
+				"thread %u exited holding lock %p "
+				"taken at %s",
+				th->id, th->lock[i],
+				th->lock_site[i] ? th->lock_site[i] : "?");
+	if (!atomic_load_explicit(&th->points, memory_order_relaxed))
+		atomic_fetch_or(&rt->nonpreemptible, 1u << th->id);
+}
+
+static void lab_fiber_main(int idx)
+{
+	struct lab_sched_rt *rt = atomic_load(&lab_sched_rt_active);
+	struct lab_sched_th *th = &rt->th[idx];
+	const struct lab_sched_thread_desc *d = &rt->t->threads[idx];
+
+#ifdef LAB_ASAN
+	const void *bottom;
+	size_t size;
+
+	/* The old stack is main's only for the first fiber main enters;
+	 * later first entries come from other fibers. */
+	__sanitizer_finish_switch_fiber(NULL, &bottom, &size);
+	if (!rt->main_stack_bottom) {
+		rt->main_stack_bottom = bottom;
+		rt->main_stack_size = size;
+	}
+#endif
+	lab_sched_consume(&rt->setup_token);
+	lab_take_irq(rt, th);
+	d->fn(d->arg);
+	lab_thread_exit_checks(rt, th);
+	atomic_store(&th->state, LAB_TH_DONE);
+	lab_reschedule(rt, th);
+	abort(); /* a finished thread is never chosen again */
+}
+
+static size_t lab_stack_size(void)
+{
+#if defined(LAB_TSAN) || defined(LAB_ASAN)
+	return 1u << 20;
+#else
+	return 256u << 10;
+#endif
+}
+
+static int lab_fiber_create(struct lab_sched_rt *rt, struct lab_sched_th *th)
+{
+	th->stack_size = lab_stack_size();
+	th->stack = mmap(NULL, th->stack_size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (th->stack == MAP_FAILED) {
+		th->stack = NULL;
+		return -ENOMEM;
+	}
+	getcontext(&th->uc);
+	th->uc.uc_stack.ss_sp = th->stack;
+	th->uc.uc_stack.ss_size = th->stack_size;
+	th->uc.uc_link = &rt->main_uc;
+	makecontext(&th->uc, (void (*)(void))lab_fiber_main, 1, (int)th->id);
+#ifdef LAB_TSAN
+	char name[16];
+
+	snprintf(name, sizeof(name), "lt%u", th->id);
+	th->tsan_fiber = __tsan_create_fiber(0);
+	__tsan_set_fiber_name(th->tsan_fiber, name);
+#endif
+	return 0;
+}
+
+static void lab_fiber_destroy(struct lab_sched_th *th)
+{
+#ifdef LAB_TSAN
+	/* Not cleared: fibers read it unsynchronised; the next run's set-up
+	 * starts from a zeroed scheduler. */
+	if (th->tsan_fiber)
+		__tsan_destroy_fiber(th->tsan_fiber);
+#endif
+#ifdef LAB_ASAN
+	/* Frames of a fiber that never returned leave poisoned redzones in
+	 * the shadow; the next mapping at this address would inherit them. */
+	if (th->stack)
+		__asan_unpoison_memory_region(th->stack, th->stack_size);
+#endif
+	if (th->stack)
+		munmap(th->stack, th->stack_size);
+	th->stack = NULL;
+}
+
+int lab_sched_rt_execute(struct lab_sched_rt *rt)
+{
+	int ret = 0;
+	unsigned t;
+	bool irq;
+
+	for (t = 0; t < rt->n && !ret; t++)
+		ret = lab_fiber_create(rt, &rt->th[t]);
+	if (!ret && !rt->found) {
+#ifdef LAB_TSAN
+		rt->main_tsan_fiber = __tsan_get_current_fiber();
+#endif
+		lab_sched_publish(&rt->setup_token);
+		lab_here = rt;
+		t = (unsigned)lab_decide(rt, -1, &irq);
+		if (irq)
+			atomic_store(&rt->th[t].irq_due, true);
+		lab_switch(rt, NULL, &rt->th[t]);
+		lab_here = NULL;
+		for (t = 0; t < rt->n; t++)
+			lab_sched_consume(&rt->th[t].parked);
+		lab_check_invariant(rt, true);
+	}
+	for (t = 0; t < rt->n; t++)
+		lab_fiber_destroy(&rt->th[t]);
+	return ret;
+}
