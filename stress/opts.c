@@ -115,9 +115,13 @@ static const struct lab_opt_spec lab_opt_specs[] = {
 	  "controlled: schedules to run (default 0 = until time runs out)" },
 	{ "backend", LAB_OK_PATH, LAB_BOTH | LAB_OPT_OPTIONAL,
 	  LAB_FIELD(backend), 0, 0, NULL, "NAME",
-	  "free: the allocator to stress, from the backend table (default "
-	  "labyrinth: the full mode; others: threads, stamps, cross-thread "
-	  "frees, no interrupts)" },
+	  "the allocator to stress, from the backend table (default "
+	  "labyrinth: the full mode; others: threads or logical threads, "
+	  "stamps, cross-thread frees, no interrupts)" },
+	{ "user-build", LAB_OK_PATH, LAB_OPT_ARTIFACT | LAB_OPT_OPTIONAL,
+	  LAB_FIELD(user_build), 0, 0, NULL, "ID",
+	  "build id of the backend's code a controlled artifact was recorded "
+	  "with (none: the labyrinth allocator)" },
 	{ "no-delays", LAB_OK_OFF, LAB_OPT_CLI, LAB_FIELD(delays), 0, 0, NULL,
 	  NULL,
 	  "free: no short delays at yield points (with --irq-rate 0: plain "
@@ -157,6 +161,7 @@ void lab_opts_defaults(struct lab_opts *o)
 	o->isolate = true;
 	o->delays = true;
 	snprintf(o->backend, sizeof(o->backend), "labyrinth");
+	snprintf(o->user_build, sizeof(o->user_build), "none");
 	strcpy(o->out_dir, "reports/latest");
 	o->progress = true;
 }

@@ -336,7 +336,7 @@ static void lab_test_for(struct lab_sched *s, const struct lab_opts *o,
 /* The child did not come back normally, or a sanitizer reported in it
  * (or, status 0, in this process) without stopping it: what the sanitizer
  * said, if it said anything, names the finding. */
-static void lab_child_died(const struct lab_sched *s,
+static void lab_child_died(const struct lab_capture *c,
 			   struct lab_sched_outcome *out)
 {
 	struct lab_sched_finding *f = &out->finding;
@@ -355,7 +355,7 @@ static void lab_child_died(const struct lab_sched *s,
 			 (unsigned long long)out->decisions);
 	}
 	out->found = true;
-	if (!lab_capture_to_rec(&s->cap, &cap))
+	if (!lab_capture_to_rec(c, &cap))
 		return;
 	snprintf(f->kind, sizeof(f->kind), "%s", lab_kind_name(cap.kind));
 	if (*cap.summary)
@@ -365,10 +365,12 @@ static void lab_child_died(const struct lab_sched *s,
 			 (unsigned long long)f->step, f->thread, f->where);
 }
 
-static void lab_result_from(const struct lab_sched *s,
-			    struct lab_sched_outcome *out,
-			    struct lab_sched_result *r)
+void lab_sched_result_from(struct lab_sched_outcome *out,
+			   const struct lab_capture *c, uint64_t ops,
+			   struct lab_sched_result *r)
 {
+	if (out->child_died || (!out->found && c->reports))
+		lab_child_died(c, out);
 	memset(r, 0, sizeof(*r));
 	r->found = out->found;
 	memcpy(r->finding.kind, out->finding.kind, sizeof(r->finding.kind));
@@ -379,12 +381,11 @@ static void lab_result_from(const struct lab_sched *s,
 	r->finding.thread = out->finding.thread;
 	lab_rec_init(&r->detail, lab_kind_of_check(r->finding.kind),
 		     r->finding.kind);
-	lab_oplog_to_rec(s, &r->detail);
-	lab_capture_to_rec(&s->cap, &r->detail);
+	lab_capture_to_rec(c, &r->detail);
 	r->steps = r->decisions = out->decisions;
 	r->preemptions = out->preemptions;
 	r->irqs = out->irqs;
-	r->ops = atomic_load(&s->ops_done);
+	r->ops = ops;
 	r->diverged_at = out->diverged_at;
 	memcpy(r->diverged_why, out->diverged_why, sizeof(r->diverged_why));
 	r->trace = out->trace; /* same type: lab_decision_t */
@@ -408,9 +409,8 @@ static int lab_run_allocator(struct lab_sched *s, const struct lab_opts *o,
 		lab_sched_outcome_free(&out);
 		return ret;
 	}
-	if (out.child_died || (!out.found && s->cap.reports))
-		lab_child_died(s, &out);
-	lab_result_from(s, &out, r);
+	lab_sched_result_from(&out, &s->cap, atomic_load(&s->ops_done), r);
+	lab_oplog_to_rec(s, &r->detail);
 	lab_sched_outcome_free(&out);
 	return 0;
 }
@@ -424,6 +424,8 @@ static int lab_run_with(const struct lab_opts *o, const struct lab_programs *p,
 
 	if (o->logical < 1 || o->logical > LAB_MAX_LOGICAL)
 		return -EINVAL;
+	if (strcmp(o->backend, "labyrinth"))
+		return p ? -EINVAL : lab_backend_sched_run(o, list, n, r);
 	s = o->isolate ? lab_sched_shared_alloc(sizeof(*s)) :
 			 calloc(1, sizeof(*s));
 	if (!s)
@@ -493,6 +495,10 @@ static int lab_save_schedule(const struct lab_opts *so,
 
 	memset(&a, 0, sizeof(a));
 	a.opts = *so;
+	if (lab_backend_find(so->backend) && strcmp(so->backend, "labyrinth"))
+		lab_backend_build_id(lab_backend_find(so->backend),
+				     a.opts.user_build,
+				     sizeof(a.opts.user_build));
 	snprintf(a.build, sizeof(a.build), "%s", lab_version());
 	a.finding = r->finding;
 	a.decisions = r->trace;
@@ -559,6 +565,11 @@ int lab_controlled_run(const struct lab_opts *o)
 	       (unsigned long long)o->seed,
 	       o->strategy == LAB_STRAT_PCT ? "pct" : "random", o->depth,
 	       o->logical, o->ops_per_thread, o->irq_permille, o->bug);
+	if (strcmp(o->backend, "labyrinth"))
+		printf("controlled: backend %s: scheduling points at its calls "
+		       "and inside its code where it is built instrumented; no "
+		       "interrupts\n",
+		       o->backend);
 	lab_runlog_begin(o, "stress-controlled");
 	for (i = 0; (o->schedules ? i < o->schedules : elapsed < o->seconds) &&
 		    !lab_stop_requested();

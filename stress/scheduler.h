@@ -138,6 +138,13 @@ int lab_yield_point_of(lab_site_t site);
 /* The yield point logical thread t last passed, -1 if none. */
 int lab_last_point(unsigned t);
 
+/* A library outcome as the harness's result (the outcome's trace moves
+ * into it): a sanitizer report captured in c names the finding, and one
+ * that did not stop the run is a finding too. */
+void lab_sched_result_from(struct lab_sched_outcome *out,
+			   const struct lab_capture *c, uint64_t ops,
+			   struct lab_sched_result *r);
+
 /* Runs one schedule of the given programs in this process (no fork), for
  * fuzz targets; otherwise as lab_sched_run. */
 int lab_sched_run_programs(const struct lab_opts *o,
