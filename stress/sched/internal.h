@@ -74,6 +74,10 @@ struct lab_sched_rt {
 	struct lab_sched_finding finding;
 	bool found;
 	atomic_uint nonpreemptible;
+	/* what main is doing ("set-up", "final invariant", ...): names the
+	 * position of a crash outside every logical thread (a static string
+	 * of the same binary, so a forked child's pointer reads back) */
+	_Atomic(const char *) phase;
 	/* set-up handshake for TSan (sched.c) */
 	char setup_token;
 };

@@ -119,10 +119,12 @@ static int lab_run_here(struct lab_sched_rt *rt, const struct lab_sched_test *t,
 	rt->max_steps = lab_max_steps(t);
 	lab_sched_rt_init(rt);
 	atomic_store(&lab_sched_rt_active, rt);
+	atomic_store(&rt->phase, "set-up");
 	if (t->setup)
 		ret = t->setup(t->arg);
 	if (!ret)
 		ret = lab_sched_rt_execute(rt);
+	atomic_store(&rt->phase, "tear-down");
 	if (t->teardown)
 		t->teardown(t->arg);
 	atomic_store(&lab_sched_rt_active, NULL);
@@ -197,6 +199,8 @@ static void lab_child_died(struct lab_sched_rt *rt, int status)
 		if (s)
 			where = s;
 	}
+	if (cur < 0 && atomic_load(&rt->phase))
+		where = atomic_load(&rt->phase);
 	memset(f, 0, sizeof(*f));
 	if (WIFSIGNALED(status))
 		snprintf(f->kind, sizeof(f->kind), "crash");

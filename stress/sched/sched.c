@@ -502,8 +502,11 @@ static void lab_check_invariant(struct lab_sched_rt *rt, bool final)
 {
 	const char *bad;
 
-	if (rt->t->invariant && !rt->found &&
-	    (bad = rt->t->invariant(rt->t->arg, final)))
+	if (!rt->t->invariant || rt->found)
+		return;
+	if (final)
+		atomic_store(&rt->phase, "invariant:final");
+	if ((bad = rt->t->invariant(rt->t->arg, final)))
 		lab_sched_rt_fail(rt, "invariant",
 				  final ? "invariant:final" : "invariant:step",
 				  "%s", bad);
@@ -818,6 +821,7 @@ int lab_sched_rt_execute(struct lab_sched_rt *rt)
 		rt->main_tsan_fiber = __tsan_get_current_fiber();
 #endif
 		lab_sched_publish(&rt->setup_token);
+		atomic_store(&rt->phase, "schedule");
 		lab_here = rt;
 		t = (unsigned)lab_decide(rt, -1, &irq);
 		if (irq)
