@@ -22,6 +22,8 @@
 
 #include "scheduler.h"
 
+#define LAB_TSAN_EXITCODE 66
+
 uint64_t lab_splitmix(uint64_t *state)
 {
 	return lab_sched_splitmix(state);
@@ -72,8 +74,12 @@ static bool lab_wait_ready(void *arg)
 {
 	const struct lab_lthread *lt = arg;
 
-	return atomic_load(atomic_load(&lt->wait_word)) !=
-	       atomic_load(&lt->wait_expected);
+	/* relaxed: evaluated on another fiber, it must not be an acquire
+	 * that makes a happens-before edge between logical threads */
+	return atomic_load_explicit(atomic_load_explicit(&lt->wait_word,
+							 memory_order_relaxed),
+				    memory_order_relaxed) !=
+	       atomic_load_explicit(&lt->wait_expected, memory_order_relaxed);
 }
 
 /* A GFP_KERNEL wait: the thread is blocked until the word changes or,
@@ -90,22 +96,27 @@ static int lab_on_wait(const atomic_uint *word, unsigned expected,
 	if (cur < 0)
 		return 0;
 	lt = &s->lt[cur];
-	atomic_store(&lt->wait_word, word);
-	atomic_store(&lt->wait_expected, expected);
+	atomic_store_explicit(&lt->wait_word, word, memory_order_relaxed);
+	atomic_store_explicit(&lt->wait_expected, expected,
+			      memory_order_relaxed);
 	return lab_sched_block(NULL, lab_wait_ready, lt, true);
 }
 
 /* ---- client callbacks ---------------------------------------------------------- */
 
-/* The current lab_ctx travels with its fiber. */
+/* The current lab_ctx travels with its fiber (relaxed: no edge between
+ * logical threads). */
 static void lab_on_switch(void *arg, int from, int to)
 {
 	struct lab_sched *s = arg;
 	struct lab_ctx *prev = lab_ctx_switch(
-		to >= 0 ? atomic_load(&s->lt[to].cur_ctx) : s->main_ctx);
+		to >= 0 ? atomic_load_explicit(&s->lt[to].cur_ctx,
+					       memory_order_relaxed) :
+			  s->main_ctx);
 
 	if (from >= 0)
-		atomic_store(&s->lt[from].cur_ctx, prev);
+		atomic_store_explicit(&s->lt[from].cur_ctx, prev,
+				      memory_order_relaxed);
 }
 
 /* " op 3/24 (alloc)" */
@@ -131,7 +142,8 @@ static void lab_isr(void *arg, unsigned t)
  * restore: the thread is in it then too. */
 static bool lab_in_isr(void *arg, unsigned t)
 {
-	return atomic_load(&((struct lab_sched *)arg)->lt[t].irq_depth);
+	return atomic_load_explicit(&((struct lab_sched *)arg)->lt[t].irq_depth,
+				    memory_order_relaxed);
 }
 
 /* Whether blocked thread lt sleeps in a GFP_KERNEL allocation that the
@@ -142,7 +154,7 @@ static bool lab_in_isr(void *arg, unsigned t)
 static bool lab_waiter_servable(struct lab_sched *s,
 				const struct lab_lthread *lt)
 {
-	unsigned pc = atomic_load(&lt->pc), k;
+	unsigned pc = atomic_load_explicit(&lt->pc, memory_order_relaxed), k;
 	const struct lab_op *op;
 	struct lab_maze_stats st;
 
@@ -355,8 +367,13 @@ static void lab_child_died(const struct lab_capture *c,
 			 (unsigned long long)out->decisions);
 	}
 	out->found = true;
-	if (!lab_capture_to_rec(c, &cap))
+	if (!lab_capture_to_rec(c, &cap)) {
+		/* TSan's exit code without its words: the race it stops for */
+		if (out->child_died && WIFEXITED(out->child_status) &&
+		    WEXITSTATUS(out->child_status) == LAB_TSAN_EXITCODE)
+			snprintf(f->kind, sizeof(f->kind), "data-race");
 		return;
+	}
 	snprintf(f->kind, sizeof(f->kind), "%s", lab_kind_name(cap.kind));
 	if (*cap.summary)
 		snprintf(f->message, sizeof(f->message),

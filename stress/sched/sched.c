@@ -24,6 +24,15 @@
 
 #include "internal.h"
 
+/* Scheduler state shared by fibers is accessed relaxed only: a seq_cst
+ * load of a thread's state on another fiber would be an acquire, a
+ * happens-before edge between logical threads that hides the races TSan
+ * is there to see. */
+#define LD(p) atomic_load_explicit((p), memory_order_relaxed)
+#define ST(p, v) atomic_store_explicit((p), (v), memory_order_relaxed)
+#define XCHG(p, v) atomic_exchange_explicit((p), (v), memory_order_relaxed)
+#define ADD(p, v) atomic_fetch_add_explicit((p), (v), memory_order_relaxed)
+
 /* ---- sanitizer fiber annotations ------------------------------------------- */
 
 #if defined(__has_feature)
@@ -91,7 +100,13 @@ void lab_sched_set_observer(lab_sched_observer_fn fn, void *arg)
 _Atomic(struct lab_sched_rt *) lab_sched_rt_active;
 /* The run whose fibers this pthread carries: scheduling points of any
  * other pthread (a user's own helper thread) stay plain. */
-static _Thread_local struct lab_sched_rt *lab_here;
+static _Thread_local _Atomic(struct lab_sched_rt *) lab_here;
+
+/* Relaxed: every fiber of the run reads it without synchronisation. */
+static struct lab_sched_rt *lab_here_load(void)
+{
+	return atomic_load_explicit(&lab_here, memory_order_relaxed);
+}
 
 static lab_site_t lab_last(const struct lab_sched_th *th)
 {
@@ -113,7 +128,7 @@ static struct lab_sched_th *lab_th(struct lab_sched_rt *rt, int i)
  * run. */
 static struct lab_sched_th *lab_self(struct lab_sched_rt **rtp)
 {
-	struct lab_sched_rt *rt = lab_here;
+	struct lab_sched_rt *rt = lab_here_load();
 
 	*rtp = rt;
 	return rt ? lab_th(rt, atomic_load_explicit(&rt->cur,
@@ -140,7 +155,7 @@ static void lab_switch(struct lab_sched_rt *rt, struct lab_sched_th *from,
 	atomic_store_explicit(&rt->cur, to ? (int)to->id : -1,
 			      memory_order_relaxed);
 #ifdef LAB_ASAN
-	bool dying = from && atomic_load(&from->state) == LAB_TH_DONE;
+	bool dying = from && LD(&from->state) == LAB_TH_DONE;
 
 	__sanitizer_start_switch_fiber(
 		dying ? NULL :
@@ -176,7 +191,7 @@ static void lab_vfail(struct lab_sched_rt *rt, const char *kind,
 {
 	int cur = atomic_load_explicit(&rt->cur, memory_order_relaxed);
 
-	if (!atomic_exchange(&rt->stopped, true)) {
+	if (!XCHG(&rt->stopped, true)) {
 		struct lab_sched_finding *f = &rt->finding;
 
 		memset(f, 0, sizeof(*f));
@@ -206,7 +221,7 @@ void lab_sched_rt_fail(struct lab_sched_rt *rt, const char *kind,
 
 void lab_sched_fail(const char *kind, const char *where, const char *fmt, ...)
 {
-	struct lab_sched_rt *rt = atomic_load(&lab_sched_rt_active);
+	struct lab_sched_rt *rt = LD(&lab_sched_rt_active);
 	va_list ap;
 
 	if (!rt)
@@ -218,21 +233,21 @@ void lab_sched_fail(const char *kind, const char *where, const char *fmt, ...)
 
 bool lab_sched_found(void)
 {
-	struct lab_sched_rt *rt = atomic_load(&lab_sched_rt_active);
+	struct lab_sched_rt *rt = LD(&lab_sched_rt_active);
 
 	return rt && rt->found;
 }
 
 int lab_sched_current(void)
 {
-	struct lab_sched_rt *rt = lab_here;
+	struct lab_sched_rt *rt = lab_here_load();
 
 	return rt ? atomic_load_explicit(&rt->cur, memory_order_relaxed) : -1;
 }
 
 lab_site_t lab_sched_last_site(unsigned t)
 {
-	struct lab_sched_rt *rt = atomic_load(&lab_sched_rt_active);
+	struct lab_sched_rt *rt = LD(&lab_sched_rt_active);
 
 	return rt && t < rt->n ? lab_last(&rt->th[t]) : NULL;
 }
@@ -249,7 +264,7 @@ static size_t lab_describe_thread(struct lab_sched_rt *rt,
 	unsigned i;
 
 	n = (size_t)snprintf(buf, len, "t%u %s", th->id,
-			     states[atomic_load(&th->state)]);
+			     states[LD(&th->state)]);
 	if (rt->t->describe && n < len)
 		n += rt->t->describe(rt->t->arg, th->id, buf + n, len - n);
 	if (n < len)
@@ -283,7 +298,7 @@ static void lab_fail_stuck(struct lab_sched_rt *rt, const char *kind,
 
 void lab_sched_fail_stuck(const char *kind, const char *why)
 {
-	struct lab_sched_rt *rt = atomic_load(&lab_sched_rt_active);
+	struct lab_sched_rt *rt = LD(&lab_sched_rt_active);
 
 	if (rt)
 		lab_fail_stuck(rt, kind, why);
@@ -320,7 +335,7 @@ static void lab_pct_init(struct lab_sched_rt *rt, uint64_t *rng)
 		prio[j] = x;
 	}
 	for (t = 0; t < rt->n; t++)
-		atomic_store(&rt->prio[t], prio[t]);
+		ST(&rt->prio[t], prio[t]);
 	rt->nchange = d - 1 < LAB_SCHED_CHANGES ? d - 1 : LAB_SCHED_CHANGES;
 	for (i = 0; i < rt->nchange; i++)
 		rt->change_at[i] = 1 + lab_sched_splitmix(rng) % k;
@@ -331,13 +346,13 @@ void lab_sched_rt_init(struct lab_sched_rt *rt)
 	uint64_t rng = rt->t->seed;
 	unsigned t;
 
-	atomic_store(&rt->cur, -1);
-	atomic_store(&rt->diverged_at, UINT64_MAX);
+	ST(&rt->cur, -1);
+	ST(&rt->diverged_at, UINT64_MAX);
 	for (t = 0; t < rt->n; t++) {
 		rt->th[t].id = t;
-		atomic_store(&rt->th[t].state, LAB_TH_RUNNABLE);
+		ST(&rt->th[t].state, LAB_TH_RUNNABLE);
 	}
-	atomic_store(&rt->rng, lab_sched_splitmix(&rng));
+	ST(&rt->rng, lab_sched_splitmix(&rng));
 	lab_pct_init(rt, &rng);
 }
 
@@ -349,11 +364,11 @@ static unsigned lab_runnable(struct lab_sched_rt *rt)
 
 	for (t = 0; t < rt->n; t++) {
 		struct lab_sched_th *th = &rt->th[t];
-		int st = atomic_load(&th->state);
+		int st = LD(&th->state);
 
 		if (st == LAB_TH_BLOCKED &&
-		    atomic_load(&th->ready)(atomic_load(&th->ready_arg))) {
-			atomic_store(&th->state, LAB_TH_RUNNABLE);
+		    LD(&th->ready)(LD(&th->ready_arg))) {
+			ST(&th->state, LAB_TH_RUNNABLE);
 			st = LAB_TH_RUNNABLE;
 		}
 		if (st == LAB_TH_RUNNABLE)
@@ -367,7 +382,7 @@ static bool lab_all_done(struct lab_sched_rt *rt)
 	unsigned t;
 
 	for (t = 0; t < rt->n; t++)
-		if (atomic_load(&rt->th[t].state) != LAB_TH_DONE)
+		if (LD(&rt->th[t].state) != LAB_TH_DONE)
 			return false;
 	return true;
 }
@@ -384,10 +399,9 @@ static unsigned lab_time_out_one(struct lab_sched_rt *rt)
 	for (t = 0; t < rt->n; t++) {
 		struct lab_sched_th *th = &rt->th[t];
 
-		if (atomic_load(&th->state) == LAB_TH_BLOCKED &&
-		    atomic_load(&th->timed)) {
-			atomic_store(&th->timed_out, true);
-			atomic_store(&th->state, LAB_TH_RUNNABLE);
+		if (LD(&th->state) == LAB_TH_BLOCKED && LD(&th->timed)) {
+			ST(&th->timed_out, true);
+			ST(&th->state, LAB_TH_RUNNABLE);
 			return 1u << t;
 		}
 	}
@@ -407,7 +421,7 @@ static int lab_default_choice(struct lab_sched_rt *rt, int cur, unsigned mask)
 	unsigned others = cur >= 0 ? mask & ~(1u << cur) : mask;
 
 	if (cur >= 0 && (mask & (1u << cur)) &&
-	    (!atomic_load(&rt->th[cur].spinning) || !others))
+	    (!LD(&rt->th[cur].spinning) || !others))
 		return cur;
 	return lab_lowest(others ? others : mask);
 }
@@ -420,11 +434,10 @@ static int lab_pct_choice(struct lab_sched_rt *rt, int cur, unsigned mask,
 
 	for (i = 0; i < rt->nchange; i++)
 		if (rt->change_at[i] == step && cur >= 0)
-			atomic_store(&rt->prio[cur], (int)(rt->nchange - i));
+			ST(&rt->prio[cur], (int)(rt->nchange - i));
 	for (t = 0; t < (int)rt->n; t++)
 		if ((mask & (1u << t)) &&
-		    (best < 0 ||
-		     atomic_load(&rt->prio[t]) > atomic_load(&rt->prio[best])))
+		    (best < 0 || LD(&rt->prio[t]) > LD(&rt->prio[best])))
 			best = t;
 	return best;
 }
@@ -434,7 +447,9 @@ static void lab_diverge(struct lab_sched_rt *rt, uint64_t i, const char *why,
 {
 	unsigned long long none = UINT64_MAX;
 
-	if (atomic_compare_exchange_strong(&rt->diverged_at, &none, i))
+	if (atomic_compare_exchange_strong_explicit(&rt->diverged_at, &none, i,
+						    memory_order_relaxed,
+						    memory_order_relaxed))
 		snprintf(rt->diverged_why, sizeof(rt->diverged_why),
 			 "decision %llu named thread %u, %s",
 			 (unsigned long long)i, t, why);
@@ -474,7 +489,7 @@ static void lab_record(struct lab_sched_rt *rt, uint64_t i, int t, bool irq)
 
 static bool lab_in_isr(struct lab_sched_rt *rt, int t)
 {
-	return atomic_load(&rt->th[t].irq_depth) ||
+	return LD(&rt->th[t].irq_depth) ||
 	       (rt->t->in_isr && rt->t->in_isr(rt->t->arg, (unsigned)t));
 }
 
@@ -505,7 +520,7 @@ static void lab_check_invariant(struct lab_sched_rt *rt, bool final)
 	if (!rt->t->invariant || rt->found)
 		return;
 	if (final)
-		atomic_store(&rt->phase, "invariant:final");
+		ST(&rt->phase, "invariant:final");
 	if ((bad = rt->t->invariant(rt->t->arg, final)))
 		lab_sched_rt_fail(rt, "invariant",
 				  final ? "invariant:final" : "invariant:step",
@@ -565,11 +580,11 @@ static int lab_decide(struct lab_sched_rt *rt, int cur, bool *irq)
 /* Runs an interrupt the last decision put on this thread. */
 static void lab_take_irq(struct lab_sched_rt *rt, struct lab_sched_th *th)
 {
-	if (!atomic_exchange(&th->irq_due, false))
+	if (!XCHG(&th->irq_due, false))
 		return;
-	atomic_fetch_add(&th->irq_depth, 1);
+	ADD(&th->irq_depth, 1);
 	rt->t->isr(rt->t->arg, th->id);
-	atomic_fetch_sub(&th->irq_depth, 1);
+	atomic_fetch_sub_explicit(&th->irq_depth, 1, memory_order_relaxed);
 }
 
 /* Decides and moves on; `th` is the thread deciding (blocked, done or
@@ -581,7 +596,7 @@ static void lab_reschedule(struct lab_sched_rt *rt, struct lab_sched_th *th)
 	struct lab_sched_th *to = lab_th(rt, t);
 
 	if (to && irq)
-		atomic_store(&to->irq_due, true);
+		ST(&to->irq_due, true);
 	if (to != th)
 		lab_switch(rt, th, to);
 }
@@ -603,13 +618,13 @@ static void lab_note_point(struct lab_sched_th *th, lab_site_t site)
  * the thread it waits for, if it has a lower priority, would never run. */
 static void lab_pct_spinner(struct lab_sched_rt *rt, int cur)
 {
-	int low = atomic_load(&rt->prio[cur]);
+	int low = LD(&rt->prio[cur]);
 	unsigned t;
 
 	for (t = 0; t < rt->n; t++)
-		if (atomic_load(&rt->prio[t]) < low)
-			low = atomic_load(&rt->prio[t]);
-	atomic_store(&rt->prio[cur], low - 1);
+		if (LD(&rt->prio[t]) < low)
+			low = LD(&rt->prio[t]);
+	ST(&rt->prio[cur], low - 1);
 }
 
 bool lab_sched_active(void)
@@ -666,16 +681,16 @@ int lab_sched_block(lab_site_t site, bool (*ready)(void *arg), void *arg,
 		&th->points,
 		atomic_load_explicit(&th->points, memory_order_relaxed) + 1,
 		memory_order_relaxed);
-	atomic_store(&th->spinning, false);
-	atomic_store(&th->ready, ready);
-	atomic_store(&th->ready_arg, arg);
-	atomic_store(&th->timed, timed);
-	atomic_store(&th->timed_out, false);
-	atomic_store(&th->state, LAB_TH_BLOCKED);
+	ST(&th->spinning, false);
+	ST(&th->ready, ready);
+	ST(&th->ready_arg, arg);
+	ST(&th->timed, timed);
+	ST(&th->timed_out, false);
+	ST(&th->state, LAB_TH_BLOCKED);
 	lab_reschedule(rt, th);
-	atomic_store(&th->state, LAB_TH_RUNNABLE);
+	ST(&th->state, LAB_TH_RUNNABLE);
 	lab_take_irq(rt, th);
-	return atomic_load(&th->timed_out) ? -ETIMEDOUT : 0;
+	return LD(&th->timed_out) ? -ETIMEDOUT : 0;
 }
 
 void lab_sched_progress(void)
@@ -726,12 +741,13 @@ static void lab_thread_exit_checks(struct lab_sched_rt *rt,
 				th->id, th->lock[i],
 				th->lock_site[i] ? th->lock_site[i] : "?");
 	if (!atomic_load_explicit(&th->points, memory_order_relaxed))
-		atomic_fetch_or(&rt->nonpreemptible, 1u << th->id);
+		atomic_fetch_or_explicit(&rt->nonpreemptible, 1u << th->id,
+					 memory_order_relaxed);
 }
 
 static void lab_fiber_main(int idx)
 {
-	struct lab_sched_rt *rt = atomic_load(&lab_sched_rt_active);
+	struct lab_sched_rt *rt = LD(&lab_sched_rt_active);
 	struct lab_sched_th *th = &rt->th[idx];
 	const struct lab_sched_thread_desc *d = &rt->t->threads[idx];
 
@@ -751,7 +767,7 @@ static void lab_fiber_main(int idx)
 	lab_take_irq(rt, th);
 	d->fn(d->arg);
 	lab_thread_exit_checks(rt, th);
-	atomic_store(&th->state, LAB_TH_DONE);
+	ST(&th->state, LAB_TH_DONE);
 	lab_reschedule(rt, th);
 	abort(); /* a finished thread is never chosen again */
 }
@@ -821,13 +837,13 @@ int lab_sched_rt_execute(struct lab_sched_rt *rt)
 		rt->main_tsan_fiber = __tsan_get_current_fiber();
 #endif
 		lab_sched_publish(&rt->setup_token);
-		atomic_store(&rt->phase, "schedule");
-		lab_here = rt;
+		ST(&rt->phase, "schedule");
+		atomic_store_explicit(&lab_here, rt, memory_order_relaxed);
 		t = (unsigned)lab_decide(rt, -1, &irq);
 		if (irq)
-			atomic_store(&rt->th[t].irq_due, true);
+			ST(&rt->th[t].irq_due, true);
 		lab_switch(rt, NULL, &rt->th[t]);
-		lab_here = NULL;
+		atomic_store_explicit(&lab_here, NULL, memory_order_relaxed);
 		for (t = 0; t < rt->n; t++)
 			lab_sched_consume(&rt->th[t].parked);
 		lab_check_invariant(rt, true);

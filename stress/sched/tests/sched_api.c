@@ -34,6 +34,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "labyrinth/sched.h"
 
@@ -509,17 +511,37 @@ static void body_plain_inc(void *arg)
 	plain = v + 1;
 }
 
+/* TSan's report goes to stderr: into a file, to be read back. */
 static int case_tsan(void)
 {
 	struct lab_sched_test t = { .name = "tsan", .nthreads = 2 };
 	struct lab_sched_outcome out;
+	char log[4096] = "";
+	FILE *f = tmpfile();
+	int saved = dup(2);
+	size_t n;
 
+	CHECK(f && saved >= 0);
 	t.threads[0].fn = t.threads[1].fn = body_plain_inc;
-	t.isolate = true; /* TSan exits the child with 66 */
+	t.isolate = true; /* TSan stops the child with exit code 66 */
+	fflush(stderr);
+	dup2(fileno(f), 2);
 	CHECK(lab_sched_run_test(&t, &out) == 0);
-	CHECK(out.found && !strcmp(out.finding.kind, "data-race"));
+	fflush(stderr);
+	dup2(saved, 2);
+	rewind(f);
+	n = fread(log, 1, sizeof(log) - 1, f);
+	log[n] = 0;
+	fputs(log, stderr);
+	CHECK(out.found && out.child_died && WIFEXITED(out.child_status) &&
+	      WEXITSTATUS(out.child_status) == 66);
+	CHECK(!strcmp(out.finding.kind, "sanitizer"));
 	CHECK(strstr(out.finding.where, "plain "));
-	printf("tsan: %s\n", out.finding.message);
+	CHECK(strstr(log, "WARNING: ThreadSanitizer: data race"));
+	CHECK(strstr(log, "body_plain_inc"));
+	CHECK(out.ntrace == out.decisions && out.ntrace > 0);
+	printf("tsan: %s at %s after %llu decisions\n", out.finding.kind,
+	       out.finding.where, (unsigned long long)out.decisions);
 	lab_sched_outcome_free(&out);
 	return 0;
 }
