@@ -22,11 +22,8 @@
  * or another build of it (lab_backend_artifact_check).
  */
 #define _GNU_SOURCE
-#include <dlfcn.h>
-#include <elf.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -412,68 +409,10 @@ int lab_backend_sched_run(const struct lab_opts *o, const lab_decision_t *list,
 
 /* ---- which build of the backend ------------------------------------------------------ */
 
-struct lab_bs_find {
-	uintptr_t code;
-	char *buf;
-	size_t len;
-	bool found;
-};
-
-/* The NT_GNU_BUILD_ID note of a loaded object, as hex. */
-static bool lab_bs_note_id(const struct dl_phdr_info *info,
-			   const ElfW(Phdr) * ph, struct lab_bs_find *f)
-{
-	const char *p = (const char *)(info->dlpi_addr + ph->p_vaddr);
-	const char *end = p + ph->p_memsz;
-
-	while (p + sizeof(ElfW(Nhdr)) <= end) {
-		const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)(const void *)p;
-		const unsigned char *desc = (const unsigned char *)(nh + 1) +
-					    ((nh->n_namesz + 3) & ~3u);
-		size_t i, n = 0;
-
-		if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
-		    !memcmp(nh + 1, "GNU", 4)) {
-			for (i = 0; i < nh->n_descsz && n + 3 < f->len; i++)
-				n += (size_t)snprintf(f->buf + n, f->len - n,
-						      "%02x", desc[i]);
-			return n > 0;
-		}
-		p = (const char *)desc + ((nh->n_descsz + 3) & ~3u);
-	}
-	return false;
-}
-
-static int lab_bs_object(struct dl_phdr_info *info, size_t size, void *arg)
-{
-	struct lab_bs_find *f = arg;
-	bool mine = false;
-	int i;
-
-	(void)size;
-	for (i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-
-		if (ph->p_type == PT_LOAD && f->code >= lo &&
-		    f->code < lo + ph->p_memsz)
-			mine = true;
-	}
-	for (i = 0; mine && i < info->dlpi_phnum && !f->found; i++)
-		if (info->dlpi_phdr[i].p_type == PT_NOTE)
-			f->found = lab_bs_note_id(info, &info->dlpi_phdr[i], f);
-	return mine;
-}
-
 void lab_backend_build_id(const struct lab_backend_ops *ops, char *buf,
 			  size_t len)
 {
-	struct lab_bs_find f = { (uintptr_t)ops->alloc, buf, len, false };
-
-	snprintf(buf, len, "unknown");
-	dl_iterate_phdr(lab_bs_object, &f);
-	if (!f.found)
-		snprintf(buf, len, "unknown");
+	lab_sched_build_id((const void *)ops->alloc, buf, len);
 }
 
 int lab_backend_artifact_check(const struct lab_artifact *a, char *err,

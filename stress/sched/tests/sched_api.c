@@ -25,6 +25,9 @@
  *               thread; a timed one times out instead
  * stall         spinning threads with no progress: a livelock after
  *               stall_steps decisions
+ * artifact      a finding written as an artifact reads back, replays
+ *               exactly and shrinks to no more preemptions; an artifact of
+ *               another test or build, or a corrupt one, is one line
  * tsan          (TSan builds) a data race between logical threads on
  *               plain memory is reported as a data-race finding
  */
@@ -498,6 +501,107 @@ static int case_stall(void)
 	return 0;
 }
 
+/* ---- artifacts -------------------------------------------------------------------------- */
+
+static uint64_t switches(const lab_sched_decision_t *d, uint64_t n)
+{
+	uint64_t i, k = 0;
+
+	for (i = 1; i < n; i++)
+		k += (d[i] & LAB_SCHED_DEC_THREAD) !=
+		     (d[i - 1] & LAB_SCHED_DEC_THREAD);
+	return k;
+}
+
+/* Rewrites path with line `key ...` replaced by `key value` (value NULL:
+ * the file cut before that line). */
+static void edit_artifact(const char *path, const char *to, const char *key,
+			  const char *value)
+{
+	char line[1024];
+	FILE *in = fopen(path, "r"), *out = fopen(to, "w");
+
+	CHECK(in && out);
+	while (fgets(line, sizeof(line), in)) {
+		if (!strncmp(line, key, strlen(key)) &&
+		    (line[strlen(key)] == ' ' || line[strlen(key)] == '\n')) {
+			if (!value)
+				break;
+			fprintf(out, "%s %s\n", key, value);
+			continue;
+		}
+		fputs(line, out);
+	}
+	fclose(in);
+	fclose(out);
+}
+
+static int case_artifact(void)
+{
+	struct lab_sched_test t;
+	struct lab_sched_outcome out, rep, small;
+	struct lab_sched_artifact a, b;
+	char path[] = "/tmp/sched_api_XXXXXX", edited[64], err[512];
+	int fd = mkstemp(path);
+
+	CHECK(fd >= 0);
+	close(fd);
+	snprintf(edited, sizeof(edited), "%s.edited", path);
+	counter_test(&t, body_split);
+	t.strategy = LAB_SCHED_RANDOM;
+	CHECK(first_finding(&t, 50, &out));
+	CHECK(lab_sched_artifact_write(path, &t, &out) == 0);
+	CHECK(lab_sched_artifact_read(path, &a, err, sizeof(err)) == 0);
+	CHECK(a.ndecisions == out.ntrace && a.seed == t.seed);
+	CHECK(!strcmp(a.finding.kind, "invariant"));
+	/* replay: exact */
+	CHECK(lab_sched_replay(&t, &a, &rep) == 0);
+	CHECK(rep.exact && rep.finding.step == out.finding.step);
+	lab_sched_outcome_free(&rep);
+	/* shrink: the same finding, no more switches */
+	CHECK(lab_sched_shrink(&t, &a, 200, &small) == 0);
+	CHECK(small.found && !strcmp(small.finding.kind, "invariant"));
+	CHECK(switches(small.trace, small.ntrace) <=
+	      switches(a.decisions, a.ndecisions));
+	printf("shrunk: %llu -> %llu switches\n",
+	       (unsigned long long)switches(a.decisions, a.ndecisions),
+	       (unsigned long long)switches(small.trace, small.ntrace));
+	CHECK(lab_sched_artifact_write(edited, &t, &small) == 0);
+	CHECK(lab_sched_artifact_read(edited, &b, err, sizeof(err)) == 0);
+	CHECK(lab_sched_replay(&t, &b, &rep) == 0 && rep.exact);
+	lab_sched_outcome_free(&rep);
+	lab_sched_artifact_free(&b);
+	lab_sched_outcome_free(&small);
+	/* another test, another build */
+	t.name = "another";
+	CHECK(lab_sched_replay(&t, &a, &rep) == -EINVAL);
+	CHECK(strstr(rep.error, "is of test 'counter', not 'another'"));
+	printf("error: %s\n", rep.error);
+	t.name = "counter";
+	edit_artifact(path, edited, "build", "0123abcd");
+	CHECK(lab_sched_artifact_read(edited, &b, err, sizeof(err)) == 0);
+	CHECK(lab_sched_replay(&t, &b, &rep) == -EINVAL);
+	CHECK(strstr(rep.error,
+		     "another build of its code (build id 0123abcd"));
+	CHECK(!strchr(rep.error, '\n'));
+	printf("error: %s\n", rep.error);
+	lab_sched_artifact_free(&b);
+	/* corrupt: cut short, a bad number */
+	edit_artifact(path, edited, "end", NULL);
+	CHECK(lab_sched_artifact_read(edited, &b, err, sizeof(err)) == -1);
+	CHECK(strstr(err, "truncated"));
+	printf("error: %s\n", err);
+	edit_artifact(path, edited, "seed", "12x");
+	CHECK(lab_sched_artifact_read(edited, &b, err, sizeof(err)) == -1);
+	CHECK(strstr(err, "line 4: seed '12x' is not a number"));
+	printf("error: %s\n", err);
+	lab_sched_artifact_free(&a);
+	lab_sched_outcome_free(&out);
+	unlink(path);
+	unlink(edited);
+	return 0;
+}
+
 /* ---- TSan ----------------------------------------------------------------------------------- */
 
 static void body_plain_inc(void *arg)
@@ -560,6 +664,7 @@ static const struct {
 	{ "lock-held", case_lock_held },
 	{ "deadlock", case_deadlock },
 	{ "stall", case_stall },
+	{ "artifact", case_artifact },
 	{ "tsan", case_tsan },
 };
 

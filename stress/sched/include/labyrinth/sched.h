@@ -136,7 +136,10 @@ struct lab_sched_outcome {
 	char note[160];
 	/* a test that could not run: one line (lab_sched_run_test returned
 	 * -EINVAL or another -errno) */
-	char error[160];
+	char error[256];
+	/* lab_sched_replay: the recorded finding came back at the same step,
+	 * every recorded decision followed */
+	bool exact;
 };
 
 /* Runs one schedule.  0 (outcome filled: found or not), or -errno with
@@ -151,6 +154,51 @@ int lab_sched_test_check(const struct lab_sched_test *t, char *err,
 /* FNV-1a of the decisions (the same seed and build print the same). */
 uint64_t lab_sched_digest(uint64_t h, const lab_sched_decision_t *d,
 			  uint64_t n);
+
+/* ---- artifacts ---------------------------------------------------------------- */
+
+/* A failing schedule on file (format: stress/sched/artifact.c). */
+struct lab_sched_artifact {
+	char test[64], build[64];
+	uint64_t seed, max_steps, stall_steps;
+	enum lab_sched_strategy strategy;
+	unsigned depth, threads, irq_permille;
+	struct lab_sched_finding finding; /* kind, where, step, thread */
+	lab_sched_decision_t *decisions;  /* malloc'd */
+	uint64_t ndecisions;
+};
+
+/* Writes the outcome's schedule (it must have a finding) atomically:
+ * 0 or -errno.  The artifact records the build id of the object the
+ * test's code is in. */
+int lab_sched_artifact_write(const char *path, const struct lab_sched_test *t,
+			     const struct lab_sched_outcome *out);
+/* Reads one: 0, or -1 with err (one line naming the file and the line at
+ * fault); never crashes on any input. */
+int lab_sched_artifact_read(const char *path, struct lab_sched_artifact *a,
+			    char *err, size_t errlen);
+void lab_sched_artifact_free(struct lab_sched_artifact *a);
+/* Whether a is t's, from this build of its code: 0, or -EINVAL with err
+ * (another test, another build, another thread count). */
+int lab_sched_artifact_check(const struct lab_sched_test *t,
+			     const struct lab_sched_artifact *a, char *err,
+			     size_t errlen);
+/* Runs t along a's decisions; out->exact says the finding came back at
+ * the same step with every decision followed.  -EINVAL (out->error) for
+ * an artifact of another test or build. */
+int lab_sched_replay(const struct lab_sched_test *t,
+		     const struct lab_sched_artifact *a,
+		     struct lab_sched_outcome *out);
+/* Minimises a's schedule (injected interrupts, preemptions) while the
+ * same finding (kind and site) comes back, in at most budget runs; out
+ * is the smallest failing run (write it with lab_sched_artifact_write).
+ * -ESRCH if the finding does not come back at all. */
+int lab_sched_shrink(const struct lab_sched_test *t,
+		     const struct lab_sched_artifact *in, unsigned budget,
+		     struct lab_sched_outcome *out);
+/* The GNU build id (hex) of the loaded object containing code, or
+ * "unknown". */
+void lab_sched_build_id(const void *code, char *buf, size_t len);
 
 /* SplitMix64, the scheduler's random stream: advances *state. */
 uint64_t lab_sched_splitmix(uint64_t *state);
