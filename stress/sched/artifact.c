@@ -268,7 +268,8 @@ int lab_sched_artifact_read(const char *path, struct lab_sched_artifact *a,
 			continue;
 		}
 		if (!val) {
-			snprintf(why, sizeof(why), "'%s' has no value", line);
+			snprintf(why, sizeof(why), "'%.64s' has no value",
+				 line);
 			break;
 		}
 		*val++ = 0;

@@ -253,6 +253,24 @@ static int lab_run_isolated(const struct lab_sched_test *t, uint64_t cap,
 	return ret;
 }
 
+/* The trace of in-process runs, kept for the next one: only the first
+ * ntrace entries of a run are ever read, so it needs no clearing. */
+static _Atomic uint32_t *lab_trace_buffer(uint64_t cap)
+{
+	static _Atomic uint32_t *buf;
+	static uint64_t have;
+	_Atomic uint32_t *p;
+
+	if (cap <= have)
+		return buf;
+	p = realloc(buf, cap * sizeof(*buf));
+	if (p) {
+		buf = p;
+		have = cap;
+	}
+	return p;
+}
+
 int lab_sched_run_test(const struct lab_sched_test *t,
 		       struct lab_sched_outcome *out)
 {
@@ -276,14 +294,13 @@ int lab_sched_run_test(const struct lab_sched_test *t,
 		ret = lab_run_isolated(t, cap, out);
 	} else {
 		rt = calloc(1, sizeof(*rt));
-		trace = calloc(cap, sizeof(*trace));
+		trace = lab_trace_buffer(cap);
 		if (!rt || !trace) {
 			ret = -ENOMEM;
 		} else {
 			ret = lab_run_here(rt, t, trace, cap);
 			lab_outcome_from(rt, out);
 		}
-		free(trace);
 		free(rt);
 	}
 	if (ret && !*out->error)

@@ -781,15 +781,39 @@ static size_t lab_stack_size(void)
 #endif
 }
 
+/* Fiber stacks are kept for the next run: schedules are short, and a
+ * fresh mapping per thread per run (and its page faults) cost more than
+ * the decisions of a small test.  Only the scheduling pthread uses them. */
+static void *lab_stack_pool[LAB_SCHED_MAX_THREADS];
+static unsigned lab_stack_pooled;
+
+static void *lab_stack_get(size_t size)
+{
+	void *p;
+
+	if (lab_stack_pooled)
+		return lab_stack_pool[--lab_stack_pooled];
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void lab_stack_put(void *stack, size_t size)
+{
+	if (!stack)
+		return;
+	if (lab_stack_pooled < LAB_SCHED_MAX_THREADS)
+		lab_stack_pool[lab_stack_pooled++] = stack;
+	else
+		munmap(stack, size);
+}
+
 static int lab_fiber_create(struct lab_sched_rt *rt, struct lab_sched_th *th)
 {
 	th->stack_size = lab_stack_size();
-	th->stack = mmap(NULL, th->stack_size, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-	if (th->stack == MAP_FAILED) {
-		th->stack = NULL;
+	th->stack = lab_stack_get(th->stack_size);
+	if (!th->stack)
 		return -ENOMEM;
-	}
 	getcontext(&th->uc);
 	th->uc.uc_stack.ss_sp = th->stack;
 	th->uc.uc_stack.ss_size = th->stack_size;
@@ -819,8 +843,7 @@ static void lab_fiber_destroy(struct lab_sched_th *th)
 	if (th->stack)
 		__asan_unpoison_memory_region(th->stack, th->stack_size);
 #endif
-	if (th->stack)
-		munmap(th->stack, th->stack_size);
+	lab_stack_put(th->stack, th->stack_size);
 	th->stack = NULL;
 }
 
