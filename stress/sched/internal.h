@@ -78,6 +78,7 @@ struct lab_sched_rt {
 	 * position of a crash outside every logical thread (a static string
 	 * of the same binary, so a forked child's pointer reads back) */
 	_Atomic(const char *) phase;
+	atomic_bool hung; /* the parent's watchdog killed the child (run.c) */
 	/* set-up handshake for TSan (sched.c) */
 	char setup_token;
 };

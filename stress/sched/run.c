@@ -13,7 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -215,6 +218,92 @@ static void lab_child_died(struct lab_sched_rt *rt, int status)
 	rt->found = true;
 }
 
+/* ---- the hang watchdog (isolated children) ---------------------------------- */
+
+#define LAB_HANG_DEFAULT_MS 10000
+#define LAB_HANG_TICK_MS 100
+
+static int lab_pidfd_open(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	(void)pid;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+/* Waits for the child; one that takes no decision (and changes no phase)
+ * for the limit is stuck outside the scheduler: it is killed, and
+ * rt->hung says so.  The parent watches, not the child, because a thread
+ * blocked in a raw lock may never run a signal handler (TSan defers
+ * them).  Without pidfds (old kernels) it only waits. */
+static int lab_wait_child(pid_t pid, struct lab_sched_rt *rt, unsigned limit_ms,
+			  int *status)
+{
+	int fd = lab_pidfd_open(pid);
+	uint64_t seen = UINT64_MAX;
+	const char *phase = NULL;
+	unsigned idle = 0;
+
+	limit_ms = limit_ms ? limit_ms : LAB_HANG_DEFAULT_MS;
+	while (fd >= 0) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		uint64_t n;
+
+		if (poll(&p, 1, LAB_HANG_TICK_MS) != 0)
+			break; /* exited (or poll failed: just wait) */
+		n = atomic_load_explicit(&rt->ntrace, memory_order_relaxed);
+		if (n != seen || atomic_load(&rt->phase) != phase) {
+			seen = n;
+			phase = atomic_load(&rt->phase);
+			idle = 0;
+		} else if ((idle += LAB_HANG_TICK_MS) >= limit_ms) {
+			atomic_store(&rt->hung, true);
+			kill(pid, SIGKILL);
+			break;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	return waitpid(pid, status, 0) < 0 ? -1 : 0;
+}
+
+/* The watchdog stopped the child: where the running thread was. */
+static void lab_child_hung(struct lab_sched_rt *rt, unsigned limit_ms)
+{
+	struct lab_sched_finding *f = &rt->finding;
+	int cur = atomic_load(&rt->cur);
+	lab_site_t site = NULL;
+
+	if (cur >= 0 && cur < LAB_SCHED_MAX_THREADS) {
+		unsigned pos = atomic_load(&rt->th[cur].recent_pos);
+
+		if (pos)
+			site = atomic_load(
+				&rt->th[cur]
+					 .recent[(pos - 1) % LAB_SCHED_RECENT]);
+	}
+	memset(f, 0, sizeof(*f));
+	snprintf(f->kind, sizeof(f->kind), "hang");
+	snprintf(f->where, sizeof(f->where), "%s",
+		 site	 ? site :
+		 cur < 0 ? atomic_load(&rt->phase) :
+			   "thread start");
+	snprintf(f->message, sizeof(f->message),
+		 "no scheduling decision for %u ms after decision %llu: thread "
+		 "%d, last at %s, waits or spins on something the scheduler "
+		 "does not control (a raw lock, a blocking syscall, "
+		 "uninstrumented code)",
+		 limit_ms ? limit_ms : LAB_HANG_DEFAULT_MS,
+		 (unsigned long long)atomic_load(&rt->ntrace), cur,
+		 site ? site : "its start");
+	f->step = atomic_load(&rt->ntrace);
+	f->thread = cur;
+	rt->found = true;
+}
+
 static int lab_run_isolated(const struct lab_sched_test *t, uint64_t cap,
 			    struct lab_sched_outcome *out)
 {
@@ -234,7 +323,7 @@ static int lab_run_isolated(const struct lab_sched_test *t, uint64_t cap,
 		fflush(NULL);
 		_exit(ret ? 3 : 0);
 	}
-	if (pid < 0 || waitpid(pid, &status, 0) < 0) {
+	if (pid < 0 || lab_wait_child(pid, &sh->rt, t->hang_ms, &status)) {
 		ret = -errno;
 		lab_sched_shared_free(sh, bytes);
 		return ret;
@@ -244,7 +333,10 @@ static int lab_run_isolated(const struct lab_sched_test *t, uint64_t cap,
 	if (!(WIFEXITED(status) && atomic_load(&sh->child_done))) {
 		out->child_died = true;
 		out->child_status = status;
-		lab_child_died(&sh->rt, status);
+		if (atomic_load(&sh->rt.hung))
+			lab_child_hung(&sh->rt, t->hang_ms);
+		else
+			lab_child_died(&sh->rt, status);
 	}
 	lab_outcome_from(&sh->rt, out);
 	ret = atomic_load(&sh->child_done) < 0 ? atomic_load(&sh->child_ret) :

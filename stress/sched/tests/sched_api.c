@@ -25,6 +25,9 @@
  *               thread; a timed one times out instead
  * stall         spinning threads with no progress: a livelock after
  *               stall_steps decisions
+ * hang          a thread blocked in a real (uninstrumented) mutex held by
+ *               a descheduled thread: the isolated child is stopped with a
+ *               "hang" finding naming the thread and its last site
  * artifact      a finding written as an artifact reads back, replays
  *               exactly and shrinks to no more preemptions; an artifact of
  *               another test or build, or a corrupt one, is one line
@@ -33,6 +36,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -501,6 +505,50 @@ static int case_stall(void)
 	return 0;
 }
 
+/* ---- escaping the scheduler ----------------------------------------------------------- */
+
+static pthread_mutex_t raw_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* A lock the scheduler does not know: thread 1 blocks in it for real
+ * while thread 0, descheduled, holds it. */
+static void body_raw_lock(void *arg)
+{
+	(void)arg;
+	lab_sched_point(LAB_SITE("before the raw lock"));
+	pthread_mutex_lock(&raw_lock);
+	lab_sched_point(LAB_SITE("holding the raw lock"));
+	pthread_mutex_unlock(&raw_lock);
+}
+
+static int case_hang(void)
+{
+	static const lab_sched_decision_t list[] = { 0, 0, 1, 1, 1 };
+	struct lab_sched_test t = { .name = "hang", .nthreads = 2 };
+	struct lab_sched_outcome out;
+
+	t.threads[0].fn = t.threads[1].fn = body_raw_lock;
+	t.strategy = LAB_SCHED_LIST;
+	t.list = list;
+	t.nlist = 5;
+	t.isolate = true;
+	t.hang_ms = 500;
+	CHECK(lab_sched_run_test(&t, &out) == 0);
+	CHECK(out.found && out.child_died);
+	printf("hang: %s at %s: %s\n", out.finding.kind, out.finding.where,
+	       out.finding.message);
+	/* TSan may see the double lock first and stop the child itself */
+	if (strcmp(out.finding.kind, "sanitizer")) {
+		CHECK(!strcmp(out.finding.kind, "hang"));
+		CHECK(out.finding.thread == 1);
+		CHECK(strstr(out.finding.where, "sched_api.c:"));
+		CHECK(strstr(out.finding.message, "before the raw lock"));
+		CHECK(strstr(out.finding.message, "no scheduling decision for "
+						  "500 ms"));
+	}
+	lab_sched_outcome_free(&out);
+	return 0;
+}
+
 /* ---- artifacts -------------------------------------------------------------------------- */
 
 static uint64_t switches(const lab_sched_decision_t *d, uint64_t n)
@@ -665,6 +713,7 @@ static const struct {
 	{ "deadlock", case_deadlock },
 	{ "stall", case_stall },
 	{ "artifact", case_artifact },
+	{ "hang", case_hang },
 	{ "tsan", case_tsan },
 };
 

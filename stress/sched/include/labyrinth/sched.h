@@ -107,6 +107,10 @@ struct lab_sched_test {
 	const lab_sched_decision_t *list; /* LAB_SCHED_LIST */
 	uint64_t nlist;
 	bool isolate; /* run in a forked child */
+	/* isolate: a child that takes no decision for this long (a thread
+	 * stuck in a raw lock, a syscall, uninstrumented code) is stopped
+	 * with a "hang" finding naming where it was (0: 10000 ms) */
+	unsigned hang_ms;
 };
 
 struct lab_sched_finding {
