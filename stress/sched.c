@@ -407,8 +407,8 @@ static void lab_watch_progress(struct lab_sched *s, uint64_t i)
 {
 	uint64_t done = lab_progress(s), stalled;
 
-	if (done != atomic_load_explicit(&s->progress_seen,
-					 memory_order_relaxed)) {
+	if (done !=
+	    atomic_load_explicit(&s->progress_seen, memory_order_relaxed)) {
 		atomic_store_explicit(&s->progress_seen, done,
 				      memory_order_relaxed);
 		atomic_store_explicit(&s->stalled, 0, memory_order_relaxed);
@@ -429,8 +429,7 @@ static void lab_watch_progress(struct lab_sched *s, uint64_t i)
 static void lab_count_stall(struct lab_sched *s, bool irq)
 {
 	if (!irq)
-		atomic_fetch_add_explicit(&s->stalled, 1,
-					  memory_order_relaxed);
+		atomic_fetch_add_explicit(&s->stalled, 1, memory_order_relaxed);
 }
 
 static int lab_lowest(unsigned mask)
