@@ -218,16 +218,21 @@ static size_t lab_describe_thread(const struct lab_lthread *lt, char *buf,
 	return n < len ? n : len;
 }
 
-/* Thread t's position with as many recent yield points as fit in len. */
+/* Thread t's position with as many recent yield points as fit in len;
+ * cut if not even the position does.  Returns the length written, never
+ * counting the terminating NUL (the next part overwrites it). */
 static size_t lab_describe_fitting(const struct lab_lthread *lt, char *buf,
 				   size_t len)
 {
 	unsigned points = LAB_RECENT;
-	size_t n = lab_describe_thread(lt, buf, len, points);
+	size_t n;
 
+	if (len < 2)
+		return 0;
+	n = lab_describe_thread(lt, buf, len, points);
 	while (points && n >= len - 1)
 		n = lab_describe_thread(lt, buf, len, --points);
-	return n;
+	return n < len ? n : len - 1;
 }
 
 /* Every thread gets its share of the message, so all of them show. */
@@ -720,9 +725,9 @@ static void lab_fiber_destroy(struct lab_lthread *lt)
 static void lab_note_exhausted(const struct lab_sched *s)
 {
 	printf("note: schedule seed %llu stopped at its budget of %llu "
-	       "decisions (%llu operations done, the last one %llu decisions "
-	       "ago): still making progress, so not a finding; the budget is "
-	       "%u x --max-steps\n",
+	       "decisions (%llu operations done, %llu uninterrupted decisions "
+	       "since the last one): still making progress, so not a finding; "
+	       "the budget is %u x --max-steps\n",
 	       (unsigned long long)s->opts->seed,
 	       (unsigned long long)lab_sched_budget(s->opts),
 	       (unsigned long long)atomic_load(&s->ops_done),
