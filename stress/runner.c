@@ -156,7 +156,7 @@ static void lab_teardown(struct lab_sched *s)
 {
 	unsigned t;
 
-	if (s->found && s->maze) {
+	if ((s->found || atomic_load(&s->exhausted)) && s->maze) {
 		lab_maze_destroy(s->maze);
 		s->maze = NULL;
 	}
@@ -182,7 +182,7 @@ static int lab_run_here(struct lab_sched *s, const struct lab_opts *o,
 	lab_capture_install(&s->cap);
 	if (!ret)
 		ret = lab_sched_execute(s);
-	if (!ret)
+	if (!ret && !atomic_load(&s->exhausted)) /* cut short: unchecked */
 		lab_free_leftovers(s);
 	lab_teardown(s);
 	lab_capture_install(NULL); /* s may go away */
@@ -196,6 +196,7 @@ static void lab_result_from(const struct lab_sched *s,
 
 	memset(r, 0, sizeof(*r));
 	r->found = s->found;
+	r->exhausted = atomic_load(&s->exhausted);
 	r->finding = s->finding;
 	lab_rec_init(&r->detail, lab_kind_of_check(s->finding.kind),
 		     s->finding.kind);
@@ -313,7 +314,7 @@ int lab_sched_run_programs(const struct lab_opts *o,
 			   const lab_decision_t *list, uint64_t n,
 			   struct lab_sched_result *r)
 {
-	uint64_t cap = o->max_steps + 64;
+	uint64_t cap = lab_sched_budget(o) + 64;
 	struct lab_sched *s = calloc(1, sizeof(*s));
 	_Atomic uint32_t *trace = calloc(cap, sizeof(*trace));
 	int ret = -ENOMEM;
@@ -333,7 +334,7 @@ int lab_sched_run_programs(const struct lab_opts *o,
 int lab_sched_run(const struct lab_opts *o, const lab_decision_t *list,
 		  uint64_t n, struct lab_sched_result *r)
 {
-	uint64_t cap = o->max_steps + 64;
+	uint64_t cap = lab_sched_budget(o) + 64;
 	struct lab_sched *s;
 	_Atomic uint32_t *trace;
 	int ret;

@@ -10,8 +10,11 @@
  *
  * A thread whose GFP_KERNEL wait has not been satisfied is blocked; when
  * no thread can run, the lowest-numbered timed waiter times out (logical
- * time), and if none can, that is a deadlock.  More decisions than
- * max_steps is reported as a livelock.  Both name every thread's position.
+ * time), and if none can, that is a deadlock.  A livelock is a lack of
+ * progress, not a long run: max_steps decisions in which no logical
+ * thread completed an operation (lab_watch_progress).  Both name every
+ * thread's position.  A run that goes on making progress stops at its
+ * decision budget without a finding.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -183,9 +186,10 @@ void lab_sched_fail(struct lab_sched *s, const char *kind, const char *where,
 	}
 }
 
-/* "t0 running op 3/24 (alloc) at buddy:claim <- pcp:enter ..." */
+/* "t0 running op 3/24 (alloc) at buddy:claim <- pcp:enter ...", with at
+ * most `points` recent yield points. */
 static size_t lab_describe_thread(const struct lab_lthread *lt, char *buf,
-				  size_t len)
+				  size_t len, unsigned points)
 {
 	static const char *const states[] = { "runnable", "blocked", "done" };
 	static const char *const ops[LAB_OP_KINDS] = {
@@ -200,7 +204,7 @@ static size_t lab_describe_thread(const struct lab_lthread *lt, char *buf,
 	n = (size_t)snprintf(buf, len, "t%u %s op %u/%u (%s) at", lt->id,
 			     states[atomic_load(&lt->state)], pc, lt->nops,
 			     pc < lt->nops ? ops[lt->ops[pc].kind] : "exit");
-	for (i = 0; i < LAB_RECENT && i < pos && n < len; i++) {
+	for (i = 0; i < points && i < LAB_RECENT && i < pos && n < len; i++) {
 		int yp = atomic_load_explicit(
 			&lt->recent[(pos - 1 - i) % LAB_RECENT],
 			memory_order_relaxed);
@@ -209,19 +213,41 @@ static size_t lab_describe_thread(const struct lab_lthread *lt, char *buf,
 				      i ? " <- " : " ",
 				      lab_yield_point_name(yp));
 	}
+	if (!pos && n < len)
+		n += (size_t)snprintf(buf + n, len - n, " start");
 	return n < len ? n : len;
 }
 
+/* Thread t's position with as many recent yield points as fit in len;
+ * cut if not even the position does.  Returns the length written, never
+ * counting the terminating NUL (the next part overwrites it). */
+static size_t lab_describe_fitting(const struct lab_lthread *lt, char *buf,
+				   size_t len)
+{
+	unsigned points = LAB_RECENT;
+	size_t n;
+
+	if (len < 2)
+		return 0;
+	n = lab_describe_thread(lt, buf, len, points);
+	while (points && n >= len - 1)
+		n = lab_describe_thread(lt, buf, len, --points);
+	return n < len ? n : len - 1;
+}
+
+/* Every thread gets its share of the message, so all of them show. */
 static void lab_fail_stuck(struct lab_sched *s, const char *kind,
 			   const char *why)
 {
-	char msg[384];
-	size_t n = (size_t)snprintf(msg, sizeof(msg), "%s;", why);
+	char msg[sizeof(s->finding.message)];
+	size_t n = (size_t)snprintf(msg, sizeof(msg), "%s; ", why);
 	unsigned t;
 
-	for (t = 0; t < s->n && n < sizeof(msg); t++) {
-		n += lab_describe_thread(&s->lt[t], msg + n, sizeof(msg) - n);
-		if (n < sizeof(msg) - 2)
+	for (t = 0; t < s->n && n < sizeof(msg) - 1; t++) {
+		size_t share = (sizeof(msg) - n) / (s->n - t);
+
+		n += lab_describe_fitting(&s->lt[t], msg + n, share);
+		if (t + 1 < s->n && n < sizeof(msg) - 2)
 			n += (size_t)snprintf(msg + n, sizeof(msg) - n, "; ");
 	}
 	lab_sched_fail(s, kind, kind, "%s", msg);
@@ -324,6 +350,93 @@ static unsigned lab_time_out_one(struct lab_sched *s)
 	return 0;
 }
 
+/* ---- progress ----------------------------------------------------------------------- */
+
+/* The hard cap: this many times the livelock bound, within the range of
+ * --max-steps (the trace is allocated for it, and stays lazily mapped). */
+#define LAB_BUDGET_FACTOR 16u
+#define LAB_BUDGET_MAX 100000000u
+
+uint64_t lab_sched_budget(const struct lab_opts *o)
+{
+	uint64_t b = o->max_steps * LAB_BUDGET_FACTOR;
+
+	if (b > LAB_BUDGET_MAX)
+		b = LAB_BUDGET_MAX;
+	return b < o->max_steps ? o->max_steps : b;
+}
+
+/* Operations completed plus threads finished: what "progress" means.
+ * Not an interrupt completing: an interrupt that keeps succeeding while
+ * its task retries for ever would hide the task's livelock.  A thread
+ * spinning on a lock whose holder is descheduled, or asleep in a
+ * GFP_KERNEL wait, makes none itself; the holder's or waker's operations
+ * count for the whole run, and a wait ends by a wakeup or a timeout. */
+static uint64_t lab_progress(struct lab_sched *s)
+{
+	return atomic_load_explicit(&s->ops_done, memory_order_relaxed) +
+	       atomic_load_explicit(&s->exits, memory_order_relaxed);
+}
+
+static void lab_fail_livelock(struct lab_sched *s, uint64_t stalled)
+{
+	char why[160];
+
+	snprintf(why, sizeof(why),
+		 "no thread completed an operation in %llu decisions "
+		 "(%llu done)",
+		 (unsigned long long)stalled,
+		 (unsigned long long)lab_progress(s));
+	lab_fail_stuck(s, "livelock", why);
+}
+
+/* The schedule is over budget but not stuck: stop it without a finding
+ * (lab_sched_execute prints a note).  Never returns on a logical thread. */
+static void lab_stop_exhausted(struct lab_sched *s)
+{
+	int cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
+
+	if (!atomic_exchange(&s->stopped, true))
+		atomic_store(&s->exhausted, true);
+	if (cur >= 0) {
+		lab_switch(s, &s->lt[cur], NULL);
+		abort(); /* an abandoned thread is never resumed */
+	}
+}
+
+/* Before decision i: the livelock verdict and the budget.  Counted are
+ * the decisions taken since progress last moved (lab_count_stall), so
+ * the verdict follows the recorded decisions and a replay reaches it at
+ * the same one. */
+static void lab_watch_progress(struct lab_sched *s, uint64_t i)
+{
+	uint64_t done = lab_progress(s), stalled;
+
+	if (done !=
+	    atomic_load_explicit(&s->progress_seen, memory_order_relaxed)) {
+		atomic_store_explicit(&s->progress_seen, done,
+				      memory_order_relaxed);
+		atomic_store_explicit(&s->stalled, 0, memory_order_relaxed);
+	}
+	stalled = atomic_load_explicit(&s->stalled, memory_order_relaxed);
+	if (stalled >= s->opts->max_steps)
+		lab_fail_livelock(s, stalled);
+	if (i >= lab_sched_budget(s->opts))
+		lab_stop_exhausted(s);
+}
+
+/* A decision that injected an interrupt is not counted: the interrupt
+ * may rightly undo its task's attempt (its allocation changes the count
+ * the task's CAS expects), so however frequent interrupts are, they never
+ * add up to a livelock on their own.  The handler's own decisions do
+ * count: a handler does one bounded allocation, and one that never ends
+ * is stuck too. */
+static void lab_count_stall(struct lab_sched *s, bool irq)
+{
+	if (!irq)
+		atomic_fetch_add_explicit(&s->stalled, 1, memory_order_relaxed);
+}
+
 static int lab_lowest(unsigned mask)
 {
 	return __builtin_ctz(mask);
@@ -415,8 +528,7 @@ static int lab_decide(struct lab_sched *s, int cur, bool *irq)
 		return -1;
 	if (!mask)
 		mask = lab_time_out_one(s);
-	if (i >= s->opts->max_steps)
-		lab_fail_stuck(s, "livelock", "step bound exceeded");
+	lab_watch_progress(s, i);
 	switch (s->opts->strategy) {
 	case LAB_STRAT_LIST:
 		t = lab_list_choice(s, cur, mask, i, irq);
@@ -439,6 +551,7 @@ static int lab_decide(struct lab_sched *s, int cur, bool *irq)
 	if (*irq && atomic_load(&s->lt[t].irq_depth))
 		*irq = false;
 	lab_record(s, i, t, *irq);
+	lab_count_stall(s, *irq);
 	if (cur_ready && t != cur)
 		atomic_fetch_add_explicit(&s->preemptions, 1,
 					  memory_order_relaxed);
@@ -552,6 +665,7 @@ static void lab_fiber_main(int idx)
 	lab_sched_consume(&s->setup_token);
 	lab_take_irq(lt);
 	lab_program_run(s, lt);
+	atomic_fetch_add_explicit(&s->exits, 1, memory_order_relaxed);
 	atomic_store(&lt->state, LAB_LT_DONE);
 	lab_reschedule(s, lt);
 	abort(); /* a finished thread is never chosen again */
@@ -606,6 +720,20 @@ static void lab_fiber_destroy(struct lab_lthread *lt)
 	lt->stack = NULL;
 }
 
+/* A schedule cut at its budget: not a finding, but say so, and how to
+ * let it finish. */
+static void lab_note_exhausted(const struct lab_sched *s)
+{
+	printf("note: schedule seed %llu stopped at its budget of %llu "
+	       "decisions (%llu operations done, %llu uninterrupted decisions "
+	       "since the last one): still making progress, so not a finding; "
+	       "the budget is %u x --max-steps\n",
+	       (unsigned long long)s->opts->seed,
+	       (unsigned long long)lab_sched_budget(s->opts),
+	       (unsigned long long)atomic_load(&s->ops_done),
+	       (unsigned long long)atomic_load(&s->stalled), LAB_BUDGET_FACTOR);
+}
+
 /* Runs every logical thread to its end (or to the first finding).
  * Returns 0, or -errno if fibers could not be set up. */
 int lab_sched_execute(struct lab_sched *s)
@@ -632,6 +760,8 @@ int lab_sched_execute(struct lab_sched *s)
 		lab_set_sched_hooks(NULL);
 		for (t = 0; t < s->n; t++)
 			lab_sched_consume(&s->lt[t].parked);
+		if (atomic_load(&s->exhausted))
+			lab_note_exhausted(s);
 		lab_ctx_switch(s->main_ctx);
 		atomic_store(&lab_active, NULL);
 	}

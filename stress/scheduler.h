@@ -131,6 +131,13 @@ struct lab_sched {
 	size_t main_stack_size;
 	/* decisions */
 	atomic_ullong step, preemptions, irqs, ops_done;
+	/* progress, for the livelock verdict (sched.c, lab_watch_progress):
+	 * threads finished, the operations + exits count last seen, and
+	 * the decisions without an injected interrupt since it moved */
+	atomic_ullong exits, progress_seen, stalled;
+	/* stopped at the decision budget while still making progress: no
+	 * finding, the run is cut short (lab_sched_budget) */
+	atomic_bool exhausted;
 	_Atomic uint64_t rng;
 	_Atomic uint32_t *trace; /* decisions taken, cap max_steps */
 	atomic_ullong ntrace;
@@ -171,6 +178,9 @@ void lab_oplog_to_rec(const struct lab_sched *s, struct lab_rec *r);
 void lab_sched_fail(struct lab_sched *s, const char *kind, const char *where,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 int lab_sched_execute(struct lab_sched *s);
+/* Decisions one schedule may take in all (the trace's size): a safety
+ * net for runs that never end; see lab_watch_progress. */
+uint64_t lab_sched_budget(const struct lab_opts *o);
 /* The yield point a logical thread last passed, -1 if none. */
 int lab_last_point(const struct lab_lthread *lt);
 /* Harness handoff between logical threads: the acquire/release a lock
