@@ -28,8 +28,12 @@
 #include "fuzz_sched.h"
 
 /* Decisions of one run: the input's (at most DECISION_BYTES * RUN_MAX),
- * then the fair tail below, up to the step bound.  A run that needs more
- * is a livelock finding; no program of this format comes near it. */
+ * then the fair tail below; past it the list strategy's own fair default.
+ * It is also the livelock bound (max_steps): this many decisions in which
+ * no thread completes an operation is a livelock finding, as in the
+ * controlled mode (stress/sched.c, lab_watch_progress); no correct
+ * program of this format comes near it.  A run still making progress
+ * stops at the scheduler's budget (16 x this) without a finding. */
 #define LAB_FS_STEPS 4096u
 
 /* Yield points plus "none yet" (a thread switched in before its first
@@ -126,7 +130,7 @@ static void lab_fs_on_switch(lab_site_t from_site, lab_site_t to_site,
 /* The tail after the input's decisions: stay on the current thread, and
  * every 32nd decision switch to the next thread in turn.  Fair, so a
  * thread spinning on the program spinlock cannot starve its holder (a
- * plain "stay" tail would spin until the step bound: a false livelock). */
+ * plain "stay" tail would spin until the livelock bound: a false one). */
 static lab_decision_t lab_fs_tail(uint64_t i)
 {
 	return i % 32 == 31 ? (lab_decision_t)((i / 32) % LAB_FS_THREADS_MAX) :

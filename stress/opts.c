@@ -109,7 +109,11 @@ static const struct lab_opt_spec lab_opt_specs[] = {
 	  "controlled: chance of an interrupt per decision, 0..1000 (default "
 	  "50)" },
 	{ "max-steps", LAB_OK_U64, LAB_BOTH, LAB_FIELD(max_steps), 1, 100000000,
-	  NULL, "N", "controlled: livelock bound in steps (default 200000)" },
+	  NULL, "N",
+	  "controlled: livelock bound: decisions in which no thread completes "
+	  "an operation (injected interrupts not counted; default 200000); "
+	  "a schedule still progressing stops at 16 x N decisions, not a "
+	  "finding" },
 	{ "schedules", LAB_OK_U64, LAB_BOTH, LAB_FIELD(schedules), 0,
 	  UINT64_MAX, NULL, "N",
 	  "controlled: schedules to run (default 0 = until time runs out)" },

@@ -376,15 +376,21 @@ static void lab_op_spin(struct lab_sched *s, struct lab_lthread *lt)
 	lab_spin_unlock_irqrestore(&s->lock, flags);
 }
 
-/* Frees what interrupts kept and what others handed over. */
+/* Frees what interrupts kept and what others handed over.  Only what
+ * was there when it started: interrupts keep adding while it frees, and
+ * each free has yield points an interrupt may land on, so a drain that
+ * chased the head would, at high interrupt rates (more than one interrupt
+ * per free on average), never end (the kernel bounds its softirq loop
+ * for the same reason).  What comes in meanwhile waits for the next op. */
 static void lab_take_deliveries(struct lab_sched *s, struct lab_lthread *lt)
 {
 	unsigned tail =
 		atomic_load_explicit(&lt->rx_tail, memory_order_relaxed);
+	unsigned head =
+		atomic_load_explicit(&lt->rx_head, memory_order_relaxed);
 	struct lab_block b;
 
-	while (tail !=
-	       atomic_load_explicit(&lt->rx_head, memory_order_relaxed)) {
+	while (tail != head) {
 		lab_free_block(s, lt,
 			       &(struct lab_block){ lt->rx[tail % LAB_RX_MAX],
 						    0, false },

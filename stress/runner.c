@@ -287,9 +287,9 @@ static void lab_teardown(void *arg)
 	lab_set_sched_hooks(NULL);
 	if (s->main_ctx)
 		lab_ctx_switch(s->main_ctx);
-	if (!s->setup_ret)
+	if (!s->setup_ret && !lab_sched_exhausted()) /* cut short: unchecked */
 		lab_free_leftovers(s);
-	if (lab_sched_found() && s->maze) {
+	if ((lab_sched_found() || lab_sched_exhausted()) && s->maze) {
 		lab_maze_destroy(s->maze);
 		s->maze = NULL;
 	}
@@ -339,7 +339,8 @@ static void lab_test_for(struct lab_sched *s, const struct lab_opts *o,
 	t->seed = o->seed;
 	t->irq_permille = o->irq_permille;
 	t->pct_horizon = (uint64_t)o->logical * o->ops_per_thread * 8 + 1;
-	t->max_steps = o->max_steps;
+	t->stall_steps = o->max_steps; /* --max-steps: the livelock bound */
+	t->max_steps = lab_sched_budget(o);
 	t->list = list;
 	t->nlist = n;
 	t->isolate = o->isolate;
@@ -390,6 +391,7 @@ void lab_sched_result_from(struct lab_sched_outcome *out,
 		lab_child_died(c, out);
 	memset(r, 0, sizeof(*r));
 	r->found = out->found;
+	r->exhausted = out->exhausted;
 	memcpy(r->finding.kind, out->finding.kind, sizeof(r->finding.kind));
 	memcpy(r->finding.where, out->finding.where, sizeof(r->finding.where));
 	memcpy(r->finding.message, out->finding.message,
@@ -410,6 +412,35 @@ void lab_sched_result_from(struct lab_sched_outcome *out,
 	out->trace = NULL;
 }
 
+/* The hard cap: this many times the livelock bound, within the range of
+ * --max-steps (the trace is allocated for it, and stays lazily mapped). */
+#define LAB_BUDGET_FACTOR 16u
+#define LAB_BUDGET_MAX 100000000u
+
+uint64_t lab_sched_budget(const struct lab_opts *o)
+{
+	uint64_t b = o->max_steps * LAB_BUDGET_FACTOR;
+
+	if (b > LAB_BUDGET_MAX)
+		b = LAB_BUDGET_MAX;
+	return b < o->max_steps ? o->max_steps : b;
+}
+
+/* A schedule cut at its budget: not a finding, but say so, and how to
+ * let it finish. */
+static void lab_note_exhausted(const struct lab_opts *o,
+			       const struct lab_sched_outcome *out,
+			       uint64_t ops)
+{
+	printf("note: schedule seed %llu stopped at its budget of %llu "
+	       "decisions (%llu operations done, %llu uninterrupted decisions "
+	       "since the last one): still making progress, so not a finding; "
+	       "the budget is %u x --max-steps\n",
+	       (unsigned long long)o->seed,
+	       (unsigned long long)lab_sched_budget(o), (unsigned long long)ops,
+	       (unsigned long long)out->stalled, LAB_BUDGET_FACTOR);
+}
+
 /* One schedule of the allocator; s is zeroed client state (shared with
  * the child when isolated). */
 static int lab_run_allocator(struct lab_sched *s, const struct lab_opts *o,
@@ -428,6 +459,8 @@ static int lab_run_allocator(struct lab_sched *s, const struct lab_opts *o,
 	}
 	lab_sched_result_from(&out, &s->cap, atomic_load(&s->ops_done), r);
 	lab_oplog_to_rec(s, &r->detail);
+	if (out.exhausted)
+		lab_note_exhausted(o, &out, r->ops);
 	lab_sched_outcome_free(&out);
 	return 0;
 }

@@ -145,6 +145,11 @@ void lab_sched_result_from(struct lab_sched_outcome *out,
 			   const struct lab_capture *c, uint64_t ops,
 			   struct lab_sched_result *r);
 
+/* Decisions one schedule may take in all (the trace's size): a safety
+ * net for runs that never end; the livelock bound is --max-steps
+ * decisions without progress (labyrinth/sched.h, stall_steps). */
+uint64_t lab_sched_budget(const struct lab_opts *o);
+
 /* Runs one schedule of the given programs in this process (no fork), for
  * fuzz targets; otherwise as lab_sched_run. */
 int lab_sched_run_programs(const struct lab_opts *o,

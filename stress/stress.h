@@ -49,7 +49,7 @@ struct lab_opts {
 	unsigned logical;	 /* logical threads */
 	unsigned ops_per_thread; /* program length */
 	unsigned irq_permille;	 /* chance of an injected IRQ per decision */
-	uint64_t max_steps;	 /* livelock bound */
+	uint64_t max_steps;	 /* livelock: decisions without progress */
 	uint64_t schedules;	 /* schedules to try (0 = until --seconds) */
 	bool isolate;		 /* each schedule in a child process */
 	/* output */
@@ -210,6 +210,7 @@ uint64_t lab_now_ns(void);
 /* "sched.c" / "runner.c" */
 struct lab_sched_result {
 	bool found;
+	bool exhausted; /* cut at the decision budget, still progressing */
 	struct lab_finding finding;
 	uint64_t steps, decisions, preemptions, irqs, ops;
 	/* list strategy: first decision index that did not fit, or

@@ -342,6 +342,63 @@ static bool show_aba_recycle(void)
 	return ret == 0;
 }
 
+/* The stale-retry scenario's other CPU: at the first reservation retry
+ * point it takes a frame (the count moves under our CAS); if we are
+ * still retrying STALE_GIVE_UP points later it gives the frame back, the
+ * count is what we first read, and even a stale CAS succeeds.  Its own
+ * allocator calls pass the same point: not counted (inside). */
+#define STALE_GIVE_UP 100
+
+static struct {
+	struct other o;
+	unsigned points;
+	bool inside;
+} stale;
+
+static void stale_hook(enum lab_yield_point point, void *arg)
+{
+	struct lab_ctx *prev;
+
+	(void)arg;
+	if (stale.inside || point != LAB_YP_WMARK_RESERVE)
+		return;
+	stale.points++;
+	if (stale.points != 1 && stale.points != STALE_GIVE_UP)
+		return;
+	stale.inside = true;
+	prev = lab_ctx_switch(cpu1);
+	if (stale.points == 1)
+		other_alloc(&stale.o);
+	else
+		other_free(&stale.o);
+	lab_ctx_switch(prev);
+	stale.inside = false;
+}
+
+/* Two frames: another CPU allocates between our read of the free count
+ * and our CAS on it.  The correct reservation retries once, from the
+ * count its failed CAS returned; a stale one never succeeds again. */
+static bool show_stale_retry(void)
+{
+	struct lab_maze *m = tiny(2, 1, 0);
+	struct lab_sched_hooks hooks = { stale_hook, NULL, NULL };
+	uint64_t mine;
+
+	memset(&stale, 0, sizeof(stale));
+	stale.o = (struct other){ m, LAB_NO_PFN, LAB_GFP_NOWAIT, 0 };
+	lab_set_sched_hooks(&hooks);
+	mine = alloc_pfn(m, LAB_GFP_NOWAIT, 0);
+	lab_set_sched_hooks(NULL);
+	CHECK(mine != LAB_NO_PFN && stale.o.pfn != LAB_NO_PFN);
+	CHECK(stale.points == 2 || stale.points == STALE_GIVE_UP);
+	if (stale.points < STALE_GIVE_UP)
+		CHECK_EQ_INT(free_pfn(m, stale.o.pfn, 0), 0);
+	CHECK_EQ_INT(free_pfn(m, mine, 0), 0);
+	CHECK_EQ_INT(lab_maze_check(m), 0);
+	lab_maze_destroy(m);
+	return stale.points >= STALE_GIVE_UP;
+}
+
 /* ---- the table --------------------------------------------------------------- */
 
 static const struct {
@@ -358,6 +415,7 @@ static const struct {
 	{ LAB_BUG_FREE_KEEPS_OWNER, show_free_keeps_owner },
 	{ LAB_BUG_MERGE_BUSY_BUDDY, show_merge_busy_buddy },
 	{ LAB_BUG_ABA_RECYCLE, show_aba_recycle },
+	{ LAB_BUG_STALE_RETRY, show_stale_retry },
 };
 
 #define NSCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))

@@ -102,11 +102,12 @@ static uint64_t alloc_while_freeing(struct lab_maze *m, struct held *h,
 }
 
 /* Blocked GFP_KERNEL is woken by a free from another thread (rounds 2,
- * 50 ms waits, free after 30 ms). */
+ * 1 s waits, free after 30 ms).  The waits are long so that a loaded
+ * machine that runs the freer late cannot time the allocation out. */
 static void test_woken_by_free(void)
 {
 	struct held h;
-	struct lab_maze *m = maze_full(2, 50, &h, NULL, NULL, NULL);
+	struct lab_maze *m = maze_full(2, 1000, &h, NULL, NULL, NULL);
 	struct lab_page *pg;
 	uint64_t dt = alloc_while_freeing(m, &h, LAB_GFP_KERNEL, 30, &pg);
 

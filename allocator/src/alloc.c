@@ -50,8 +50,13 @@ bool _lab_reserve_frames(struct lab_maze *maze, uint64_t n, uint64_t mark,
 			 uint64_t *left)
 {
 	uint64_t free = lab_load_relaxed(&maze->nr_free);
+	const uint64_t first = free;
 
 	do {
+		/* Seeded bug: every retry starts again from the first read,
+		 * not from the count the failed CAS returned. */
+		if (LAB_BUG_ON(STALE_RETRY))
+			free = first;
 		if (free < n || free - n < mark)
 			return false;
 		lab_yield(WMARK_RESERVE);

@@ -60,6 +60,11 @@ static const struct {
 				  "or handoff prepared before the frame was freed and allocated "
 				  "again lands on the new allocation (ABA; a tagged cmpxchg whose "
 				  "tag is not advanced)" },
+	[LAB_BUG_STALE_RETRY] = { "stale-retry",
+				  "the free-count reservation retries its CAS with the count it "
+				  "read before the loop: once another CPU changed the count, "
+				  "every retry fails and the CPU spins for ever (a cmpxchg() "
+				  "loop that never reloads its old value, a livelock)" },
 };
 
 const char *lab_bug_name(enum lab_bug b)

@@ -57,11 +57,17 @@ struct lab_sched_rt {
 	const void *main_stack_bottom;
 	size_t main_stack_size;
 	/* decisions */
-	atomic_ullong preemptions, irqs, progress, progress_at;
+	atomic_ullong preemptions, irqs;
+	/* progress, for the livelock verdict (sched.c, lab_watch_progress):
+	 * operations completed, threads finished, the sum last seen, and
+	 * the decisions without an injected interrupt since it moved */
+	atomic_ullong progress, exits, progress_seen, stalled;
+	/* stopped at the decision budget while still making progress */
+	atomic_bool exhausted;
 	_Atomic uint64_t rng;
 	_Atomic uint32_t *trace; /* cap trace_cap */
 	atomic_ullong ntrace;
-	uint64_t trace_cap, max_steps;
+	uint64_t trace_cap, max_steps, stall_steps;
 	atomic_ullong diverged_at;
 	char diverged_why[160];
 	/* PCT */

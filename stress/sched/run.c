@@ -103,9 +103,24 @@ int lab_sched_test_check(const struct lab_sched_test *t, char *err,
 	return 0;
 }
 
+/* The livelock bound, and the budget (16 x it by default, capped). */
+#define LAB_SCHED_BUDGET_FACTOR 16u
+#define LAB_SCHED_BUDGET_MAX 100000000u
+
+static uint64_t lab_stall_steps(const struct lab_sched_test *t)
+{
+	return t->stall_steps ? t->stall_steps : LAB_SCHED_DEFAULT_STEPS;
+}
+
 static uint64_t lab_max_steps(const struct lab_sched_test *t)
 {
-	return t->max_steps ? t->max_steps : LAB_SCHED_DEFAULT_STEPS;
+	uint64_t b = lab_stall_steps(t) * LAB_SCHED_BUDGET_FACTOR;
+
+	if (t->max_steps)
+		return t->max_steps;
+	if (b > LAB_SCHED_BUDGET_MAX)
+		b = LAB_SCHED_BUDGET_MAX;
+	return b < lab_stall_steps(t) ? lab_stall_steps(t) : b;
 }
 
 /* Set-up, the schedule, tear-down; the run is active throughout, so the
@@ -120,6 +135,7 @@ static int lab_run_here(struct lab_sched_rt *rt, const struct lab_sched_test *t,
 	rt->trace = trace;
 	rt->trace_cap = cap;
 	rt->max_steps = lab_max_steps(t);
+	rt->stall_steps = lab_stall_steps(t);
 	lab_sched_rt_init(rt);
 	atomic_store(&lab_sched_rt_active, rt);
 	atomic_store(&rt->phase, "set-up");
@@ -154,6 +170,8 @@ static void lab_outcome_from(const struct lab_sched_rt *rt,
 	uint64_t n = atomic_load(&rt->ntrace), i;
 
 	out->found = rt->found;
+	out->exhausted = atomic_load(&rt->exhausted);
+	out->stalled = atomic_load(&rt->stalled);
 	out->finding = rt->finding;
 	out->decisions = n;
 	out->preemptions = atomic_load(&rt->preemptions);

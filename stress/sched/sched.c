@@ -11,8 +11,11 @@
  * A thread blocked in lab_sched_block() runs again once its ready()
  * predicate holds; when no thread can run, the lowest-numbered timed
  * waiter times out (logical time), and if none can, that is a deadlock.
- * More decisions than max_steps, or stall_steps decisions without
- * progress, is a livelock.  Both name every thread's position.
+ * A livelock is a lack of progress, not a long run: stall_steps decisions
+ * in which no logical thread completed an operation or exited
+ * (lab_watch_progress).  Both name every thread's position.  A run that
+ * goes on making progress stops at its decision budget (max_steps)
+ * without a finding.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -238,6 +241,13 @@ bool lab_sched_found(void)
 	return rt && rt->found;
 }
 
+bool lab_sched_exhausted(void)
+{
+	struct lab_sched_rt *rt = LD(&lab_sched_rt_active);
+
+	return rt && LD(&rt->exhausted);
+}
+
 int lab_sched_current(void)
 {
 	struct lab_sched_rt *rt = lab_here_load();
@@ -252,14 +262,14 @@ lab_site_t lab_sched_last_site(unsigned t)
 	return rt && t < rt->n ? lab_last(&rt->th[t]) : NULL;
 }
 
-/* "t0 running op 3/24 (alloc) at buddy:claim <- pcp:enter ..." */
+/* "t0 running op 3/24 (alloc) at buddy:claim <- pcp:enter ...", with at
+ * most `points` recent sites (the client's describe() says " op ..."). */
 static size_t lab_describe_thread(struct lab_sched_rt *rt,
 				  const struct lab_sched_th *th, char *buf,
-				  size_t len)
+				  size_t len, unsigned points)
 {
 	static const char *const states[] = { "runnable", "blocked", "done" };
-	unsigned pos =
-		atomic_load_explicit(&th->recent_pos, memory_order_relaxed);
+	unsigned pos = LD(&th->recent_pos);
 	size_t n;
 	unsigned i;
 
@@ -269,28 +279,50 @@ static size_t lab_describe_thread(struct lab_sched_rt *rt,
 		n += rt->t->describe(rt->t->arg, th->id, buf + n, len - n);
 	if (n < len)
 		n += (size_t)snprintf(buf + n, len - n, " at");
-	for (i = 0; i < LAB_SCHED_RECENT && i < pos && n < len; i++) {
-		lab_site_t site = atomic_load_explicit(
-			&th->recent[(pos - 1 - i) % LAB_SCHED_RECENT],
-			memory_order_relaxed);
+	for (i = 0; i < points && i < LAB_SCHED_RECENT && i < pos && n < len;
+	     i++) {
+		lab_site_t site =
+			LD(&th->recent[(pos - 1 - i) % LAB_SCHED_RECENT]);
 
 		n += (size_t)snprintf(buf + n, len - n, "%s%s",
 				      i ? " <- " : " ", site ? site : "?");
 	}
+	if (!pos && n < len)
+		n += (size_t)snprintf(buf + n, len - n, " start");
 	return n < len ? n : len;
 }
 
+/* Thread th's position with as many recent sites as fit in len; cut if
+ * not even the position does.  Returns the length written, never
+ * counting the terminating NUL (the next part overwrites it). */
+static size_t lab_describe_fitting(struct lab_sched_rt *rt,
+				   const struct lab_sched_th *th, char *buf,
+				   size_t len)
+{
+	unsigned points = LAB_SCHED_RECENT;
+	size_t n;
+
+	if (len < 2)
+		return 0;
+	n = lab_describe_thread(rt, th, buf, len, points);
+	while (points && n >= len - 1)
+		n = lab_describe_thread(rt, th, buf, len, --points);
+	return n < len ? n : len - 1;
+}
+
+/* Every thread gets its share of the message, so all of them show. */
 static void lab_fail_stuck(struct lab_sched_rt *rt, const char *kind,
 			   const char *why)
 {
-	char msg[384];
-	size_t n = (size_t)snprintf(msg, sizeof(msg), "%s;", why);
+	char msg[sizeof(rt->finding.message)];
+	size_t n = (size_t)snprintf(msg, sizeof(msg), "%s; ", why);
 	unsigned t;
 
-	for (t = 0; t < rt->n && n < sizeof(msg); t++) {
-		n += lab_describe_thread(rt, &rt->th[t], msg + n,
-					 sizeof(msg) - n);
-		if (n < sizeof(msg) - 2)
+	for (t = 0; t < rt->n && n < sizeof(msg) - 1; t++) {
+		size_t share = (sizeof(msg) - n) / (rt->n - t);
+
+		n += lab_describe_fitting(rt, &rt->th[t], msg + n, share);
+		if (t + 1 < rt->n && n < sizeof(msg) - 2)
 			n += (size_t)snprintf(msg + n, sizeof(msg) - n, "; ");
 	}
 	lab_sched_rt_fail(rt, kind, kind, "%s", msg);
@@ -493,24 +525,74 @@ static bool lab_in_isr(struct lab_sched_rt *rt, int t)
 	       (rt->t->in_isr && rt->t->in_isr(rt->t->arg, (unsigned)t));
 }
 
-/* The budgets: more than max_steps decisions, or stall_steps of them
- * since a thread last reported progress. */
-static void lab_check_budgets(struct lab_sched_rt *rt, uint64_t i)
+/* ---- progress ----------------------------------------------------------------------- */
+
+/* Operations completed plus threads finished: what "progress" means.
+ * Not an interrupt completing: an interrupt that keeps succeeding while
+ * its task retries for ever would hide the task's livelock.  A thread
+ * spinning on a lock whose holder is descheduled, or blocked in a wait,
+ * makes none itself; the holder's or waker's operations count for the
+ * whole run, and a timed wait ends by a wakeup or a timeout. */
+static uint64_t lab_progress(struct lab_sched_rt *rt)
 {
-	uint64_t stall = rt->t->stall_steps;
+	return LD(&rt->progress) + LD(&rt->exits);
+}
 
-	if (i >= rt->max_steps)
-		lab_fail_stuck(rt, "livelock", "step bound exceeded");
-	if (stall &&
-	    i - atomic_load_explicit(&rt->progress_at, memory_order_relaxed) >=
-		    stall) {
-		char why[96];
+static void lab_fail_livelock(struct lab_sched_rt *rt, uint64_t stalled)
+{
+	char why[160];
 
-		snprintf(why, sizeof(why),
-			 "no thread made progress for %llu decisions",
-			 (unsigned long long)stall);
-		lab_fail_stuck(rt, "livelock", why);
+	snprintf(why, sizeof(why),
+		 "no thread completed an operation in %llu decisions "
+		 "(%llu done)",
+		 (unsigned long long)stalled,
+		 (unsigned long long)lab_progress(rt));
+	lab_fail_stuck(rt, "livelock", why);
+}
+
+/* The schedule is over budget but not stuck: stop it without a finding.
+ * Never returns on a logical thread. */
+static void lab_stop_exhausted(struct lab_sched_rt *rt)
+{
+	int cur = LD(&rt->cur);
+
+	if (!XCHG(&rt->stopped, true))
+		ST(&rt->exhausted, true);
+	if (cur >= 0) {
+		lab_switch(rt, &rt->th[cur], NULL);
+		abort(); /* an abandoned thread is never resumed */
 	}
+}
+
+/* Before decision i: the livelock verdict and the budget.  Counted are
+ * the decisions taken since progress last moved (lab_count_stall), so
+ * the verdict follows the recorded decisions and a replay reaches it at
+ * the same one. */
+static void lab_watch_progress(struct lab_sched_rt *rt, uint64_t i)
+{
+	uint64_t done = lab_progress(rt), stalled;
+
+	if (done != LD(&rt->progress_seen)) {
+		ST(&rt->progress_seen, done);
+		ST(&rt->stalled, 0);
+	}
+	stalled = LD(&rt->stalled);
+	if (stalled >= rt->stall_steps)
+		lab_fail_livelock(rt, stalled);
+	if (i >= rt->max_steps)
+		lab_stop_exhausted(rt);
+}
+
+/* A decision that injected an interrupt is not counted: the interrupt
+ * may rightly undo its task's attempt (its allocation changes the count
+ * the task's CAS expects), so however frequent interrupts are, they never
+ * add up to a livelock on their own.  The handler's own decisions do
+ * count: a handler does one bounded operation, and one that never ends
+ * is stuck too. */
+static void lab_count_stall(struct lab_sched_rt *rt, bool irq)
+{
+	if (!irq)
+		ADD(&rt->stalled, 1);
 }
 
 static void lab_check_invariant(struct lab_sched_rt *rt, bool final)
@@ -545,7 +627,7 @@ static int lab_decide(struct lab_sched_rt *rt, int cur, bool *irq)
 		return -1;
 	if (!mask)
 		mask = lab_time_out_one(rt);
-	lab_check_budgets(rt, i);
+	lab_watch_progress(rt, i);
 	switch (te->strategy) {
 	case LAB_SCHED_LIST:
 		t = lab_list_choice(rt, cur, mask, i, irq);
@@ -569,6 +651,7 @@ static int lab_decide(struct lab_sched_rt *rt, int cur, bool *irq)
 	if (*irq && (!te->isr || lab_in_isr(rt, t)))
 		*irq = false;
 	lab_record(rt, i, t, *irq);
+	lab_count_stall(rt, *irq);
 	if (cur_ready && t != cur)
 		atomic_fetch_add_explicit(&rt->preemptions, 1,
 					  memory_order_relaxed);
@@ -697,13 +780,8 @@ void lab_sched_progress(void)
 {
 	struct lab_sched_rt *rt;
 
-	if (!lab_self(&rt))
-		return;
-	atomic_fetch_add_explicit(&rt->progress, 1, memory_order_relaxed);
-	atomic_store_explicit(&rt->progress_at,
-			      atomic_load_explicit(&rt->ntrace,
-						   memory_order_relaxed),
-			      memory_order_relaxed);
+	if (lab_self(&rt))
+		ADD(&rt->progress, 1);
 }
 
 void lab_sched_lock_note(const void *lock, lab_site_t site, bool held)
@@ -766,6 +844,7 @@ static void lab_fiber_main(int idx)
 	lab_sched_consume(&rt->setup_token);
 	lab_take_irq(rt, th);
 	d->fn(d->arg);
+	ADD(&rt->exits, 1);
 	lab_thread_exit_checks(rt, th);
 	ST(&th->state, LAB_TH_DONE);
 	lab_reschedule(rt, th);

@@ -17,6 +17,11 @@
 #   tsan-free    (TSan builds) a race in free-running mode is captured by
 #                the TSan hooks and saved as a finding record after the
 #                run, with both racing sides, and the run is rendered
+#   livelock     the seeded livelock (stale-retry) is found by random walk
+#                and PCT as a livelock naming every thread's position, and
+#                its artifact replays to it at the same step
+#   budget       a correct schedule that makes progress but runs past its
+#                decision budget is cut with a note, not a finding
 set -euo pipefail
 
 bin=$1
@@ -207,6 +212,41 @@ free-irq)
 		fail "no interrupts delivered"
 	[ -n "$deferred" ] && [ "$deferred" -gt 0 ] ||
 		fail "no interrupt was deferred while IRQs were disabled"
+	;;
+livelock)
+	for strategy in random pct; do
+		find_bug stale-retry "$strategy" --strategy "$strategy" \
+			--profile pressure --width 4 --height 8 --max-steps 20000
+		art=$strategy/artifact-1.lab
+		[ "$(field "$art" finding-kind)" = livelock ] ||
+			fail "$strategy: not a livelock: $(field "$art" finding-kind)"
+		msg=$(grep '^finding-message ' "$art")
+		grep -q "no thread completed an operation in 20000 decisions" \
+			<<<"$msg" || fail "$strategy: no progress verdict: $msg"
+		for t in 0 1 2; do
+			grep -Eq "[ ;]t$t (runnable|blocked|done) op [0-9]+/[0-9]+" \
+				<<<"$msg" || fail "$strategy: t$t's position missing"
+		done
+		grep -q "alloc:wmark-reserve <- alloc:wmark-reserve" <<<"$msg" ||
+			fail "$strategy: the stuck retry loop is not shown"
+		step=$(field "$art" finding-step)
+		run 1 "replay-$strategy.log" replay "$art"
+		grep -q "^reproduced: yes - the same finding at the same step" \
+			"replay-$strategy.log" || fail "$strategy: no exact replay"
+		grep -q "^finding: livelock at .*step $step" \
+			"replay-$strategy.log" || fail "$strategy: not at step $step"
+	done
+	;;
+budget)
+	# 3 x 200 operations need about 3,500 decisions; the budget is
+	# 16 x 200: cut, but every stretch without progress is far below 200
+	run 0 budget.log stress --mode controlled --seed 1 --irq-permille 0 \
+		--max-steps 200 --ops-per-thread 200 --schedules 3 \
+		--no-progress --out out
+	grep -q "^note: schedule seed [0-9]* stopped at its budget of 3200 decisions .*not a finding" \
+		budget.log || fail "no budget note"
+	grep -q ", 0 finding(s)$" budget.log || fail "a finding"
+	[ ! -e out/artifact-1.lab ] || fail "an artifact was written"
 	;;
 *)
 	fail "unknown case $case_name"

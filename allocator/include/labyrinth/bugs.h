@@ -22,6 +22,7 @@ enum lab_bug {
 	LAB_BUG_FREE_KEEPS_OWNER,    /* free leaves the exclusive owner set */
 	LAB_BUG_MERGE_BUSY_BUDDY,    /* merge with a buddy that is not free */
 	LAB_BUG_ABA_RECYCLE,	     /* generation not bumped on reallocation */
+	LAB_BUG_STALE_RETRY,	     /* CAS retried with the first value read */
 	LAB_BUG_COUNT
 };
 

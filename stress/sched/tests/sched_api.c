@@ -24,7 +24,8 @@
  * deadlock      untimed waiters on each other: a deadlock naming every
  *               thread; a timed one times out instead
  * stall         spinning threads with no progress: a livelock after
- *               stall_steps decisions
+ *               stall_steps decisions; a run still progressing stops at
+ *               max_steps without a finding (exhausted)
  * hang          a thread blocked in a real (uninstrumented) mutex held by
  *               a descheduled thread: the isolated child is stopped with a
  *               "hang" finding naming the thread and its last site
@@ -492,15 +493,17 @@ static int case_stall(void)
 	t.strategy = LAB_SCHED_PCT;
 	CHECK(lab_sched_run_test(&t, &out) == 0);
 	CHECK(out.found && !strcmp(out.finding.kind, "livelock"));
-	CHECK(strstr(out.finding.message,
-		     "no thread made progress for 500 decisions"));
-	CHECK(out.decisions == 500);
+	CHECK(strstr(out.finding.message, "no thread completed an operation "
+					  "in 500 decisions (0 done)"));
+	CHECK(strstr(out.finding.message, "spins on flag 0"));
+	CHECK(out.decisions == 500 && !out.exhausted);
+	printf("stall: %s\n", out.finding.message);
 	lab_sched_outcome_free(&out);
-	/* without a stall budget, the decision budget still stops it */
-	t.stall_steps = 0;
-	t.max_steps = 2000;
+	/* a run that goes on progressing stops at the budget, no finding */
+	counter_test(&t, body_fetch_add);
+	t.max_steps = 5;
 	CHECK(lab_sched_run_test(&t, &out) == 0);
-	CHECK(out.found && strstr(out.finding.message, "step bound exceeded"));
+	CHECK(!out.found && out.exhausted && out.decisions == 5);
 	lab_sched_outcome_free(&out);
 	return 0;
 }

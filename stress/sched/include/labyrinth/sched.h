@@ -14,8 +14,9 @@
  *
  * A run ends with a finding when a thread calls lab_sched_fail(), the
  * invariant fails, every thread is blocked (deadlock), a thread exits
- * holding a lock, no thread reports progress for stall_steps decisions or
- * the schedule exceeds max_steps decisions (livelock).  With isolate the
+ * holding a lock, or no thread reports progress for stall_steps decisions
+ * (livelock); a run that goes on progressing stops at max_steps decisions
+ * without a finding.  With isolate the
  * schedule runs in a forked child whose scheduler state lives in a shared
  * mapping: a crash or sanitizer exit becomes a finding that keeps the
  * decisions taken up to it.
@@ -101,9 +102,13 @@ struct lab_sched_test {
 	unsigned irq_permille; /* random and PCT: interrupt chance */
 	uint64_t pct_horizon;  /* PCT change points fall in [1, horizon]
 				 * (0: 1000 per thread) */
-	uint64_t max_steps;    /* decision budget (0: 200000) */
-	uint64_t stall_steps;  /* livelock after this many decisions without
-				 * lab_sched_progress() (0: off) */
+	/* Livelock: stall_steps decisions (injected interrupts not counted)
+	 * in which no thread completed an operation (lab_sched_progress) or
+	 * exited; 0: 200000.  max_steps: the decision budget, a safety net
+	 * for runs that go on making progress: reaching it stops the run
+	 * without a finding (outcome.exhausted); 0: 16 x stall_steps. */
+	uint64_t max_steps;
+	uint64_t stall_steps;
 	const lab_sched_decision_t *list; /* LAB_SCHED_LIST */
 	uint64_t nlist;
 	bool isolate; /* run in a forked child */
@@ -123,6 +128,11 @@ struct lab_sched_finding {
 
 struct lab_sched_outcome {
 	bool found;
+	/* stopped at max_steps while still making progress: not a finding,
+	 * the run is cut short (and its end unchecked); stalled is the
+	 * uninterrupted decisions since the last progress */
+	bool exhausted;
+	uint64_t stalled;
 	struct lab_sched_finding finding;
 	uint64_t decisions, preemptions, irqs, progress;
 	/* list strategy: first decision that did not fit (UINT64_MAX: the
@@ -217,8 +227,10 @@ void lab_sched_fail(const char *kind, const char *where, const char *fmt, ...)
 /* Same, with every thread's state and recent sites after `why` (the
  * deadlock and livelock findings' form). */
 void lab_sched_fail_stuck(const char *kind, const char *why);
-/* Whether the current run has a finding. */
+/* Whether the current run has a finding; whether it was cut at its
+ * budget (a tear-down then skips its end-of-run checks). */
 bool lab_sched_found(void);
+bool lab_sched_exhausted(void);
 /* The logical thread running now, -1 on main or outside a run. */
 int lab_sched_current(void);
 /* The site thread t last passed (NULL if none yet). */
