@@ -91,11 +91,11 @@ endfunction()
 function(_lab_apt_outcome tests packages out)
 	if(LAB_TOOLS_MAY_APT)
 		set(${out}
-		    "${tests} will install it at test time (apt-get install ${packages}): you are root, LAB_INSTALL_TEST_TOOLS is ON and LAB_NO_INSTALL is unset; LAB_NO_INSTALL=1 skips instead"
+		    "installed at test time by ${tests} (apt-get install ${packages}): you are root, LAB_INSTALL_TEST_TOOLS is ON and LAB_NO_INSTALL is unset; LAB_NO_INSTALL=1 skips instead"
 		    PARENT_SCOPE)
 	else()
 		set(${out}
-		    "${tests} will be SKIPPED (${LAB_TOOLS_NO_INSTALL_WHY}); apt-get install ${packages} to run them"
+		    "${tests} will be SKIPPED (${LAB_TOOLS_NO_INSTALL_WHY}); to run: apt-get install ${packages}"
 		    PARENT_SCOPE)
 	endif()
 endfunction()
@@ -132,9 +132,9 @@ function(lab_test_tools_report)
 	endif()
 	_lab_tool_line(python3 "${LAB_PYTHON3}"
 		"report_junit*, fuzz_clusterfuzzlite, stress cases"
-		"report_junit* and fuzz_clusterfuzzlite will be SKIPPED (the stress end-to-end cases fail); apt-get install python3")
+		"report_junit* and fuzz_clusterfuzzlite will be SKIPPED (the stress end-to-end cases fail); to run: apt-get install python3")
 	_lab_tool_line(pkg-config "${LAB_PKG_CONFIG}" "install_consumer"
-		"install_consumer will be SKIPPED after its find_package half; apt-get install pkgconf")
+		"install_consumer will be SKIPPED after its find_package half; to run: apt-get install pkgconf")
 	if("$ENV{CI}" STREQUAL "true")
 		message(STATUS "  CI=true: report_html and report_sarif* FAIL "
 			"instead of skipping when their tool cannot be had")
