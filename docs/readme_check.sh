@@ -23,11 +23,16 @@
 #                        `ctest -N` counts there (the test preset's filter:
 #                        label mainjob left out)
 #
+# Pipelines read their input to the end (sed -n 1p, not head): with
+# pipefail, a reader that stops early would kill the writer with SIGPIPE
+# and the check with it, now and then.
+#
 # exit: 0 the README matches, 1 it does not (the message names the README
 # line, what the command printed and the command to regenerate it), 2 usage.
 set -euo pipefail
 
 me=readme_check
+trap 'echo "$me: FAIL: the check itself failed at line $LINENO (exit $?)" >&2' ERR
 usage() {
 	echo "usage: $me CHECK README ARGS... (see the top of $0)" >&2
 	exit 2
@@ -57,7 +62,8 @@ section() {
 # line starts with FIRST-WORD (without the fences).
 block() {
 	section "$1" | awk -v w="$2" '
-		/^```/ { if (inb) { if (keep) exit; inb = 0; next }
+		done { next }
+		/^```/ { if (inb) { if (keep) done = 1; inb = 0; next }
 			 inb = 1; first = 1; keep = 0; n = 0; next }
 		inb && first { first = 0; keep = index($0, w) == 1 }
 		inb && keep { print }'
@@ -99,10 +105,10 @@ exit)
 	# "N meaning" items, parentheses dropped, up to the sentence's end
 	items() { sed 's/([^)]*)//g; s/\.\( .*\)\{0,1\}$//; s/, */\n/g' |
 		  sed 's/^ *//; s/ *$//' | grep .; }
-	sed -n 's/^exit status: //p' "$work/help" | head -n 1 | items >"$work/cmd"
+	sed -n 's/^exit status: //p' "$work/help" | sed -n 1p | items >"$work/cmd"
 	[ -s "$work/cmd" ] || fail "no 'exit status:' line in 'labyrinth help'"
 	tr '\n' ' ' <"$readme" | grep -o 'Exit status: [^.]*\(([^)]*)[^.]*\)*\.' |
-		head -n 1 | sed 's/^Exit status: //' | items >"$work/doc" ||
+		sed -n 1p | sed 's/^Exit status: //' | items >"$work/doc" ||
 		fail "no 'Exit status: ...' sentence in README.md"
 	same "exit statuses" "$work/doc" "$work/cmd" "labyrinth help"
 	;;
@@ -114,7 +120,7 @@ renderings)
 		grep . >"$work/cmd" ||
 		fail "no 'reports: DIR/{...}' line from labyrinth stress"
 	# "`reports/latest/` gets `a`, `b`, ... and `c`"
-	tr '\n' ' ' <"$readme" | grep -o 'gets `summary.md`[^(]*(' | head -n 1 |
+	tr '\n' ' ' <"$readme" | grep -o 'gets `summary.md`[^(]*(' | sed -n 1p |
 		grep -o '`[^`]*`' | tr -d '`' >"$work/doc" ||
 		fail "no 'gets \`summary.md\`, ...' sentence in README.md"
 	same "renderings a run writes" "$work/doc" "$work/cmd" \
@@ -153,7 +159,8 @@ zoo)
 	grep -m 1 '^| bug | best' "$work/out" >"$work/cmd" ||
 		fail "no '| bug | best ...' table from labyrinth zoo bench"
 	run "$work/bugs" "$1" bugs
-	section 'The bug zoo' | grep -m 1 '^| bug |' >"$work/doc" ||
+	section 'The bug zoo' | grep '^| bug |' | sed -n 1p >"$work/doc"
+	[ -s "$work/doc" ] ||
 		fail "no '| bug | ...' table in README.md's The bug zoo"
 	same "bug zoo table header" "$work/doc" "$work/cmd" \
 		"labyrinth zoo bench --seeds 5 --budget 10 --seed 1"
@@ -171,7 +178,8 @@ tests)
 	sed -n 's/^Total Tests: \([0-9]*\)$/\1/p' "$work/out" >"$work/cmd"
 	[ -s "$work/cmd" ] || fail "no 'Total Tests: N' from ctest -N"
 	section 'The two commands' | tr '\n' ' ' |
-		grep -o '([0-9][0-9]* tests' | head -n 1 | tr -dc '0-9\n' >"$work/doc" ||
+		grep -o '([0-9][0-9]* tests' | sed -n 1p | tr -dc '0-9\n' >"$work/doc"
+	[ -s "$work/doc" ] ||
 		fail "no '(N tests' in README.md's The two commands"
 	same "test count of the test workflow" "$work/doc" "$work/cmd" \
 		"cmake --workflow --preset test (ctest's 'out of N'; or ctest --preset test -N)"
