@@ -140,7 +140,7 @@ function(lab_test_tools_report)
 			"instead of skipping when their tool cannot be had")
 	endif()
 	message(STATUS "  (ctest lists a skipped test as \"Skipped\"; its "
-		"output, also in junit.xml, says why)")
+		"output says why: ctest -V, Testing/Temporary/LastTest.log)")
 endfunction()
 
 # lab_add_skipped_test(<name> <reason> [LABELS <label>...]): a test that
