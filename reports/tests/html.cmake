@@ -5,7 +5,7 @@
 #
 #   report_html         checks the DOM Chromium builds from its report.html;
 #                       skipped (77) when there is no Chromium and it
-#                       cannot be installed
+#                       may not be installed (cmake/LabTestTools.cmake)
 #
 # The expected numbers are those of report_fixture.c: 12 distinct findings
 # (the race is added twice: one row, count 2), 15 sightings, 5 runs of
@@ -13,8 +13,14 @@
 # coverage, and a title holding "<script>alert(1)</script>" that must come
 # out as text.
 
+lab_test_tools_env(_lab_html_tool_env)
+if(NOT LAB_BASH)
+	lab_add_skipped_test(report_html "no bash (apt-get install bash)"
+			     LABELS report)
+	return()
+endif()
 add_test(NAME report_html
-	 COMMAND bash "${CMAKE_CURRENT_LIST_DIR}/html_chromium.sh"
+	 COMMAND "${LAB_BASH}" "${CMAKE_CURRENT_LIST_DIR}/html_chromium.sh"
 		 "${LAB_REPORT_FIXTURE_DIR}"
 		 --findings 12 --sightings 15 --runs 5 --failed 3
 		 --charts "ops/s,failures,exec/s,coverage,findings-over-time,findings-by-kind"
@@ -24,4 +30,5 @@ set_tests_properties(report_html PROPERTIES
 	FIXTURES_REQUIRED report_fixture
 	LABELS report
 	SKIP_RETURN_CODE 77
-	TIMEOUT 600)
+	TIMEOUT 600
+	ENVIRONMENT "${_lab_html_tool_env}")

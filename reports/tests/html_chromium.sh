@@ -22,15 +22,17 @@
 # shows no request made by the page; no Content-Security-Policy violation.
 #
 # Chromium: $CHROMIUM, else chromium, chromium-browser, google-chrome on
-# PATH.  When there is none, root on a Debian-like system installs the
-# packages chromium and chromium-driver with apt-get unless
-# LAB_NO_INSTALL=1.  No browser: exit 77 (ctest SKIP_RETURN_CODE).
+# PATH.  When there is none it installs the Debian packages chromium and
+# chromium-driver with apt-get only where tests may install
+# (tool_install.sh: LAB_TOOL_INSTALL=1 from the test preset, LAB_NO_INSTALL
+# not 1, root).  No browser: skipped, exit 77 (ctest SKIP_RETURN_CODE),
+# with the reason; under CI=true a failure.
 # Exit 0 all checks pass, 1 a check failed, 2 usage, 77 skipped.
 
 set -u
 
 me=html_chromium.sh
-skip=77
+. "$(dirname "$0")/tool_install.sh" || exit 2
 
 usage()
 {
@@ -94,58 +96,35 @@ find_chromium()
 	return 1
 }
 
-# Installs Chromium from the distribution (0 when it is then present).
-# apt-get update only when the first attempt fails: the package lists may
-# simply be missing in a fresh container.
+# Installs Chromium from the distribution where this test may (0 when it
+# is then present).
 install_chromium()
 {
-	local log=$work/apt.log
-	local apt=(apt-get -y -q --no-install-recommends
-		   -o DPkg::Lock::Timeout=300 install chromium chromium-driver)
-
-	if [ "${LAB_NO_INSTALL:-0}" = 1 ]; then
-		echo "$me: LAB_NO_INSTALL=1: not installing Chromium" >&2
+	if ! lab_may_apt; then
+		chromium_why="not installed: $lab_no_install_why"
 		return 1
 	fi
-	if [ "$(id -u)" != 0 ]; then
-		echo "$me: not root: cannot install Chromium" >&2
+	if ! lab_apt_install "$work/apt.log" chromium chromium-driver; then
+		chromium_why="apt-get install chromium chromium-driver failed"
 		return 1
 	fi
-	if ! command -v apt-get >/dev/null 2>&1; then
-		echo "$me: no apt-get: cannot install Chromium" >&2
-		return 1
-	fi
-	echo "$me: Chromium not found; installing the Debian packages" \
-	     "chromium and chromium-driver with apt-get" \
-	     "(this may take a few minutes)..."
-	export DEBIAN_FRONTEND=noninteractive
-	if ! "${apt[@]}" >"$log" 2>&1; then
-		echo "$me: apt-get install failed; running apt-get update first"
-		if ! apt-get -q -o DPkg::Lock::Timeout=300 update >>"$log" 2>&1 ||
-		   ! "${apt[@]}" >>"$log" 2>&1; then
-			echo "$me: installing Chromium failed; the end of the" \
-			     "apt-get output:" >&2
-			tail -n 15 "$log" >&2
-			return 1
-		fi
-	fi
-	echo "$me: Chromium installed"
 }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/lab-html-chromium.XXXXXX") || exit 1
 trap 'rm -rf "$work"' EXIT
 
 if ! chromium=$(find_chromium); then
+	chromium_why=
 	if install_chromium; then
 		# apt installs into /usr/bin, which PATH may not hold
 		chromium=$(PATH=$PATH:/usr/bin find_chromium)
 	fi
 	if [ -z "${chromium:-}" ]; then
 		looked="chromium, chromium-browser, google-chrome on PATH"
-		echo "$me: SKIP: no Chromium (looked for ${CHROMIUM:-$looked});" \
-		     "install the Debian package chromium or set" \
-		     "CHROMIUM=/path/to/chrome" >&2
-		exit $skip
+		lab_tool_unavailable "no Chromium (looked for" \
+			"${CHROMIUM:-$looked}); ${chromium_why:-not found after installing};" \
+			"apt-get install chromium chromium-driver, or set" \
+			"CHROMIUM=/path/to/chrome"
 	fi
 fi
 
