@@ -287,7 +287,10 @@ static int lab_run_isolated(const struct lab_opts *o,
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
-		int ret = lab_run_here(&sh->sched, o, list, n, sh->trace, cap);
+		int ret;
+
+		lab_stop_signals_child();
+		ret = lab_run_here(&sh->sched, o, list, n, sh->trace, cap);
 
 		atomic_store(&sh->child_done, ret ? -1 : 1);
 		fflush(NULL);

@@ -9,8 +9,9 @@
 #                reported by TSan and becomes a data-race finding
 #   free-irq     free-running mode delivers interrupts and defers some
 #                while IRQs are disabled
-#   sigint       Ctrl-C stops a run early: summary, run record (result
-#                interrupted) and the five renderings are still written
+#   sigint       Ctrl-C stops a run early: exit 130, RESULT: INTERRUPTED,
+#                summary, run record (result interrupted) and the five
+#                renderings are still written
 #   report       the records a run writes, merged by `labyrinth report`
 #                with another run's and a corrupt file: one finding per
 #                signature, the bad file named, every rendering written
@@ -138,13 +139,34 @@ tsan-race)
 tsan-free)
 	# TSan goes on after the report (halt_on_error=0): its hooks may only
 	# copy, and the main thread saves the record after the run
-	status=0
-	TSAN_OPTIONS=halt_on_error=0:exitcode=66 "$bin" stress --mode free \
-		--bug racy-free-count --seconds 20 --first --seed 5 \
-		--no-progress --out free >free.log 2>&1 || status=$?
+	# A run sees this race within its first few hundred operations or
+	# not at all: measured here, 7 of 8 runs of seed 5 got the TSan report
+	# after 140-340 operations (0.2-0.4 s); the 8th ran 25,000 operations
+	# in 5 s without one (nor a lost update), and 20 s do not change
+	# that.  Most likely: the global free count the bug races on is hot while the
+	# per-context caches are still empty; later, frees mostly stay in
+	# those caches, and every path between two threads' counter updates
+	# passes seq_cst atomics and mailbox mutexes that give TSan a
+	# happens-before edge, so only two workers running at the same time
+	# in the first moments collide - which a loaded machine (threads
+	# started one at a time, one core between them) often prevents.  So:
+	# both CPUs for this test (PROCESSORS 2 in CMake) and up to four
+	# fresh runs of 5 s; four misses in a row fail.
+	j=
+	for try in 1 2 3 4; do
+		rm -rf free
+		status=0
+		TSAN_OPTIONS=halt_on_error=0:exitcode=66 "$bin" stress \
+			--mode free --bug racy-free-count --seconds 5 --first \
+			--seed 5 --no-progress --out free >free.log 2>&1 ||
+			status=$?
+		j=$(grep -l '"kind": "data-race"' free/finding-*.json 2>/dev/null |
+			head -n 1) || true
+		[ -n "$j" ] && break
+		echo "try $try: no data-race finding (exit $status)"
+	done
 	[ "$status" = 66 ] || [ "$status" = 1 ] ||
 		fail "no finding (exit $status)"
-	j=$(grep -l '"kind": "data-race"' free/finding-*.json | head -n 1)
 	[ -n "$j" ] || fail "the race was not saved as a finding"
 	[ "$(jfield $j tool)" = stress-free ] || fail "record tool"
 	grep -q "^labyrinth replay " <<<"$(jfield $j reproduce)" ||
@@ -166,9 +188,9 @@ sigint)
 	kill -INT $pid
 	status=0
 	wait $pid || status=$?
-	[ "$status" = 0 ] || { cat run.log >&2; fail "exit $status after Ctrl-C"; }
-	grep -q "^RESULT: PASS (stopped early by a signal)" run.log ||
-		fail "no result line"
+	# 130: interrupted with nothing found (not a PASS: the run was cut)
+	[ "$status" = 130 ] || { cat run.log >&2; fail "exit $status after Ctrl-C"; }
+	grep -q "^RESULT: INTERRUPTED$" run.log || fail "no result line"
 	[ "$(jfield out/run-*.json result)" = interrupted ] ||
 		fail "run record does not say interrupted"
 	renderings out
