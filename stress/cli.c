@@ -13,6 +13,7 @@
  * The flags of `stress` are the option table of opts.c, parsed strictly.
  */
 #define _GNU_SOURCE /* clock_gettime, PATH_MAX */
+#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -218,6 +219,7 @@ static void lab_stress_banner(const struct lab_opts *o, int argc, char **argv,
 	       ", bug %s, build %s\n",
 	       lab_mode_name(o->mode), o->profile, o->seed, o->bug,
 	       lab_version());
+	printf("out: %s\n", o->out_dir);
 	printf("rerun: labyrinth stress");
 	for (i = 1; i < argc; i++)
 		printf(" %s", argv[i]);
@@ -303,6 +305,25 @@ static int lab_campaign(const struct lab_opts *o, uint64_t given)
 	return c.free_findings + c.controlled_findings;
 }
 
+/* Without --out, a run gets a directory of its own under reports/
+ * (reports/latest links to the newest), so runs never mix. */
+static int lab_stress_run_dir(struct lab_opts *o)
+{
+	char what[32], seed[24];
+	int ret;
+
+	snprintf(what, sizeof(what), "stress-%s", lab_mode_name(o->mode));
+	snprintf(seed, sizeof(seed), "%" PRIu64, o->seed);
+	ret = lab_run_dir_create(LAB_REPORTS_ROOT, what, seed, o->out_dir,
+				 sizeof(o->out_dir));
+	if (ret)
+		fprintf(stderr,
+			"labyrinth: %s: cannot create a run directory: "
+			"%s\n",
+			LAB_REPORTS_ROOT, strerror(-ret));
+	return ret;
+}
+
 static int lab_cmd_stress(int argc, char **argv)
 {
 	struct lab_opts o;
@@ -315,6 +336,8 @@ static int lab_cmd_stress(int argc, char **argv)
 	}
 	if (ret)
 		return ret;
+	if (!(given & lab_opt_bit("out")) && lab_stress_run_dir(&o))
+		return LAB_EXIT_USAGE;
 	lab_stress_banner(&o, argc, argv, given);
 	lab_runlog_start(argc, argv, o.out_dir);
 	if (o.mode == LAB_MODE_FREE) {

@@ -119,6 +119,63 @@ void lab_stop_signals_child(void)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 }
 
+/* Points root/latest at name (a symlink, relative): made under a
+ * temporary name and renamed over the old link, so latest always names
+ * a whole run directory.  An older labyrinth's real latest/ directory is
+ * left alone (said once). */
+static void lab_run_dir_link_latest(const char *root, const char *name)
+{
+	char tmp[PATH_MAX], latest[PATH_MAX];
+
+	if (!lab_fit(tmp, sizeof(tmp), "%s/.latest.tmp.%ld", root,
+		     (long)getpid()) ||
+	    !lab_fit(latest, sizeof(latest), "%s/latest", root))
+		return;
+	unlink(tmp);
+	if (symlink(name, tmp)) {
+		fprintf(stderr, "labyrinth: %s: cannot link: %s\n", latest,
+			strerror(errno));
+		return;
+	}
+	if (rename(tmp, latest)) {
+		fprintf(stderr,
+			"labyrinth: %s: not replaced by a link to %s (%s); "
+			"remove it to get the link\n",
+			latest, name, strerror(errno));
+		unlink(tmp);
+	}
+}
+
+int lab_run_dir_create(const char *root, const char *what, const char *seed,
+		       char *dir, size_t len)
+{
+	char name[256], stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	int ret = lab_mkdir_p(root), k;
+
+	if (ret)
+		return ret;
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	for (k = 1; k < 1000; k++) {
+		lab_fit(name, sizeof(name), "%s-%s%s%s", stamp, what,
+			seed ? "-seed" : "", seed ? seed : "");
+		if (k > 1) /* the same second, command and seed */
+			snprintf(name + strlen(name),
+				 sizeof(name) - strlen(name), "-%d", k);
+		if (!lab_fit(dir, len, "%s/%s", root, name))
+			return -ENAMETOOLONG;
+		if (!mkdir(dir, 0777)) {
+			lab_run_dir_link_latest(root, name);
+			return 0;
+		}
+		if (errno != EEXIST)
+			return -errno;
+	}
+	return -EEXIST;
+}
+
 void lab_runlog_start(int argc, char **argv, const char *out_dir)
 {
 	size_t used = 0;

@@ -148,6 +148,12 @@ int lab_finding_save(const struct lab_artifact *a, struct lab_rec *r,
 		     const char *out_dir, char *artifact_path, size_t pathlen);
 
 /* "runlog.c": the runs and findings of this process, Ctrl-C, renderings */
+/* The default report directory of a run: root/<UTC time>-<what>[-seed
+ * <seed>] (-2, -3... if taken), created, and root/latest made a link to
+ * it (replaced atomically).  0 or -errno. */
+#define LAB_REPORTS_ROOT "reports"
+int lab_run_dir_create(const char *root, const char *what, const char *seed,
+		       char *dir, size_t len);
 /* At start: the command line (for run records) and where the renderings
  * go; installs the SIGINT/SIGTERM handler. */
 void lab_runlog_start(int argc, char **argv, const char *out_dir);

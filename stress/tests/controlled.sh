@@ -12,6 +12,9 @@
 #   sigint       Ctrl-C stops a run early: exit 130, RESULT: INTERRUPTED,
 #                summary, run record (result interrupted) and the five
 #                renderings are still written
+#   run-dirs     without --out each run writes into its own directory
+#                reports/TIME-stress-MODE-seedN/, reports/latest links to
+#                the newest; --out DIR is used as given
 #   report       the records a run writes, merged by `labyrinth report`
 #                with another run's and a corrupt file: one finding per
 #                signature, the bad file named, every rendering written
@@ -216,6 +219,44 @@ print(len(d["findings"]), d["findings"][0]["count"], len(d["runs"]))')" = \
 	run 2 usage.log report --out x
 	run 2 missing.log report --out x /no/such/dir
 	grep -q "/no/such/dir: No such file" missing.log || fail "missing dir"
+	;;
+run-dirs)
+	# without --out every run gets its own directory, latest links to
+	# the newest, and nothing of one run is in the other's
+	run 0 a.log stress --mode free --seconds 0.3 --threads 2 --seed 42 \
+		--no-progress
+	run 0 b.log stress --mode controlled --schedules 3 --seed 42 \
+		--no-progress
+	da=$(sed -n 's/^out: //p' a.log)
+	db=$(sed -n 's/^out: //p' b.log)
+	[[ "$da" =~ ^reports/[0-9]{8}T[0-9]{6}Z-stress-free-seed42$ ]] ||
+		fail "first run's directory '$da'"
+	[[ "$db" =~ ^reports/[0-9]{8}T[0-9]{6}Z-stress-controlled-seed42$ ]] ||
+		fail "second run's directory '$db'"
+	[ -L reports/latest ] || fail "reports/latest is not a link"
+	[ "reports/$(readlink reports/latest)" = "$db" ] ||
+		fail "latest -> $(readlink reports/latest), not $db"
+	for d in "$da" "$db"; do
+		renderings "$d"
+		[ "$(ls "$d"/run-*.json | wc -l)" = 1 ] || fail "$d: runs mixed"
+	done
+	[ "$(jfield "$da"/run-*.json tool)" = stress-free ] || fail "$da tool"
+	[ "$(jfield "$db"/run-*.json tool)" = stress-controlled ] ||
+		fail "$db tool"
+	# the same second, mode and seed: a second directory, not a shared one
+	run 0 c.log stress --mode free --seconds 0.1 --threads 2 --seed 7 \
+		--no-progress
+	run 0 d.log stress --mode free --seconds 0.1 --threads 2 --seed 7 \
+		--no-progress
+	[ "$(sed -n 's/^out: //p' c.log)" != "$(sed -n 's/^out: //p' d.log)" ] ||
+		fail "two runs shared a directory"
+	# an explicit --out is used as given and leaves latest alone
+	before=$(readlink reports/latest)
+	run 0 e.log stress --mode free --seconds 0.1 --threads 2 --seed 1 \
+		--no-progress --out mine
+	grep -q "^out: mine$" e.log || fail "--out not used as given"
+	[ "$(ls mine/run-*.json | wc -l)" = 1 ] || fail "mine: no run record"
+	[ "$(readlink reports/latest)" = "$before" ] || fail "latest moved"
 	;;
 free-irq)
 	run 0 free.log stress --mode free --profile irq-storm --seconds 3 \
