@@ -99,22 +99,46 @@ static void lab_on_stop_signal(int sig)
 	errno = saved;
 }
 
+static void lab_stop_signals_mask(sigset_t *set)
+{
+	size_t i;
+
+	sigemptyset(set);
+	for (i = 0; i < LAB_NSTOP; i++)
+		sigaddset(set, lab_stop_signals[i]);
+}
+
 static void lab_stop_signals_catch(void)
 {
 	sigset_t unblock;
-	size_t i;
 
 	lab_stop_signals_set(lab_on_stop_signal);
-	sigemptyset(&unblock);
-	for (i = 0; i < LAB_NSTOP; i++)
-		sigaddset(&unblock, lab_stop_signals[i]);
+	lab_stop_signals_mask(&unblock);
 	/* threads created from now on inherit this mask: none blocks them */
 	pthread_sigmask(SIG_UNBLOCK, &unblock, NULL);
 }
 
+/* The mask lab_stop_signals_hold() replaced (one hold at a time: the
+ * controlled mode forks from its one thread). */
+static sigset_t lab_stop_held;
+
+void lab_stop_signals_hold(void)
+{
+	sigset_t set;
+
+	lab_stop_signals_mask(&set);
+	pthread_sigmask(SIG_BLOCK, &set, &lab_stop_held);
+}
+
+void lab_stop_signals_release(void)
+{
+	pthread_sigmask(SIG_SETMASK, &lab_stop_held, NULL);
+}
+
 void lab_stop_signals_child(void)
 {
-	lab_stop_signals_set(SIG_IGN);
+	lab_stop_signals_set(SIG_IGN); /* what is pending is dropped */
+	lab_stop_signals_release();
 	/* the parent's second Ctrl-C kills it at once: this child too */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 }

@@ -285,6 +285,7 @@ static int lab_run_isolated(const struct lab_opts *o,
 	if (sh == MAP_FAILED)
 		return -ENOMEM;
 	fflush(NULL);
+	lab_stop_signals_hold();
 	pid = fork();
 	if (pid == 0) {
 		int ret;
@@ -296,6 +297,7 @@ static int lab_run_isolated(const struct lab_opts *o,
 		fflush(NULL);
 		_exit(ret ? 3 : 0);
 	}
+	lab_stop_signals_release();
 	if (pid < 0 || waitpid(pid, &status, 0) < 0) {
 		munmap(sh, bytes);
 		return -errno;

@@ -161,8 +161,14 @@ void lab_runlog_start(int argc, char **argv, const char *out_dir);
  * Any thread may take a stop signal (none blocks them); a second one
  * kills at once. */
 bool lab_stop_requested(void);
-/* In a child that runs one controlled schedule: stop signals are the
- * parent's to take (ignored here), and the child dies with its parent. */
+/* Around a fork of a child that runs one controlled schedule: the parent
+ * holds stop signals (blocks them) before fork() and releases them after
+ * (a signal that came meanwhile lands then); the child calls _child()
+ * first: they are the parent's to take (ignored here, the mask
+ * restored), and the child dies with its parent.  Held, no signal meets
+ * the child with the parent's handler between fork() and _child(). */
+void lab_stop_signals_hold(void);
+void lab_stop_signals_release(void);
 void lab_stop_signals_child(void);
 /* A run (one mode) begins: tool is "stress-free", "stress-controlled". */
 void lab_runlog_begin(const struct lab_opts *o, const char *tool);

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# stop_signals.sh LABYRINTH TGKILL WORKDIR CASE - stop signals (Ctrl-C,
-# SIGTERM) end a run cleanly whatever thread they land on.  Each CASE is
-# one ctest test:
-#   workers     20 free-running runs of the correct allocator, each sent
+# stop_signals.sh LABYRINTH TGKILL WORKDIR CASE [TRIALS] - stop signals
+# (Ctrl-C, SIGTERM) end a run cleanly whatever thread they land on.  Each
+# CASE is one ctest test:
+#   workers     TRIALS (default 20) free-running runs of the correct
+#               allocator (the TSan variant: 20), each sent
 #               one SIGINT or SIGTERM aimed at one worker thread (by tid,
 #               with tgkill: the helper TGKILL) at a random moment: no
 #               finding (no TSan report under TSan), exit 130,
@@ -19,6 +20,7 @@ bin=$1
 tgkill=$2
 work=$3
 case_name=$4
+trials=${5:-20}
 rm -rf "$work"
 mkdir -p "$work"
 cd "$work"
@@ -40,10 +42,10 @@ print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"
 # started LOG PID: waits until the run printed LINE-PREFIX $3 (10 s at most)
 started() {
 	local _
-	for _ in $(seq 200); do
+	for _ in $(seq 500); do
 		grep -q "$3" "$1" 2>/dev/null && return 0
 		kill -0 "$2" 2>/dev/null || return 1
-		sleep 0.05
+		sleep 0.02
 	done
 	return 1
 }
@@ -52,14 +54,14 @@ started() {
 # lab-worker), once they all run (10 s at most)
 workers() {
 	local t _ found
-	for _ in $(seq 200); do
+	for _ in $(seq 500); do
 		found=()
 		for t in /proc/"$1"/task/*; do
 			[ "$(cat "$t/comm" 2>/dev/null)" = lab-worker ] &&
 				found+=("${t##*/}")
 		done
 		[ "${#found[@]}" -ge "$2" ] && break
-		sleep 0.05
+		sleep 0.02
 	done
 	printf '%s\n' "${found[@]}"
 }
@@ -81,7 +83,7 @@ interrupted() {
 
 case "$case_name" in
 workers)
-	for trial in $(seq 20); do
+	for trial in $(seq "$trials"); do
 		sig=INT
 		[ $((trial % 2)) = 0 ] && sig=TERM
 		"$bin" stress --mode free --threads 3 --seconds 30 --width 16 \
@@ -93,7 +95,7 @@ workers)
 		mapfile -t tids < <(workers $pid 3)
 		[ "${#tids[@]}" = 3 ] || fail "trial $trial: ${#tids[@]} workers named"
 		w=$((trial % 3))
-		delay=$(printf '0.%03d' $((RANDOM % 400)))
+		delay=$(printf '0.%03d' $((RANDOM % 250)))
 		sleep "$delay"
 		echo "trial $trial: SIG$sig to worker $w (tid ${tids[$w]}) after ${delay} s"
 		"$tgkill" $pid "${tids[$w]}" $sig || fail "tgkill"
