@@ -314,7 +314,7 @@ static int lab_br_finish(struct lab_br *br, double seconds)
 	       (uint64_t)atomic_load(&br->failures));
 	if (n)
 		lab_br_save(br);
-	printf("findings: %u\nRESULT: %s\n", n, n ? "FAIL" : "PASS");
+	printf("findings: %u\nRESULT: %s\n", n, lab_runlog_result(n));
 	snprintf(detail, sizeof(detail),
 		 "backend %s, %u threads, %.1f s, %" PRIu64 " ops",
 		 br->ops->name, br->o->threads, seconds,

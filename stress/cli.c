@@ -13,6 +13,7 @@
  * The flags of `stress` are the option table of opts.c, parsed strictly.
  */
 #define _GNU_SOURCE /* clock_gettime, PATH_MAX */
+#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -24,7 +25,12 @@
 
 #include "stress.h"
 
-enum { LAB_EXIT_CLEAN, LAB_EXIT_FOUND, LAB_EXIT_USAGE };
+enum {
+	LAB_EXIT_CLEAN,
+	LAB_EXIT_FOUND,
+	LAB_EXIT_USAGE, /* also: something of the run could not be saved */
+	LAB_EXIT_INTERRUPTED = 130 /* 128 + SIGINT, as a shell reports it */
+};
 
 #define LAB_HELP_SHOWN (-2) /* a parser printed --help: exit 0 */
 #define LAB_SHRINK_BUDGET 1000u
@@ -61,6 +67,17 @@ static int lab_exit_for(int findings)
 	return findings < 0 ? LAB_EXIT_USAGE :
 	       findings	    ? LAB_EXIT_FOUND :
 			      LAB_EXIT_CLEAN;
+}
+
+/* A stress run's status: what was lost outranks what was found (the
+ * findings' records may be among the lost), findings outrank a stop. */
+static int lab_stress_exit(int findings)
+{
+	if (findings < 0 || lab_runlog_nlost())
+		return LAB_EXIT_USAGE;
+	if (findings)
+		return LAB_EXIT_FOUND;
+	return lab_stop_requested() ? LAB_EXIT_INTERRUPTED : LAB_EXIT_CLEAN;
 }
 
 static bool lab_is_help(const char *arg)
@@ -202,6 +219,7 @@ static void lab_stress_banner(const struct lab_opts *o, int argc, char **argv,
 	       ", bug %s, build %s\n",
 	       lab_mode_name(o->mode), o->profile, o->seed, o->bug,
 	       lab_version());
+	printf("out: %s\n", o->out_dir);
 	printf("rerun: labyrinth stress");
 	for (i = 1; i < argc; i++)
 		printf(" %s", argv[i]);
@@ -226,7 +244,8 @@ static int lab_emit_summary(FILE *f, const void *arg)
 	fprintf(f, "controlled: %d finding(s) in %.1f s\n",
 		c->controlled_findings, c->controlled_seconds);
 	fprintf(f, "RESULT: %s\n",
-		c->free_findings || c->controlled_findings ? "FAIL" : "PASS");
+		lab_runlog_result(
+			(unsigned)(c->free_findings + c->controlled_findings)));
 	return 0;
 }
 
@@ -236,10 +255,13 @@ static void lab_campaign_summary(const struct lab_opts *o,
 {
 	char path[PATH_MAX + 16];
 
-	if (!lab_mkdir_p(o->out_dir)) {
-		snprintf(path, sizeof(path), "%s/summary.txt", o->out_dir);
-		lab_write_atomic(path, lab_emit_summary, c);
-	}
+	int ret = lab_mkdir_p(o->out_dir);
+
+	snprintf(path, sizeof(path), "%s/summary.txt", o->out_dir);
+	if (!ret)
+		ret = lab_write_atomic(path, lab_emit_summary, c);
+	if (ret)
+		lab_runlog_lost(path, -ret);
 	lab_abs_path(o->out_dir, c->report_dir, sizeof(c->report_dir));
 	printf("\n== labyrinth campaign summary (seed %" PRIu64 ") ==\n",
 	       o->seed);
@@ -283,6 +305,25 @@ static int lab_campaign(const struct lab_opts *o, uint64_t given)
 	return c.free_findings + c.controlled_findings;
 }
 
+/* Without --out, a run gets a directory of its own under reports/
+ * (reports/latest links to the newest), so runs never mix. */
+static int lab_stress_run_dir(struct lab_opts *o)
+{
+	char what[32], seed[24];
+	int ret;
+
+	snprintf(what, sizeof(what), "stress-%s", lab_mode_name(o->mode));
+	snprintf(seed, sizeof(seed), "%" PRIu64, o->seed);
+	ret = lab_run_dir_create(LAB_REPORTS_ROOT, what, seed, o->out_dir,
+				 sizeof(o->out_dir));
+	if (ret)
+		fprintf(stderr,
+			"labyrinth: %s: cannot create a run directory: "
+			"%s\n",
+			LAB_REPORTS_ROOT, strerror(-ret));
+	return ret;
+}
+
 static int lab_cmd_stress(int argc, char **argv)
 {
 	struct lab_opts o;
@@ -295,16 +336,22 @@ static int lab_cmd_stress(int argc, char **argv)
 	}
 	if (ret)
 		return ret;
+	if (!(given & lab_opt_bit("out")) && lab_stress_run_dir(&o))
+		return LAB_EXIT_USAGE;
 	lab_stress_banner(&o, argc, argv, given);
 	lab_runlog_start(argc, argv, o.out_dir);
-	if (o.mode == LAB_MODE_FREE)
+	if (o.mode == LAB_MODE_FREE) {
 		ret = lab_free_run(&o);
-	else if (o.mode == LAB_MODE_CONTROLLED)
+	} else if (o.mode == LAB_MODE_CONTROLLED) {
 		ret = lab_controlled_run(&o);
-	else
+		if (ret >= 0)
+			printf("RESULT: %s\n",
+			       lab_runlog_result((unsigned)ret));
+	} else {
 		ret = lab_campaign(&o, given);
+	}
 	lab_runlog_render();
-	return lab_exit_for(ret);
+	return lab_stress_exit(ret);
 }
 
 /* ---- replay and shrink: arguments ---------------------------------------------- */
@@ -695,6 +742,26 @@ static int lab_cmd_bugs(int argc, char **argv)
 	return LAB_EXIT_CLEAN;
 }
 
+/* Every status `labyrinth stress` ends with (lab_stress_exit). */
+static void lab_stress_exit_help(FILE *out)
+{
+	fputs("exit status of stress:\n"
+	      "  0    nothing found (RESULT: PASS)\n"
+	      "  1    findings (RESULT: FAIL; after a stop signal: FAIL "
+	      "(interrupted))\n"
+	      "  2    usage error, or a finding record, run record or "
+	      "rendering could\n"
+	      "       not be written (each named on stderr after NOT SAVED)\n"
+	      "  66   TSan builds: ThreadSanitizer reported a race (its "
+	      "exitcode)\n"
+	      "  130  stopped by Ctrl-C or SIGTERM with nothing found "
+	      "(RESULT: INTERRUPTED);\n"
+	      "       the records, summary and renderings are still "
+	      "written, a second\n"
+	      "       signal kills at once\n",
+	      out);
+}
+
 static void lab_help_stress(FILE *out)
 {
 	fputs("usage: labyrinth stress [FLAGS]\n\n", out);
@@ -709,8 +776,8 @@ static void lab_help_stress(FILE *out)
 		 0);
 	fputs("\nflags (--flag VALUE or --flag=VALUE):\n", out);
 	lab_flags_help(out);
-	fputs("\nexit status: 0 nothing found, 1 findings, 2 usage error\n",
-	      out);
+	fputs("\n", out);
+	lab_stress_exit_help(out);
 }
 
 static void lab_help_replay(FILE *out)
@@ -826,8 +893,9 @@ static void lab_main_help(FILE *out)
 	}
 	fputs("\n'labyrinth COMMAND --help' lists a command's flags and their "
 	      "defaults.\nexit status: 0 nothing found, 1 findings, 2 usage "
-	      "or input error\n",
+	      "or input error (replay,\nshrink, report: see their --help)\n",
 	      out);
+	lab_stress_exit_help(out);
 }
 
 /* Backends linked into this command by the build (LAB_USER_BACKENDS in

@@ -95,7 +95,7 @@ static void lab_finding_fill(struct lab_rec *r, const struct lab_artifact *a,
 int lab_finding_save(const struct lab_artifact *a, struct lab_rec *r,
 		     const char *out_dir, char *artifact_path, size_t pathlen)
 {
-	char art[PATH_MAX + 32], json[PATH_MAX + 32];
+	char art[PATH_MAX + 32] = "", json[PATH_MAX + 32] = "", lost[512];
 	int ret = lab_mkdir_p(out_dir);
 
 	if (!ret)
@@ -109,8 +109,15 @@ int lab_finding_save(const struct lab_artifact *a, struct lab_rec *r,
 	if (ret) {
 		fprintf(stderr, "labyrinth: %s: cannot save the finding: %s\n",
 			out_dir, strerror(-ret));
-		unlink(art);
-		unlink(json);
+		if (*art)
+			unlink(art);
+		if (*json)
+			unlink(json);
+		lab_fit(lost, sizeof(lost),
+			"finding %s at %s: its record and "
+			"artifact in %s",
+			a->finding.kind, a->finding.where, out_dir);
+		lab_runlog_lost(lost, -ret);
 		return ret;
 	}
 	lab_runlog_saved(json);

@@ -265,10 +265,13 @@ static int lab_fr_start(struct lab_fr *fr, struct lab_fr_ctl *ctl)
 	unsigned i, n = fr->nworkers;
 
 	lab_fr_set_current(fr);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if (pthread_create(&fr->w[i].thread, NULL, lab_fr_worker_main,
 				   &fr->w[i]))
 			break;
+		/* named, so a test can signal a worker by its tid */
+		pthread_setname_np(fr->w[i].thread, "lab-worker");
+	}
 	if (i < n) {
 		atomic_store(&fr->go, -1);
 		while (i--)
@@ -285,6 +288,8 @@ static int lab_fr_start(struct lab_fr *fr, struct lab_fr_ctl *ctl)
 	ctl->rate = fr->o->irq_rate * fr->prof->irq_mult;
 	ctl->running = ctl->rate && !pthread_create(&ctl->thread, NULL,
 						    lab_fr_controller, ctl);
+	if (ctl->running)
+		pthread_setname_np(ctl->thread, "lab-irq");
 	if (ctl->rate && !ctl->running)
 		fprintf(stderr, "labyrinth: free: no interrupt controller "
 				"thread: running without interrupts\n");
@@ -790,8 +795,7 @@ static int lab_fr_finish(struct lab_fr *fr, const struct lab_fr_ctl *ctl,
 		lab_fr_save(fr, &f);
 	n += lab_runlog_save_captured(fr->o, fr->captured_before);
 	printf("findings: %u\n", n);
-	printf("RESULT: %s%s\n", n ? "FAIL" : "PASS",
-	       lab_stop_requested() ? " (stopped early by a signal)" : "");
+	printf("RESULT: %s\n", lab_runlog_result(n));
 	fflush(stdout);
 	if (first)
 		*first = f;

@@ -131,7 +131,8 @@ static const struct lab_opt_spec lab_opt_specs[] = {
 	{ "no-isolate", LAB_OK_OFF, LAB_OPT_CLI, LAB_FIELD(isolate), 0, 0, NULL,
 	  NULL, "controlled: run schedules in this process, not in a child" },
 	{ "out", LAB_OK_PATH, LAB_OPT_CLI, LAB_FIELD(out_dir), 0, 0, NULL,
-	  "DIR", "where findings go (default reports/latest)" },
+	  "DIR", "where findings and reports go (default: a new "
+	  "reports/TIME-stress-MODE-seedN/, linked from reports/latest)" },
 	{ "no-progress", LAB_OK_OFF, LAB_OPT_CLI, LAB_FIELD(progress), 0, 0,
 	  NULL, NULL, "no live progress line on a terminal" },
 };

@@ -286,14 +286,19 @@ static int lab_run_isolated(const struct lab_opts *o,
 	if (sh == MAP_FAILED)
 		return -ENOMEM;
 	fflush(NULL);
+	lab_stop_signals_hold();
 	pid = fork();
 	if (pid == 0) {
-		int ret = lab_run_here(&sh->sched, o, list, n, sh->trace, cap);
+		int ret;
+
+		lab_stop_signals_child();
+		ret = lab_run_here(&sh->sched, o, list, n, sh->trace, cap);
 
 		atomic_store(&sh->child_done, ret ? -1 : 1);
 		fflush(NULL);
 		_exit(ret ? 3 : 0);
 	}
+	lab_stop_signals_release();
 	if (pid < 0 || waitpid(pid, &status, 0) < 0) {
 		munmap(sh, bytes);
 		return -errno;

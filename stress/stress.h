@@ -148,11 +148,28 @@ int lab_finding_save(const struct lab_artifact *a, struct lab_rec *r,
 		     const char *out_dir, char *artifact_path, size_t pathlen);
 
 /* "runlog.c": the runs and findings of this process, Ctrl-C, renderings */
+/* The default report directory of a run: root/<UTC time>-<what>[-seed
+ * <seed>] (-2, -3... if taken), created, and root/latest made a link to
+ * it (replaced atomically).  0 or -errno. */
+#define LAB_REPORTS_ROOT "reports"
+int lab_run_dir_create(const char *root, const char *what, const char *seed,
+		       char *dir, size_t len);
 /* At start: the command line (for run records) and where the renderings
  * go; installs the SIGINT/SIGTERM handler. */
 void lab_runlog_start(int argc, char **argv, const char *out_dir);
-/* True once Ctrl-C or SIGTERM asked the run to stop; the modes poll it. */
+/* True once Ctrl-C or SIGTERM asked the run to stop; the modes poll it.
+ * Any thread may take a stop signal (none blocks them); a second one
+ * kills at once. */
 bool lab_stop_requested(void);
+/* Around a fork of a child that runs one controlled schedule: the parent
+ * holds stop signals (blocks them) before fork() and releases them after
+ * (a signal that came meanwhile lands then); the child calls _child()
+ * first: they are the parent's to take (ignored here, the mask
+ * restored), and the child dies with its parent.  Held, no signal meets
+ * the child with the parent's handler between fork() and _child(). */
+void lab_stop_signals_hold(void);
+void lab_stop_signals_release(void);
+void lab_stop_signals_child(void);
 /* A run (one mode) begins: tool is "stress-free", "stress-controlled". */
 void lab_runlog_begin(const struct lab_opts *o, const char *tool);
 const char *lab_runlog_id(void);
@@ -166,6 +183,13 @@ void lab_runlog_rec_init(struct lab_rec *r, const char *check);
 void lab_runlog_rec_stamp(struct lab_rec *r);
 /* A record file this process saved (counted as a finding of the run). */
 void lab_runlog_saved(const char *path);
+/* A file of the run that could not be written (what names it and, for a
+ * finding, which one; err is the errno): printed at the end, exit 2. */
+void lab_runlog_lost(const char *what, int err);
+unsigned lab_runlog_nlost(void);
+/* The RESULT word of a run with that many findings: PASS, FAIL, and after
+ * a stop signal INTERRUPTED or "FAIL (interrupted)". */
+const char *lab_runlog_result(unsigned findings);
 /* The run ends: result pass|fail|error ("interrupted" replaces pass
  * after Ctrl-C); writes <dir>/run-<id>.json. */
 void lab_runlog_end(const char *result, const char *detail, const char *dir);
@@ -175,7 +199,8 @@ void lab_runlog_end(const char *result, const char *detail, const char *dir);
 unsigned lab_runlog_save_captured(const struct lab_opts *o, unsigned before);
 /* Renders every record this process saved into the report directory
  * (summary.md, findings.json, report.sarif, junit.xml, report.html) and
- * prints where they are.  0 or -errno. */
+ * prints where they are, then what of the run was lost (not written).
+ * 0, or -errno when anything of the run was lost. */
 int lab_runlog_render(void);
 
 /* "backend_run.c": free-running stress of a backend-table allocator */

@@ -424,10 +424,11 @@ static int lab_zoo_trial(const struct lab_zoo_mode *m, const char *bug,
 	status = lab_zoo_wait(pid, budget + LAB_ZOO_GRACE);
 	t->seconds = lab_zoo_now() - t0;
 	t->ran = true;
-	/* stress: 1 findings, 66 TSan; libFuzzer: any crash exit */
+	/* stress: 1 findings, 66 TSan (130: stopped by a signal, nothing
+	 * found); libFuzzer: any crash exit */
 	t->detected = status != -1 && WIFEXITED(status) &&
 		      WEXITSTATUS(status) != 0 && WEXITSTATUS(status) != 2 &&
-		      WEXITSTATUS(status) != 127;
+		      WEXITSTATUS(status) != 127 && WEXITSTATUS(status) != 130;
 	if (status != -1 && WIFSIGNALED(status))
 		t->detected = true; /* a crash is a detection too */
 	lab_zoo_steps(m, t->dir, t);

@@ -222,6 +222,11 @@ int lab_render_html(FILE *f, const struct lab_report_set *s);
 /* Writes all five into dir (created): summary.md, findings.json,
  * report.sarif, junit.xml, report.html.  0 or -errno. */
 int lab_report_write_all(const struct lab_report_set *s, const char *dir);
+/* Same, and lost(file, errno, arg) for each rendering not written (all
+ * five if dir cannot be made): its name in dir, and why. */
+typedef void (*lab_lost_fn)(const char *file, int err, void *arg);
+int lab_report_write_each(const struct lab_report_set *s, const char *dir,
+			  lab_lost_fn lost, void *arg);
 
 /* ---- files (fileio.c) ---- */
 
