@@ -21,12 +21,18 @@
 #                   replays; --logical 1 runs; shrink says it verified
 #   messages        "1 thread" (not "1 threads"); --first says how many
 #                   findings were saved and how many detected
+#   campaign-report fuzz/campaign.sh's finding report of a crash log: an
+#                   address shows as masked on purpose ("0x<addr>", not
+#                   "0x?", which reads as a formatting failure), and its
+#                   reproduce command is absolute (this needs no fuzz build:
+#                   the script's functions run on a made-up log)
 set -euo pipefail
 
 bin=$1
 work=$2
 case_name=$3
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$root/stress/tests/lib.sh"
 fresh_dir "$work"
 
 printed() { # printed LOG PREFIX: the rest of the first line starting PREFIX
@@ -189,6 +195,36 @@ messages)
 	"findings: $saved saved (the first; "*" detected before --first stopped the run)") ;;
 	*) fail "'$line' with $saved record(s) saved" ;;
 	esac
+	;;
+campaign-report)
+	fuzz_dir=$root/fuzz tsan=0 build_given=""
+	eval "$(sed -n '/^\(if_tsan\|finding_report\|reproduce_[a-z]*\)() {/,/^}/p' \
+		"$root/fuzz/campaign.sh")"
+	mkdir -p crashes
+	printf 'x' >crashes/crash-1
+	printf '%s\n' "INFO: Seed: 1" \
+		"labyrinth fuzz: check failed: free: block 0x7f3a5c001000 lost its stamp (magic 0, tag 5, expected 6): another owner wrote it" \
+		"==123==ERROR: libFuzzer: deadly signal" \
+		"SUMMARY: libFuzzer: deadly signal" >crash.log
+	(cd "$work" && finding_report crash.log crashes/crash-1 fuzz_threads) >report.txt
+	grep -q "^  what:  labyrinth fuzz: check failed: free: block 0x<addr> lost its stamp" \
+		report.txt || fail "address mask: $(grep what: report.txt)"
+	grep -q "^  reproduce: $root/fuzz/campaign.sh reproduce $work/crashes/crash-1 fuzz_threads$" \
+		report.txt || fail "reproduce: $(grep reproduce: report.txt)"
+	# a finding `labyrinth report` makes of libFuzzer's own log (no
+	# record from the target): its reproduce command, from campaign.env
+	# (a TSan campaign with its own build directory)
+	tsan=1 build_given=1 build=$work/my\ build
+	mkdir -p camp/artifacts
+	{ echo target=fuzz_ops; reproduce_env; } >camp/campaign.env
+	printf 'x' >camp/artifacts/timeout-1
+	printf '%s\n' "INFO: Seed: 7" "==9== ERROR: libFuzzer: timeout after 25 seconds" \
+		"SUMMARY: libFuzzer: timeout" >camp/artifacts/timeout-1.log
+	run 1 report.log report --out merged camp
+	want="$root/fuzz/campaign.sh reproduce $work/camp/artifacts/timeout-1 fuzz_ops --tsan --build $work/my\\ build"
+	got=$(python3 -c 'import json, sys
+print(json.load(open(sys.argv[1]))["findings"][0]["reproduce"])' merged/findings.json)
+	[ "$got" = "$want" ] || fail "report's reproduce: '$got', not '$want'"
 	;;
 *)
 	fail "unknown case $case_name"
