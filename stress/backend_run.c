@@ -318,8 +318,7 @@ static int lab_br_finish(struct lab_br *br, double seconds)
 	snprintf(detail, sizeof(detail),
 		 "backend %s, %u thread%s, %.1f s, %" PRIu64 " ops",
 		 br->ops->name, br->o->threads, lab_plural(br->o->threads),
-		 seconds,
-		 (uint64_t)atomic_load(&br->ops_done));
+		 seconds, (uint64_t)atomic_load(&br->ops_done));
 	lab_runlog_end(n ? "fail" : "pass", detail, br->o->out_dir);
 	return (int)n;
 }
@@ -347,8 +346,8 @@ int lab_backend_run(const struct lab_opts *o, const struct lab_backend_ops *ops,
 	pthread_mutex_init(&br->found_lock, NULL);
 	printf("backend: %s, seed %" PRIu64 ", %u thread%s, maze %ux%u, "
 	       "%.1f s, orders 0..%u, no interrupts\n",
-	       ops->name, o->seed, o->threads, lab_plural(o->threads), o->width, o->height, o->seconds,
-	       LAB_BR_ORDER_MAX);
+	       ops->name, o->seed, o->threads, lab_plural(o->threads), o->width,
+	       o->height, o->seconds, LAB_BR_ORDER_MAX);
 	lab_runlog_begin(o, "stress-backend");
 	br->captured_before = lab_capture_saved();
 	lab_capture_install(NULL); /* this run's reports only */

@@ -750,12 +750,14 @@ static void lab_help_replay(FILE *out)
 		 "says whether the same finding comes back at the same step, "
 		 "and where the decisions stopped fitting if the program "
 		 "changed. Free-running artifacts: re-runs the same seed and "
-		 "options (the interleaving is not exact).",
+		 "options, --first and --no-delays included (the interleaving "
+		 "is not exact).",
 		 0);
 	fputs("\n  --no-isolate   run in this process, not a child (for a "
 	      "debugger)\n"
 	      "  --out DIR      free-running re-run: where new findings go "
-	      "(default reports/latest)\n"
+	      "(default the\n                 directory 'replay' beside "
+	      "ARTIFACT)\n"
 	      "\nexit status: 1 a finding reproduced, 0 none, 2 bad "
 	      "artifact\n",
 	      out);
@@ -770,8 +772,10 @@ static void lab_help_shrink(FILE *out)
 		 "Minimises a controlled-mode finding by delta debugging: "
 		 "fewer ops per thread, fewer threads, fewer interrupts and "
 		 "preemptions, while the same finding (kind and site) still "
-		 "comes back. Writes the smaller artifact and prints the sizes "
-		 "before and after.",
+		 "comes back. Writes the smaller artifact, reads it back and "
+		 "replays it, and only if that gives the same finding at the "
+		 "same step prints the sizes before and after and the command "
+		 "that replays it (else it removes it and exits 2).",
 		 0);
 	fputs("\n  -o OUT         output (default ARTIFACT with .min before "
 	      "its extension)\n"
@@ -779,7 +783,8 @@ static void lab_help_shrink(FILE *out)
 	      "  --quiet        no line per accepted step\n"
 	      "  --no-isolate   replay in this process, not a child\n"
 	      "\nexit status: 1 shrunk (the finding holds), 0 the finding "
-	      "did not reproduce, 2 bad artifact\n",
+	      "did not reproduce,\n2 bad artifact or a shrunk one that does "
+	      "not replay\n",
 	      out);
 }
 

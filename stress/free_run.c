@@ -709,10 +709,9 @@ static void lab_fr_print_start(const struct lab_fr *fr)
 	       "/%" PRIu64 "/%" PRIu64 "), %.1f s, ops limit %" PRIu64
 	       ", irq rate %u/s x%u, bug %s\n",
 	       o->profile, o->seed, fr->nworkers, lab_plural(fr->nworkers),
-	       o->width, o->height,
-	       st.frames, lab_maze_max_order(fr->maze), st.wmark_min,
-	       st.wmark_low, st.wmark_high, o->seconds, o->ops, o->irq_rate,
-	       fr->prof->irq_mult, o->bug);
+	       o->width, o->height, st.frames, lab_maze_max_order(fr->maze),
+	       st.wmark_min, st.wmark_low, st.wmark_high, o->seconds, o->ops,
+	       o->irq_rate, fr->prof->irq_mult, o->bug);
 	fflush(stdout);
 }
 
@@ -765,8 +764,8 @@ static void lab_fr_capture_end(struct lab_fr *fr, int findings,
 	snprintf(detail, sizeof(detail),
 		 "free-running, profile %s, %u thread%s, %.1f s, %" PRIu64
 		 " ops",
-		 fr->o->profile, fr->nworkers, lab_plural(fr->nworkers), (double)wt->elapsed_ns / 1e9,
-		 lab_fr_ops_now(fr));
+		 fr->o->profile, fr->nworkers, lab_plural(fr->nworkers),
+		 (double)wt->elapsed_ns / 1e9, lab_fr_ops_now(fr));
 	lab_runlog_end(findings < 0 ? "error" :
 		       findings	    ? "fail" :
 				      "pass",
@@ -798,7 +797,8 @@ static int lab_fr_finish(struct lab_fr *fr, const struct lab_fr_ctl *ctl,
 		printf("findings: %u\n", n);
 	else
 		printf("findings: %u saved (the first; %u detected%s)\n", saved,
-		       n, fr->o->first ? " before --first stopped the run" : "");
+		       n,
+		       fr->o->first ? " before --first stopped the run" : "");
 	printf("RESULT: %s%s\n", n ? "FAIL" : "PASS",
 	       lab_stop_requested() ? " (stopped early by a signal)" : "");
 	fflush(stdout);

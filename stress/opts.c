@@ -522,7 +522,8 @@ int lab_opt_format(const struct lab_opts *o, int i, char *buf, size_t len)
 	case LAB_OK_OFF:
 	case LAB_OK_ON: /* was the flag given? */
 		return snprintf(buf, len, "%s",
-				*(const bool *)field == (sp->kind == LAB_OK_ON) ?
+				*(const bool *)field ==
+						(sp->kind == LAB_OK_ON) ?
 					"on" :
 					"off");
 	default:
@@ -544,15 +545,16 @@ const char *lab_opt_help(int i)
  * an absolute path, so it writes where this run did from any directory. */
 void lab_opts_command(const struct lab_opts *o, char *buf, size_t len)
 {
-	size_t used = (size_t)snprintf(buf, len, "%s stress",
-				       lab_self_command());
+	size_t used =
+		(size_t)snprintf(buf, len, "%s stress", lab_self_command());
 	int i;
 
 	for (i = 0; i < LAB_NSPECS && used < len; i++) {
 		const struct lab_opt_spec *sp = &lab_opt_specs[i];
 		char v[PATH_MAX], q[2 * PATH_MAX + 8];
 
-		if (!(sp->where & LAB_OPT_CLI) || !strcmp(sp->name, "no-progress"))
+		if (!(sp->where & LAB_OPT_CLI) ||
+		    !strcmp(sp->name, "no-progress"))
 			continue;
 		lab_opt_format(o, i, v, sizeof(v));
 		if (!sp->arg) { /* a bare flag: given or not */

@@ -463,7 +463,8 @@ int lab_controlled_run(const struct lab_opts *o)
 	       "thread%s x %u ops, irq %u/1000, bug %s\n",
 	       (unsigned long long)o->seed,
 	       o->strategy == LAB_STRAT_PCT ? "pct" : "random", o->depth,
-	       o->logical, lab_plural(o->logical), o->ops_per_thread, o->irq_permille, o->bug);
+	       o->logical, lab_plural(o->logical), o->ops_per_thread,
+	       o->irq_permille, o->bug);
 	lab_runlog_begin(o, "stress-controlled");
 	for (i = 0; (o->schedules ? i < o->schedules : elapsed < o->seconds) &&
 		    !lab_stop_requested();

@@ -273,8 +273,9 @@ int lab_shrink_verify(const char *path, const struct lab_finding *want,
 	else if (!r->found || !lab_finding_same(&r->finding, want))
 		snprintf(err, errlen, "%s: replay finds %s%s%s, not %s at %s",
 			 path, r->found ? r->finding.kind : "nothing",
-			 r->found ? " at " : "", r->found ? r->finding.where : "",
-			 want->kind, want->where);
+			 r->found ? " at " : "",
+			 r->found ? r->finding.where : "", want->kind,
+			 want->where);
 	else if (r->finding.step != want->step)
 		snprintf(err, errlen,
 			 "%s: replay finds it at step %llu, not %llu", path,

@@ -135,9 +135,8 @@ static void lab_flog_line(struct lab_flog *l, char *line)
 /* Names from where campaign.sh puts things: reports/fuzz-<target>-<date>/
  * fuzz.log and .../artifacts/<crash>.log; campaign.env says the target,
  * and the campaign is named after the directory holding it ("" if none). */
-static void lab_flog_target(struct lab_flog *l, const char *path,
-			    char *target, size_t len, char *campaign,
-			    size_t clen)
+static void lab_flog_target(struct lab_flog *l, const char *path, char *target,
+			    size_t len, char *campaign, size_t clen)
 {
 	char env[1024], line[1024];
 	const char *slash;
@@ -171,8 +170,8 @@ static void lab_flog_target(struct lab_flog *l, const char *path,
 			snprintf(l->reproduce, sizeof(l->reproduce), "%s",
 				 line + 10);
 		else if (!strncmp(line, "reproduce_flags=", 16))
-			snprintf(l->reproduce_flags,
-				 sizeof(l->reproduce_flags), "%s", line + 16);
+			snprintf(l->reproduce_flags, sizeof(l->reproduce_flags),
+				 "%s", line + 16);
 	}
 	if (f)
 		fclose(f);
