@@ -796,9 +796,8 @@ static int lab_fr_finish(struct lab_fr *fr, const struct lab_fr_ctl *ctl,
 	if (n == saved)
 		printf("findings: %u\n", n);
 	else
-		printf("findings: %u saved (the first; %u detected%s)\n", saved,
-		       n,
-		       fr->o->first ? " before --first stopped the run" : "");
+		printf("findings: %u saved (the first of %u detected)\n",
+		       saved, n);
 	printf("RESULT: %s%s\n", n ? "FAIL" : "PASS",
 	       lab_stop_requested() ? " (stopped early by a signal)" : "");
 	fflush(stdout);

@@ -192,7 +192,7 @@ messages)
 	# as many saved as there are records; detections counted apart
 	case $line in
 	"findings: $saved") ;;
-	"findings: $saved saved (the first; "*" detected before --first stopped the run)") ;;
+	"findings: $saved saved (the first of "*" detected)") ;;
 	*) fail "'$line' with $saved record(s) saved" ;;
 	esac
 	;;
