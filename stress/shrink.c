@@ -53,9 +53,8 @@ static bool lab_try(struct lab_shrink *sh, const struct lab_opts *o,
 		    const lab_decision_t *dec, uint64_t n, const char *what)
 {
 	struct lab_sched_result r;
-	bool keep;
-
 	char why[200];
+	bool keep;
 
 	/* what the artifact reader would refuse is never kept */
 	if (sh->runs >= sh->budget ||
@@ -86,7 +85,7 @@ static bool lab_try(struct lab_shrink *sh, const struct lab_opts *o,
 			       (unsigned long long)sh->preemptions,
 			       (unsigned long long)sh->irqs,
 			       sh->opts.ops_per_thread, sh->opts.logical,
-			       sh->opts.logical == 1 ? "" : "s");
+			       lab_plural(sh->opts.logical));
 	}
 	lab_sched_result_free(&r);
 	return keep;

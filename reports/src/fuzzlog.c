@@ -206,12 +206,12 @@ static void lab_flog_finding(struct lab_report_set *s, struct lab_flog *l,
 	r->first_seen = r->last_seen = l->run.ended;
 	lab_shell_quote(r->artifact, art, sizeof(art));
 	if (*l->reproduce) /* runs as printed from any directory */
-		snprintf(r->reproduce, sizeof(r->reproduce), "%s %s %s%s%s",
-			 l->reproduce, art, target,
-			 *l->reproduce_flags ? " " : "", l->reproduce_flags);
+		lab_fit(r->reproduce, sizeof(r->reproduce), "%s %s %s%s%s",
+			l->reproduce, art, target,
+			*l->reproduce_flags ? " " : "", l->reproduce_flags);
 	else /* an older campaign: from the source tree */
-		snprintf(r->reproduce, sizeof(r->reproduce),
-			 "fuzz/campaign.sh reproduce %s %s", art, target);
+		lab_fit(r->reproduce, sizeof(r->reproduce),
+			"fuzz/campaign.sh reproduce %s %s", art, target);
 	snprintf(r->source, sizeof(r->source), "%s", path);
 	lab_rec_sign(r, r->site.function);
 	lab_set_add(s, r);
