@@ -133,6 +133,16 @@ fields)
 	[ "$(field $art no-delays)" = on ] || fail "--no-delays not recorded"
 	[ "$(field $art first)" = on ] || fail "--first not recorded"
 	[ "$(field $art out)" = "$work/free" ] || fail "--out not recorded"
+	# every flag `stress --help` lists is a field, or one of those known
+	# not to change the run: --width/--height are the field maze,
+	# --no-progress draws a line, --no-isolate is tested below
+	fields=" $(sed -n '/^build /,/^finding-kind /p' $art | awk '{print $1}' | tr '\n' ' ')"
+	for flag in $("$bin" help stress | sed -n 's/^  --\([a-z-]*\).*/\1/p'); do
+		case "$fields width height no-progress no-isolate " in
+		*" $flag "*) ;;
+		*) fail "--$flag is neither an artifact field nor known not to change the run" ;;
+		esac
+	done
 	# --no-isolate is not recorded: it does not change the schedules
 	run 0 iso.log stress --mode controlled --seed 4 --schedules 30 \
 		--no-progress --out iso
