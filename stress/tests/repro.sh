@@ -75,6 +75,7 @@ controlled-cmd)
 	[ "$cmd" = "$(jfield found/finding-1.json reproduce)" ] ||
 		fail "printed and recorded commands differ"
 	names_binary "$cmd"
+	names_binary "$(jfield found/run-*.json command)" # the run record's
 	elsewhere replay.log "$cmd"
 	[ "$status" = 1 ] || { cat replay.log >&2; fail "'$cmd' exited $status"; }
 	grep -q "^reproduced: yes - the same finding at the same step" \
