@@ -197,10 +197,39 @@ copy_seeds() {
 
 # ---- finding reports --------------------------------------------------------
 
+# reproduce_cmd CRASH TARGET: the command that reproduces CRASH, as it runs
+# from any directory: this script and the crash by absolute path, the
+# build directory when it is not the default one, --tsan for the TSan
+# build.
+reproduce_cmd() {
+	local crash flags
+	crash=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+	flags=$(reproduce_flags)
+	printf '%q reproduce %q %s%s' "$fuzz_dir/campaign.sh" "$crash" "$2" \
+		"${flags:+ $flags}"
+}
+
+# reproduce_env: reproduce_cmd's parts for campaign.env, read by
+# `labyrinth report` when it makes a finding of libFuzzer's own log (a
+# timeout, an out-of-memory): the command up to the crash file, and what
+# follows the target.
+reproduce_env() {
+	echo "reproduce=$(printf '%q reproduce' "$fuzz_dir/campaign.sh")"
+	echo "reproduce_flags=$(reproduce_flags)"
+}
+
+# reproduce_flags: what follows the target in reproduce_cmd.
+reproduce_flags() {
+	local flags
+	flags=$(if_tsan '--tsan')
+	[ -z "$build_given" ] || flags+="${flags:+ }--build $(printf %q "$build")"
+	echo "$flags"
+}
+
 # finding_report LOG CRASH TARGET: the finding in a run's output, the same
 # whoever ran it (campaign or reproduce): what failed, the sanitizer's
 # summary, the top 3 frames of our code (ClusterFuzz's "crash state"),
-# addresses and pids masked.
+# addresses ("0x<addr>") and pids ("pid=?") masked.
 finding_report() {
 	local log=$1 crash=$2 t=$3
 	local size
@@ -211,7 +240,7 @@ finding_report() {
 			gsub(root, "", s)
 			gsub(/==[0-9]+==/, "", s)
 			gsub(/pid=[0-9]+/, "pid=?", s)
-			gsub(/0x[0-9a-fA-F]+/, "0x?", s)
+			gsub(/0x[0-9a-fA-F]+/, "0x<addr>", s)
 			sub(/^[ \t]+/, "", s)
 			return s
 		}
@@ -248,7 +277,7 @@ finding_report() {
 				print "  where: " frames
 		}' "$log"
 	echo "  input: $crash ($size bytes)"
-	echo "  reproduce: fuzz/campaign.sh reproduce $crash $t$(if_tsan ' --tsan')"
+	echo "  reproduce: $(reproduce_cmd "$crash" "$t")"
 }
 
 # run_crash BIN CRASH LOG: one run of the crash file; its exit status.
@@ -310,6 +339,7 @@ cmd_run() {
 		echo "target=$target"
 		echo "tsan=$tsan"
 		echo "binary=$bin"
+		reproduce_env
 		echo "bug=${LAB_BUG:-}"
 		echo "seconds=$seconds"
 		echo "jobs=$jobs"
@@ -358,7 +388,7 @@ report_artifacts() {
 		# the target saves its finding record from inside (capture.h)
 		LAB_FINDINGS_DIR=$dir/findings LAB_FINDING_ARTIFACT=$f \
 			LAB_FINDING_RUN=campaign-$(basename "$dir") \
-			LAB_FINDING_REPRODUCE="fuzz/campaign.sh reproduce $f $target$(if_tsan ' --tsan')" \
+			LAB_FINDING_REPRODUCE="$(reproduce_cmd "$f" "$target")" \
 			run_crash "$bin" "$f" "$f.log" || true
 		finding_report "$f.log" "$f" "$target" >"$f.report"
 		key=$(grep -E '^  (what|kind|where): ' "$f.report" | tr -s '0-9' 'N')

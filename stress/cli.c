@@ -220,9 +220,20 @@ static void lab_stress_banner(const struct lab_opts *o, int argc, char **argv,
 	       lab_mode_name(o->mode), o->profile, o->seed, o->bug,
 	       lab_version());
 	printf("out: %s\n", o->out_dir);
-	printf("rerun: labyrinth stress");
-	for (i = 1; i < argc; i++)
-		printf(" %s", argv[i]);
+	printf("rerun: %s stress", lab_self_command());
+	for (i = 1; i < argc; i++) {
+		char out[PATH_MAX + 8] = "--out=", q[2 * PATH_MAX + 16];
+		const char *arg = argv[i];
+		size_t eq = strncmp(arg, "--out=", 6) ? 0 : 6;
+
+		/* --out as an absolute path: the same from any directory */
+		if (eq || !strcmp(argv[i - 1], "--out")) {
+			lab_abs_path(o->out_dir, out + eq, sizeof(out) - eq);
+			arg = out;
+		}
+		lab_shell_quote(arg, q, sizeof(q));
+		printf(" %s", q);
+	}
 	if (!(given & lab_opt_bit("seed")))
 		printf(" --seed %" PRIu64, o->seed);
 	printf("\n");
@@ -540,6 +551,11 @@ static int lab_replay_free(const struct lab_artifact *a,
 	o.progress = isatty(STDERR_FILENO);
 	if (fa->out)
 		snprintf(o.out_dir, sizeof(o.out_dir), "%s", fa->out);
+	else
+		lab_replay_out_dir(fa->artifact, o.out_dir, sizeof(o.out_dir));
+	if (o.first)
+		printf("note: the run stopped at its first finding (--first); "
+		       "so does this one\n");
 	n = lab_free_run_report(&o, &got);
 	if (n > 0)
 		lab_compare(&got, &a->finding, false);
@@ -616,25 +632,37 @@ static void lab_print_sizes(const struct lab_artifact *in,
 	       out->opts.logical);
 }
 
-/* Writes the smaller artifact and shows before/after; exit 1: it holds
- * the finding. */
+/* Writes the smaller artifact, reads it back and replays it, and only
+ * if that replays exactly shows before/after and the command; exit 1: it
+ * holds the finding.  An artifact that does not replay is removed (exit
+ * 2): no command is printed for it. */
 static int lab_shrink_write(const struct lab_artifact *in,
 			    const struct lab_artifact *out,
 			    const struct lab_file_args *fa, const char *path)
 {
 	struct lab_sched_result b, a;
-	char cmd[2 * PATH_MAX + 32];
+	char cmd[4 * PATH_MAX + 64], err[600];
 
 	if (lab_artifact_write(path, out))
 		return LAB_EXIT_USAGE;
-	if (lab_measure(in, fa->isolate, &b) ||
-	    lab_measure(out, fa->isolate, &a))
+	if (lab_shrink_verify(path, &out->finding, fa->isolate, &a, err,
+			      sizeof(err))) {
+		unlink(path);
+		return lab_usage("shrink",
+				 "the shrunk artifact does not replay, so it "
+				 "was removed: %s",
+				 err);
+	}
+	if (lab_measure(in, fa->isolate, &b)) {
+		lab_sched_result_free(&a);
 		return lab_usage("shrink", "cannot replay to measure: %s",
 				 lab_last_error());
+	}
 	lab_print_sizes(in, out, &b, &a);
 	printf("finding: %s at %s: %s (step %" PRIu64 ")\n", out->finding.kind,
 	       out->finding.where, out->finding.message, out->finding.step);
-	lab_artifact_replay_cmd(path, cmd, sizeof(cmd));
+	printf("verified: %s read back and replayed exactly\n", path);
+	lab_artifact_replay_cmd(path, &out->opts, cmd, sizeof(cmd));
 	printf("wrote: %s\nreproduce: %s\n", path, cmd);
 	lab_sched_result_free(&b);
 	lab_sched_result_free(&a);
@@ -789,12 +817,14 @@ static void lab_help_replay(FILE *out)
 		 "says whether the same finding comes back at the same step, "
 		 "and where the decisions stopped fitting if the program "
 		 "changed. Free-running artifacts: re-runs the same seed and "
-		 "options (the interleaving is not exact).",
+		 "options, --first and --no-delays included (the interleaving "
+		 "is not exact).",
 		 0);
 	fputs("\n  --no-isolate   run in this process, not a child (for a "
 	      "debugger)\n"
 	      "  --out DIR      free-running re-run: where new findings go "
-	      "(default reports/latest)\n"
+	      "(default the\n                 directory 'replay' beside "
+	      "ARTIFACT)\n"
 	      "\nexit status: 1 a finding reproduced, 0 none, 2 bad "
 	      "artifact\n",
 	      out);
@@ -809,8 +839,10 @@ static void lab_help_shrink(FILE *out)
 		 "Minimises a controlled-mode finding by delta debugging: "
 		 "fewer ops per thread, fewer threads, fewer interrupts and "
 		 "preemptions, while the same finding (kind and site) still "
-		 "comes back. Writes the smaller artifact and prints the sizes "
-		 "before and after.",
+		 "comes back. Writes the smaller artifact, reads it back and "
+		 "replays it, and only if that gives the same finding at the "
+		 "same step prints the sizes before and after and the command "
+		 "that replays it (else it removes it and exits 2).",
 		 0);
 	fputs("\n  -o OUT         output (default ARTIFACT with .min before "
 	      "its extension)\n"
@@ -818,7 +850,8 @@ static void lab_help_shrink(FILE *out)
 	      "  --quiet        no line per accepted step\n"
 	      "  --no-isolate   replay in this process, not a child\n"
 	      "\nexit status: 1 shrunk (the finding holds), 0 the finding "
-	      "did not reproduce, 2 bad artifact\n",
+	      "did not reproduce,\n2 bad artifact or a shrunk one that does "
+	      "not replay\n",
 	      out);
 }
 

@@ -86,18 +86,21 @@ static void lab_finding_fill(struct lab_rec *r, const struct lab_artifact *a,
 	r->step = f->step;
 	r->thread = f->thread;
 	lab_abs_path(artifact, r->artifact, sizeof(r->artifact));
-	lab_artifact_replay_cmd(r->artifact, r->reproduce,
+	lab_artifact_replay_cmd(r->artifact, &a->opts, r->reproduce,
 				sizeof(r->reproduce));
 	if (!*r->signature)
 		lab_rec_sign(r, f->where);
 }
 
-int lab_finding_save(const struct lab_artifact *a, struct lab_rec *r,
+int lab_finding_save(const struct lab_artifact *in, struct lab_rec *r,
 		     const char *out_dir, char *artifact_path, size_t pathlen)
 {
 	char art[PATH_MAX + 32] = "", json[PATH_MAX + 32] = "", lost[512];
+	struct lab_artifact copy = *in, *a = &copy;
 	int ret = lab_mkdir_p(out_dir);
 
+	/* the artifact records where the run wrote, from any directory */
+	lab_abs_path(out_dir, copy.opts.out_dir, sizeof(copy.opts.out_dir));
 	if (!ret)
 		ret = lab_claim_pair(out_dir, art, json, sizeof(art));
 	if (!ret)

@@ -677,10 +677,11 @@ static void lab_fr_summary(struct lab_fr *fr, const struct lab_fr_ctl *ctl,
 	printf("\n== labyrinth free-running summary: profile %s, seed %" PRIu64
 	       " ==\n",
 	       fr->o->profile, fr->o->seed);
-	printf("ops %" PRIu64 " in %.1f s (%.0f/s), %u threads, maze %ux%u, "
+	printf("ops %" PRIu64 " in %.1f s (%.0f/s), %u thread%s, maze %ux%u, "
 	       "bug %s\n",
 	       t->ops, secs, secs > 0 ? (double)t->ops / secs : 0.0,
-	       fr->nworkers, fr->o->width, fr->o->height, fr->o->bug);
+	       fr->nworkers, lab_plural(fr->nworkers), fr->o->width,
+	       fr->o->height, fr->o->bug);
 	lab_fr_print_classes(st, t);
 	lab_fr_print_irqs(ctl, t);
 	lab_fr_print_exclusive(fr, t);
@@ -708,14 +709,14 @@ static void lab_fr_print_start(const struct lab_fr *fr)
 	struct lab_maze_stats st;
 
 	lab_maze_stats(fr->maze, &st);
-	printf("free: profile %s, seed %" PRIu64 ", %u threads, maze %ux%u "
+	printf("free: profile %s, seed %" PRIu64 ", %u thread%s, maze %ux%u "
 	       "(%" PRIu64 " frames, max order %u, watermarks %" PRIu64
 	       "/%" PRIu64 "/%" PRIu64 "), %.1f s, ops limit %" PRIu64
 	       ", irq rate %u/s x%u, bug %s\n",
-	       o->profile, o->seed, fr->nworkers, o->width, o->height,
-	       st.frames, lab_maze_max_order(fr->maze), st.wmark_min,
-	       st.wmark_low, st.wmark_high, o->seconds, o->ops, o->irq_rate,
-	       fr->prof->irq_mult, o->bug);
+	       o->profile, o->seed, fr->nworkers, lab_plural(fr->nworkers),
+	       o->width, o->height, st.frames, lab_maze_max_order(fr->maze),
+	       st.wmark_min, st.wmark_low, st.wmark_high, o->seconds, o->ops,
+	       o->irq_rate, fr->prof->irq_mult, o->bug);
 	fflush(stdout);
 }
 
@@ -766,10 +767,10 @@ static void lab_fr_capture_end(struct lab_fr *fr, int findings,
 
 	lab_capture_save_to(NULL, NULL);
 	snprintf(detail, sizeof(detail),
-		 "free-running, profile %s, %u threads, %.1f s, %" PRIu64
+		 "free-running, profile %s, %u thread%s, %.1f s, %" PRIu64
 		 " ops",
-		 fr->o->profile, fr->nworkers, (double)wt->elapsed_ns / 1e9,
-		 lab_fr_ops_now(fr));
+		 fr->o->profile, fr->nworkers, lab_plural(fr->nworkers),
+		 (double)wt->elapsed_ns / 1e9, lab_fr_ops_now(fr));
 	lab_runlog_end(findings < 0 ? "error" :
 		       findings	    ? "fail" :
 				      "pass",
@@ -784,7 +785,7 @@ static int lab_fr_finish(struct lab_fr *fr, const struct lab_fr_ctl *ctl,
 	struct lab_fr_totals t;
 	struct lab_maze_stats st;
 	struct lab_finding f;
-	unsigned n;
+	unsigned n, captured, saved;
 	long problems;
 
 	lab_fr_totals(fr, &t);
@@ -792,9 +793,16 @@ static int lab_fr_finish(struct lab_fr *fr, const struct lab_fr_ctl *ctl,
 	lab_fr_summary(fr, ctl, wt, &t, &st, problems);
 	n = lab_fr_findings(fr, &f);
 	if (n)
-		lab_fr_save(fr, &f);
-	n += lab_runlog_save_captured(fr->o, fr->captured_before);
-	printf("findings: %u\n", n);
+		lab_fr_save(fr, &f); /* the checks' first finding only */
+	captured = lab_runlog_save_captured(fr->o, fr->captured_before);
+	saved = (n > 0) + captured;
+	n += captured;
+	/* what was saved, and how many detections it stands for */
+	if (n == saved)
+		printf("findings: %u\n", n);
+	else
+		printf("findings: %u saved (the first of %u detected)\n",
+		       saved, n);
 	printf("RESULT: %s\n", lab_runlog_result(n));
 	fflush(stdout);
 	if (first)

@@ -207,8 +207,9 @@ void lab_runlog_start(int argc, char **argv, const char *out_dir)
 
 	lab_stop_signals_catch();
 	snprintf(lab_rl.out_dir, sizeof(lab_rl.out_dir), "%s", out_dir);
-	used = (size_t)snprintf(lab_rl.command, sizeof(lab_rl.command),
-				"labyrinth");
+	/* the run records' command: this binary, as printed commands name it */
+	used = (size_t)snprintf(lab_rl.command, sizeof(lab_rl.command), "%s",
+				lab_self_command());
 	for (i = 0; i < argc && used < sizeof(lab_rl.command); i++) {
 		char q[512];
 

@@ -532,10 +532,11 @@ int lab_controlled_run(const struct lab_opts *o)
 	int findings = 0;
 
 	printf("controlled: seed %llu, strategy %s, depth %u, %u logical "
-	       "threads x %u ops, irq %u/1000, bug %s\n",
+	       "thread%s x %u ops, irq %u/1000, bug %s\n",
 	       (unsigned long long)o->seed,
 	       o->strategy == LAB_STRAT_PCT ? "pct" : "random", o->depth,
-	       o->logical, o->ops_per_thread, o->irq_permille, o->bug);
+	       o->logical, lab_plural(o->logical), o->ops_per_thread,
+	       o->irq_permille, o->bug);
 	fflush(stdout);
 	lab_runlog_begin(o, "stress-controlled");
 	lab_ctl_progress_init(&prog, o);

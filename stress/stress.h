@@ -73,6 +73,10 @@ void lab_opts_mode_defaults(struct lab_opts *o, enum lab_mode mode,
  * 0, or -1 with err. */
 #define LAB_FRAMES_MAX (1u << 18)
 int lab_opts_check(const struct lab_opts *o, char *err, size_t errlen);
+/* Would an artifact with these options be read back?  Every artifact
+ * field as the writer prints it must parse (ranges, words), and
+ * lab_opts_check must pass.  0, or -1 with err naming the field. */
+int lab_opts_artifact_check(const struct lab_opts *o, char *err, size_t errlen);
 const char *lab_mode_name(enum lab_mode m);
 const char *lab_strategy_name(enum lab_strategy s);
 /* Table access: index of NAME among the options of `where` (-1 if none),
@@ -84,7 +88,8 @@ bool lab_opt_in(int i, unsigned where);
 bool lab_opt_takes_value(int i);
 uint64_t lab_opt_bit(const char *name);
 /* Parses value strictly into option i: 0, or -1 with err saying what is
- * wrong with the value (without naming the option). */
+ * wrong with the value (without naming the option).  A bare flag takes
+ * NULL (given on the command line) or, in an artifact, on|off. */
 int lab_opt_parse(struct lab_opts *o, int i, const char *value, char *err,
 		  size_t errlen);
 /* Option i's value as lab_opt_parse() reads it back; snprintf's return. */
@@ -93,7 +98,8 @@ int lab_opt_format(const struct lab_opts *o, int i, char *buf, size_t len);
  * line, which states the default. */
 const char *lab_opt_arg(int i);
 const char *lab_opt_help(int i);
-/* The `labyrinth stress` command line that runs o again. */
+/* The `labyrinth stress` command line that runs o again, into the same
+ * (absolute) --out directory; it starts with lab_self_command(). */
 void lab_opts_command(const struct lab_opts *o, char *buf, size_t len);
 /* Strict unsigned decimal (digits only, no overflow): 0 or -1. */
 int lab_parse_u64(const char *s, uint64_t *out);
@@ -134,8 +140,24 @@ int lab_artifact_write(const char *path, const struct lab_artifact *a);
 int lab_artifact_read(const char *path, struct lab_artifact *a, char *err,
 		      size_t errlen);
 void lab_artifact_free(struct lab_artifact *a);
-/* The one-line command that replays it. */
-void lab_artifact_replay_cmd(const char *path, char *buf, size_t len);
+/* How a printed command names this program, so that it runs as shown
+ * from any directory: `labyrinth` if that is what PATH finds, else the
+ * absolute path of this executable (which also names the build:
+ * labyrinth, labyrinth-asan, labyrinth-tsan), shell-quoted. */
+const char *lab_self_command(void);
+/* The one-line command that replays the artifact at path (options o),
+ * with --out lab_replay_out_dir() for a free-running one. */
+void lab_artifact_replay_cmd(const char *path, const struct lab_opts *o,
+			     char *buf, size_t len);
+/* Where the replay of the artifact at path writes by default: the
+ * directory `replay` beside it (absolute). */
+void lab_replay_out_dir(const char *artifact, char *buf, size_t len);
+
+/* "s" unless n is 1: "1 thread", "2 threads". */
+static inline const char *lab_plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
 
 /* "finding.c" */
 /* Writes <out_dir>/finding-<n>.json and artifact-<n>.lab for a finding,
@@ -259,8 +281,16 @@ int lab_zoo_command(int argc, char **argv);
 void lab_zoo_help(FILE *out);
 
 /* "shrink.c" */
-/* Minimises a failing controlled artifact while its finding reproduces. */
+/* Minimises a failing controlled artifact while its finding reproduces.
+ * Keeps only candidates whose options an artifact can hold. */
 int lab_shrink(const struct lab_artifact *in, struct lab_artifact *out,
 	       unsigned budget_runs, bool verbose);
+/* Reads the artifact at path back with the artifact parser and replays
+ * it: 0 if it replays exactly (every decision followed, want's finding
+ * at want's step), with the replay in *r; else -1 with err saying why
+ * (and nothing in *r to free). */
+int lab_shrink_verify(const char *path, const struct lab_finding *want,
+		      bool isolate, struct lab_sched_result *r, char *err,
+		      size_t errlen);
 
 #endif /* LAB_STRESS_H */

@@ -174,6 +174,20 @@ case_seeded_bug() {
 		must_contain reproduce.log "$line"
 	done <expected.txt
 
+	# The command the campaign printed runs as printed from another
+	# directory (absolute paths, the build named) to the same report.
+	local cmd status=0
+	cmd=$(sed -n 's/^  reproduce: //p' "$work/reports/bug/findings.txt" | head -n 1)
+	case $cmd in
+	/*" reproduce /"*" $target"*) ;;
+	*) fail "the printed command '$cmd' does not run from anywhere" ;;
+	esac
+	mkdir -p "$work/elsewhere"
+	(cd "$work/elsewhere" && env -u LAB_BUG bash -c "$cmd") >printed.log 2>&1 ||
+		status=$?
+	[ "$status" = 1 ] || { cat printed.log; fail "'$cmd' exited $status"; }
+	must_contain printed.log "$what"
+
 	# The replay driver finds it too (a crash: any non-zero status).
 	if env LAB_BUG="$bug" "$replay" "$crash" >replay.log 2>&1; then
 		cat replay.log
