@@ -604,6 +604,87 @@ static void test_publish(void)
 	lab_set_free(&b);
 }
 
+/* report.html of s, as one string (malloc'ed). */
+static char *html_of(const struct lab_report_set *s)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	CHECK(f);
+	CHECK(!lab_render_html(f, s));
+	CHECK(!fclose(f));
+	return buf;
+}
+
+/* The <svg> of chart name in html, cut out (malloc'ed). */
+static char *chart_of(const char *html, const char *name)
+{
+	char key[96];
+	const char *a, *b;
+
+	snprintf(key, sizeof(key), "data-chart=\"%s\"", name);
+	a = strstr(html, key);
+	CHECK(a);
+	b = strstr(a, "</svg>");
+	CHECK(b);
+	return strndup(a, (size_t)(b - a));
+}
+
+static void add_run(struct lab_report_set *s, const char *tool,
+		    const char *command, int64_t start, int64_t end)
+{
+	struct lab_runrec run;
+
+	lab_runrec_init(&run, tool);
+	snprintf(run.id, sizeof(run.id), "%s-%lld", tool, (long long)start);
+	snprintf(run.command, sizeof(run.command), "%s", command);
+	snprintf(run.seed, sizeof(run.seed), "777");
+	snprintf(run.result, sizeof(run.result), "fail");
+	run.started = start;
+	run.ended = end;
+	CHECK(!lab_set_add_run(s, &run));
+}
+
+/* One finding: the findings chart's time axis is a real span around it
+ * (a minute, or the runs' window holding it), never -1..1; a stress
+ * run's command shows the seed it ran with. */
+static void test_html_lone_finding(void)
+{
+	struct lab_report_set s;
+	struct lab_rec r;
+	char *html, *chart;
+
+	fill_rec(&r); /* first seen 1795000000 = 2026-11-18T11:06:40Z */
+	lab_set_init(&s);
+	CHECK(!lab_set_add(&s, &r));
+	html = html_of(&s);
+	chart = chart_of(html, "findings-over-time");
+	CHECK(!strstr(chart, ">-1</text>") && !strstr(chart, ">-0.5</text>"));
+	CHECK(strstr(chart, ">0</text>") && strstr(chart, ">60</text>"));
+	CHECK(strstr(chart, "seconds since 2026-11-18T11:06:10Z"));
+	free(chart);
+	free(html);
+
+	add_run(&s, "stress-free", "labyrinth stress --mode free",
+		1795000000 - 100, 1795000000 + 20);
+	add_run(&s, "stress-free", "labyrinth stress --seed=5", 1794999950,
+		1794999960);
+	add_run(&s, "fuzz_ops", "libFuzzer log x.log", 1794999950, 1794999960);
+	html = html_of(&s);
+	chart = chart_of(html, "findings-over-time");
+	CHECK(strstr(chart, "seconds since 2026-11-18T11:05:00Z"));
+	CHECK(!strstr(chart, ">-1</text>"));
+	free(chart);
+	CHECK(strstr(html, "<code>labyrinth stress --mode free --seed 777"
+			   "</code>"));
+	CHECK(strstr(html, "<code>labyrinth stress --seed=5</code>"));
+	CHECK(strstr(html, "<code>libFuzzer log x.log</code>"));
+	CHECK(strstr(html, "<td class=\"num seed\">777</td>"));
+	free(html);
+	lab_set_free(&s);
+}
+
 int main(void)
 {
 	char cmd[PATH_MAX + 16];
@@ -623,6 +704,7 @@ int main(void)
 	test_shown();
 	test_ingest_skips();
 	test_publish();
+	test_html_lone_finding();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", scratch);
 	CHECK(!system(cmd));
 	printf("test_report: all passed\n");
