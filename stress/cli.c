@@ -744,7 +744,8 @@ static void lab_help_stress(FILE *out)
 		 "under --out as an artifact and a JSON report, with the "
 		 "command that replays it.",
 		 0);
-	fputs("\nflags (--flag VALUE or --flag=VALUE):\n", out);
+	fputs("\nflags (--flag VALUE or --flag=VALUE, each at most once):\n",
+	      out);
 	lab_flags_help(out);
 	fputs("\nexit status: 0 nothing found, 1 findings, 2 usage error\n",
 	      out);
