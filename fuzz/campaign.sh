@@ -31,6 +31,8 @@
 #       of the seeds reach the same coverage (libFuzzer's stability).
 #   fuzz/campaign.sh targets
 #       The targets, and which have a TSan build.
+#   fuzz/campaign.sh help (or --help, -h; also after a command)
+#       This text.
 #
 # Common options: --timeout N (seconds one input may run before libFuzzer
 # reports it as a hang: campaigns, minimize, reproduce; default 25, as
@@ -634,8 +636,20 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# The comment block at the top of this file.
+print_help() {
+	sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+}
+
 cmd=${1:-}
 [ $# -gt 0 ] && shift
+case $cmd in
+help | -h | --help) # as a command, not only after one
+	[ $# = 0 ] || usage_error "$cmd takes no arguments (see $me --help)"
+	print_help
+	exit 0
+	;;
+esac
 target="" crash="" name="" tsan=0 tsan_given=0 keep_going=0
 seconds="" jobs=$(nproc 2>/dev/null || echo 2) runs=10000 input_timeout=25
 build=$root/build/fuzz/fuzz build_given="" out=$root/reports out_given=""
@@ -668,7 +682,7 @@ while [ $# -gt 0 ]; do
 		;;
 	--tsan) tsan=1 tsan_given=1 && shift ;;
 	--keep-going) keep_going=1 && shift ;;
-	-h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' && exit 0 ;;
+	-h | --help) print_help && exit 0 ;;
 	-*) usage_error "unknown option '$1' (see $me --help)" ;;
 	*) positional+=("$1") && shift ;;
 	esac
@@ -700,5 +714,5 @@ targets)
 	echo "with a TSan build: $(thread_targets)"
 	;;
 "") usage_error "no command (run, merge, minimize, reproduce, bench, targets; see $me --help)" ;;
-*) usage_error "unknown command '$cmd' (run, merge, minimize, reproduce, bench, targets)" ;;
+*) usage_error "unknown command '$cmd' (run, merge, minimize, reproduce, bench, targets; see $me --help)" ;;
 esac

@@ -47,17 +47,22 @@ static void lab_main_help(FILE *out);
 static int lab_usage(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* The one-line usage error: "labyrinth: [CMD: ]what", exit status 2. */
+/* The one-line usage error: "labyrinth: [CMD: ]what", exit status 2.
+ * Values in it go through lab_shown (quoted, escaped, cut); control bytes
+ * that reach it anyway (a path in an artifact reader's message) are
+ * escaped here, so it stays one line. */
 static int lab_usage(const char *cmd, const char *fmt, ...)
 {
+	char line[2048];
 	va_list ap;
 
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
 	fprintf(stderr, "labyrinth: ");
 	if (cmd)
 		fprintf(stderr, "%s: ", cmd);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
+	lab_shown_line(stderr, line);
 	fputc('\n', stderr);
 	return LAB_EXIT_USAGE;
 }
@@ -91,23 +96,30 @@ static bool lab_is_help(const char *arg)
 static int lab_stress_flag(int argc, char **argv, int *i, struct lab_opts *o,
 			   uint64_t *given)
 {
-	char name[40], why[200];
+	char name[40], why[600];
 	const char *arg = argv[*i], *eq = strchr(arg, '='), *value = NULL;
 	size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+	struct lab_shown sh;
 	int k;
 
-	if (strncmp(arg, "--", 2) || len - 2 >= sizeof(name))
+	if (strncmp(arg, "--", 2) || len < 3)
 		return lab_usage("stress",
-				 "unexpected argument '%.60s' (see "
+				 "unexpected argument %s (see "
 				 "'labyrinth stress --help')",
-				 arg);
-	memcpy(name, arg + 2, len - 2);
-	name[len - 2] = '\0';
-	k = lab_opt_find(name, LAB_OPT_CLI);
+				 lab_shown(arg, &sh));
+	k = -1;
+	if (len - 2 < sizeof(name)) {
+		memcpy(name, arg + 2, len - 2);
+		name[len - 2] = '\0';
+		k = lab_opt_find(name, LAB_OPT_CLI);
+	}
 	if (k < 0)
 		return lab_usage("stress",
-				 "unknown flag '--%s' (see "
+				 "unknown flag %s (see "
 				 "'labyrinth stress --help')",
+				 lab_shown(arg, &sh));
+	if (*given & ((uint64_t)1 << k))
+		return lab_usage("stress", "--%s is given more than once",
 				 name);
 	if (lab_opt_takes_value(k)) {
 		value = eq ? eq + 1 : *i + 1 < argc ? argv[++*i] : NULL;
@@ -370,7 +382,7 @@ static int lab_cmd_stress(int argc, char **argv)
 /* Flags of replay and shrink: one ARTIFACT, -o/--out, --budget (shrink),
  * --no-isolate, --quiet. */
 struct lab_file_args {
-	const char *artifact, *out;
+	const char *artifact, *out, *budget_arg;
 	unsigned budget;
 	bool isolate, quiet;
 };
@@ -378,6 +390,8 @@ struct lab_file_args {
 static int lab_file_value(const char *cmd, int argc, char **argv, int *i,
 			  const char **value)
 {
+	if (*value)
+		return lab_usage(cmd, "%s is given more than once", argv[*i]);
 	if (*i + 1 >= argc)
 		return lab_usage(cmd, "%s needs a value", argv[*i]);
 	*value = argv[++*i];
@@ -386,13 +400,14 @@ static int lab_file_value(const char *cmd, int argc, char **argv, int *i,
 
 static int lab_budget(const char *cmd, const char *s, unsigned *budget)
 {
+	struct lab_shown sh;
 	uint64_t v;
 
 	if (lab_parse_u64(s, &v) || v < 1 || v > 1000000)
 		return lab_usage(cmd,
-				 "--budget: '%.40s' is not a number in "
+				 "--budget: %s is not a number in "
 				 "1..1000000",
-				 s);
+				 lab_shown(s, &sh));
 	*budget = (unsigned)v;
 	return 0;
 }
@@ -401,9 +416,13 @@ static int lab_budget(const char *cmd, const char *s, unsigned *budget)
 static int lab_file_arg(const char *cmd, int argc, char **argv, int *i,
 			struct lab_file_args *fa)
 {
-	const char *a = argv[*i], *v = NULL;
+	const char *a = argv[*i];
 	bool shrink = !strcmp(cmd, "shrink");
+	struct lab_shown sh;
 
+	if ((!strcmp(a, "--no-isolate") && !fa->isolate) ||
+	    (!strcmp(a, "--quiet") && fa->quiet))
+		return lab_usage(cmd, "%s is given more than once", a);
 	if (!strcmp(a, "--no-isolate"))
 		fa->isolate = false;
 	else if (!strcmp(a, "--quiet"))
@@ -411,17 +430,17 @@ static int lab_file_arg(const char *cmd, int argc, char **argv, int *i,
 	else if ((shrink && !strcmp(a, "-o")) || !strcmp(a, "--out"))
 		return lab_file_value(cmd, argc, argv, i, &fa->out);
 	else if (shrink && !strcmp(a, "--budget"))
-		return lab_file_value(cmd, argc, argv, i, &v) ?
+		return lab_file_value(cmd, argc, argv, i, &fa->budget_arg) ?
 			       LAB_EXIT_USAGE :
-			       lab_budget(cmd, v, &fa->budget);
+			       lab_budget(cmd, fa->budget_arg, &fa->budget);
 	else if (a[0] == '-' && a[1])
 		return lab_usage(cmd,
-				 "unknown flag '%.60s' (see 'labyrinth "
+				 "unknown flag %s (see 'labyrinth "
 				 "%s --help')",
-				 a, cmd);
+				 lab_shown(a, &sh), cmd);
 	else if (fa->artifact)
-		return lab_usage(cmd, "one ARTIFACT only ('%.60s' is extra)",
-				 a);
+		return lab_usage(cmd, "one ARTIFACT only (%s is extra)",
+				 lab_shown(a, &sh));
 	else
 		fa->artifact = a;
 	return 0;
@@ -453,7 +472,7 @@ static int lab_file_args(const char *cmd, int argc, char **argv,
 static int lab_file_command(const char *cmd, int argc, char **argv,
 			    struct lab_file_args *fa, struct lab_artifact *a)
 {
-	char err[512];
+	char err[PATH_MAX + 512];
 	int ret = lab_file_args(cmd, argc, argv, fa);
 
 	if (ret == LAB_HELP_SHOWN) {
@@ -462,8 +481,25 @@ static int lab_file_command(const char *cmd, int argc, char **argv,
 	}
 	if (ret)
 		return ret;
-	if (lab_artifact_read(fa->artifact, a, err, sizeof(err)))
+	if (strlen(fa->artifact) >= PATH_MAX) {
+		struct lab_shown sh;
+
+		return lab_usage(NULL, "%s: cannot open: %s",
+				 lab_shown(fa->artifact, &sh),
+				 strerror(ENAMETOOLONG));
+	}
+	if (lab_artifact_read(fa->artifact, a, err, sizeof(err))) {
+		size_t n = strlen(fa->artifact);
+		struct lab_shown sh;
+
+		if (!strncmp(err, fa->artifact, n)) /* the path, cut if long */
+			return lab_usage(NULL, "%s%s",
+					 n > 200 ?
+						 lab_shown(fa->artifact, &sh) :
+						 fa->artifact,
+					 err + n);
 		return lab_usage(NULL, "%s", err);
+	}
 	printf("%s: %s, recorded finding %s at %s (step %" PRIu64
 	       "), seed %" PRIu64 ", %" PRIu64 " decisions\n",
 	       fa->artifact, lab_mode_name(a->opts.mode), a->finding.kind,
@@ -802,7 +838,8 @@ static void lab_help_stress(FILE *out)
 		 "under --out as an artifact and a JSON report, with the "
 		 "command that replays it.",
 		 0);
-	fputs("\nflags (--flag VALUE or --flag=VALUE):\n", out);
+	fputs("\nflags (--flag VALUE or --flag=VALUE, each at most once):\n",
+	      out);
 	lab_flags_help(out);
 	fputs("\n", out);
 	lab_stress_exit_help(out);
@@ -867,17 +904,28 @@ static void lab_help_help(FILE *out)
 	fputs("usage: labyrinth help [COMMAND]\n", out);
 }
 
+/* `help [COMMAND]`, also reached as `--help [COMMAND]` and `-h
+ * [COMMAND]`: one COMMAND at most. */
 static int lab_cmd_help(int argc, char **argv)
 {
 	const struct lab_cmd *c;
+	struct lab_shown sh;
 
+	if (argc > 2)
+		return lab_usage("help",
+				 "one COMMAND only (%s is extra; see "
+				 "'labyrinth help')",
+				 lab_shown(argv[2], &sh));
 	if (argc < 2 || lab_is_help(argv[1])) {
 		lab_main_help(stdout);
 		return LAB_EXIT_CLEAN;
 	}
 	c = lab_cmd_find(argv[1]);
 	if (!c)
-		return lab_usage("help", "unknown command '%.40s'", argv[1]);
+		return lab_usage("help",
+				 "unknown command %s (see 'labyrinth "
+				 "help')",
+				 lab_shown(argv[1], &sh));
 	c->help(stdout);
 	return LAB_EXIT_CLEAN;
 }
@@ -949,24 +997,28 @@ static void lab_register_user_backends(void)
 int main(int argc, char **argv)
 {
 	const struct lab_cmd *c;
+	struct lab_shown sh;
 
 	lab_register_user_backends();
 	if (argc < 2)
 		return lab_usage(NULL, "missing command (see 'labyrinth "
 				       "--help')");
-	if (lab_is_help(argv[1])) {
-		lab_main_help(stdout);
-		return LAB_EXIT_CLEAN;
-	}
+	if (lab_is_help(argv[1]))
+		return lab_cmd_help(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--version")) {
+		if (argc > 2)
+			return lab_usage(NULL,
+					 "--version takes no arguments (%s "
+					 "is extra)",
+					 lab_shown(argv[2], &sh));
 		printf("labyrinth %s\n", lab_version());
 		return LAB_EXIT_CLEAN;
 	}
 	c = lab_cmd_find(argv[1]);
 	if (!c)
 		return lab_usage(NULL,
-				 "unknown command '%.40s' (see "
+				 "unknown command %s (see "
 				 "'labyrinth --help')",
-				 argv[1]);
+				 lab_shown(argv[1], &sh));
 	return c->run(argc - 1, argv + 1);
 }

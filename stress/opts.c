@@ -352,11 +352,12 @@ static bool lab_bug_known(const char *name)
 static int lab_set_number(const struct lab_opt_spec *sp, void *field,
 			  const char *value, char *err, size_t errlen)
 {
+	struct lab_shown sh;
 	uint64_t v;
 
 	if (lab_parse_u64(value, &v)) {
-		snprintf(err, errlen,
-			 "'%s' is not an unsigned decimal number%s", value,
+		snprintf(err, errlen, "%s is not an unsigned decimal number%s",
+			 lab_shown(value, &sh),
 			 *value && !value[strspn(value, "0123456789")] ?
 				 " below 2^64" :
 				 "");
@@ -364,8 +365,8 @@ static int lab_set_number(const struct lab_opt_spec *sp, void *field,
 	}
 	if (v < sp->lo || v > sp->hi) {
 		snprintf(err, errlen,
-			 "'%s' is out of range %" PRIu64 "..%" PRIu64, value,
-			 sp->lo, sp->hi);
+			 "%s is out of range %" PRIu64 "..%" PRIu64,
+			 lab_shown(value, &sh), sp->lo, sp->hi);
 		return -1;
 	}
 	if (sp->kind == LAB_OK_UINT)
@@ -378,16 +379,17 @@ static int lab_set_number(const struct lab_opt_spec *sp, void *field,
 static int lab_set_seconds(const struct lab_opt_spec *sp, double *field,
 			   const char *value, char *err, size_t errlen)
 {
+	struct lab_shown sh;
 	double v;
 
 	if (lab_parse_seconds(value, &v)) {
-		snprintf(err, errlen,
-			 "'%s' is not a non-negative decimal number", value);
+		snprintf(err, errlen, "%s is not a non-negative decimal number",
+			 lab_shown(value, &sh));
 		return -1;
 	}
 	if (v > (double)sp->hi) {
-		snprintf(err, errlen, "'%s' is out of range 0..%" PRIu64, value,
-			 sp->hi);
+		snprintf(err, errlen, "%s is out of range 0..%" PRIu64,
+			 lab_shown(value, &sh), sp->hi);
 		return -1;
 	}
 	*field = v;
@@ -398,23 +400,26 @@ static int lab_set_geometry(struct lab_opts *o, const struct lab_opt_spec *sp,
 			    const char *value, char *err, size_t errlen)
 {
 	char w[24], *x = strchr(value, 'x');
+	struct lab_shown sh;
 	uint64_t wv, hv;
 
 	if (!x || (size_t)(x - value) >= sizeof(w)) {
-		snprintf(err, errlen, "'%s' is not WIDTHxHEIGHT", value);
+		snprintf(err, errlen, "%s is not WIDTHxHEIGHT",
+			 lab_shown(value, &sh));
 		return -1;
 	}
 	memcpy(w, value, (size_t)(x - value));
 	w[x - value] = '\0';
 	if (lab_parse_u64(w, &wv) || lab_parse_u64(x + 1, &hv)) {
-		snprintf(err, errlen, "'%s' is not WIDTHxHEIGHT", value);
+		snprintf(err, errlen, "%s is not WIDTHxHEIGHT",
+			 lab_shown(value, &sh));
 		return -1;
 	}
 	if (wv < sp->lo || wv > sp->hi || hv < sp->lo || hv > sp->hi) {
 		snprintf(err, errlen,
-			 "'%s': width and height must be in %" PRIu64
+			 "%s: width and height must be in %" PRIu64
 			 "..%" PRIu64,
-			 value, sp->lo, sp->hi);
+			 lab_shown(value, &sh), sp->lo, sp->hi);
 		return -1;
 	}
 	o->width = (unsigned)wv;
@@ -425,22 +430,23 @@ static int lab_set_geometry(struct lab_opts *o, const struct lab_opt_spec *sp,
 static int lab_set_text(const struct lab_opt_spec *sp, char *field,
 			const char *value, char *err, size_t errlen)
 {
+	struct lab_shown sh;
 	char known[160];
 
 	if (sp->kind == LAB_OK_NAME && lab_word_index(sp->words, value) < 0) {
 		lab_words_list(sp->words, known, sizeof(known));
-		snprintf(err, errlen, "unknown %s '%s' (known: %s)", sp->name,
-			 value, known);
+		snprintf(err, errlen, "unknown %s %s (known: %s)", sp->name,
+			 lab_shown(value, &sh), known);
 		return -1;
 	}
 	if (sp->kind == LAB_OK_BUG && !lab_bug_known(value)) {
-		snprintf(err, errlen, "unknown bug '%s' (see 'labyrinth bugs')",
-			 value);
+		snprintf(err, errlen, "unknown bug %s (see 'labyrinth bugs')",
+			 lab_shown(value, &sh));
 		return -1;
 	}
 	if (!*value || strlen(value) >= sp->size) {
-		snprintf(err, errlen, "'%.40s%s' must be 1..%zu characters",
-			 value, strlen(value) > 40 ? "..." : "", sp->size - 1);
+		snprintf(err, errlen, "%s must be 1..%zu characters",
+			 lab_shown(value, &sh), sp->size - 1);
 		return -1;
 	}
 	memcpy(field, value, strlen(value) + 1);
@@ -467,6 +473,7 @@ int lab_opt_parse(struct lab_opts *o, int i, const char *value, char *err,
 {
 	const struct lab_opt_spec *sp = &lab_opt_specs[i];
 	char *field = (char *)o + sp->offset;
+	struct lab_shown sh;
 	char known[160];
 	int w;
 
@@ -479,8 +486,8 @@ int lab_opt_parse(struct lab_opts *o, int i, const char *value, char *err,
 	case LAB_OK_ENUM:
 		if ((w = lab_word_index(sp->words, value)) < 0) {
 			lab_words_list(sp->words, known, sizeof(known));
-			snprintf(err, errlen, "unknown %s '%s' (known: %s)",
-				 sp->name, value, known);
+			snprintf(err, errlen, "unknown %s %s (known: %s)",
+				 sp->name, lab_shown(value, &sh), known);
 			return -1;
 		}
 		*(int *)field = w;

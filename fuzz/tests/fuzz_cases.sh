@@ -113,6 +113,13 @@ case_driver_errors() {
 	local b=(--build "$build")
 	expect_error "campaign.sh: " "${c[@]}"
 	expect_error "campaign.sh: " "${c[@]}" frobnicate
+	# the help its usage lines point to: as a command or after one
+	for h in --help -h help "run --help"; do
+		# shellcheck disable=SC2086 # "run --help" is two words
+		expect 0 help.txt "${c[@]}" $h
+		must_contain help.txt "fuzz/campaign.sh run TARGET"
+	done
+	expect_error "campaign.sh: help takes no arguments" "${c[@]}" help run
 	expect_error "campaign.sh: " "${c[@]}" run "${b[@]}"
 	expect_error "campaign.sh: " "${c[@]}" run no_such_target "${b[@]}"
 	expect_error "campaign.sh: " "${c[@]}" run fuzz_x y "${b[@]}"

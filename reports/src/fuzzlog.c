@@ -12,6 +12,7 @@
  */
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,9 +255,7 @@ void lab_ingest_fuzz_log(struct lab_report_set *s, const char *path)
 	FILE *f = fopen(path, "r");
 
 	if (!l || !f || fstat(fileno(f), &st)) {
-		fprintf(stderr, "labyrinth report: skipped %s: cannot read\n",
-			path);
-		s->files_bad++;
+		lab_ingest_skip(s, path, strerror(errno));
 		goto out;
 	}
 	lab_runrec_init(&l->run, "");

@@ -203,9 +203,15 @@ int lab_set_add_run(struct lab_report_set *s, const struct lab_runrec *r);
 bool lab_set_knows_artifact(const struct lab_report_set *s, const char *art);
 /* Reads a file or a directory tree: finding-*.json, run-*.json,
  * findings.json (a merged set), libFuzzer logs (fuzz-*.log, *.log with
- * libFuzzer output).  Bad files are reported and skipped.  0, or -errno
- * if path itself cannot be read. */
+ * libFuzzer output).  Bad files, unreadable directories, and a path that
+ * adds nothing (an empty directory, an artifact, another kind of file)
+ * are named on stderr and counted in files_bad.  0, or -errno if path
+ * itself cannot be read (not counted: the caller names it). */
 int lab_set_ingest(struct lab_report_set *s, const char *path);
+/* Names a skipped path on stderr ("labyrinth: report: skipped PATH:
+ * why") and counts it in s->files_bad. */
+void lab_ingest_skip(struct lab_report_set *s, const char *path,
+		     const char *why);
 /* Reads one libFuzzer log (fuzzlog.c) into s: see lab_set_ingest. */
 void lab_ingest_fuzz_log(struct lab_report_set *s, const char *path);
 /* Sort findings for output: most severe kind first, then count. */
@@ -227,6 +233,11 @@ int lab_report_write_all(const struct lab_report_set *s, const char *dir);
 typedef void (*lab_lost_fn)(const char *file, int err, void *arg);
 int lab_report_write_each(const struct lab_report_set *s, const char *dir,
 			  lab_lost_fn lost, void *arg);
+/* The same five into dir (created) as one set (publish.c): written into
+ * dir/.render-PID first and moved over the old ones only when all five
+ * were written, so dir holds the old set or the new one, and no other file
+ * in dir is touched.  0 or -errno (named on stderr). */
+int lab_report_publish(const struct lab_report_set *s, const char *dir);
 
 /* ---- files (fileio.c) ---- */
 
@@ -248,6 +259,22 @@ void lab_shell_quote(const char *s, char *buf, size_t len);
  * contract (a record's bounded strings); true if nothing was cut. */
 bool lab_fit(char *buf, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* ---- values in error lines (shown.c) ---- */
+
+/* Room for one value as lab_shown writes it. */
+struct lab_shown {
+	char s[400];
+};
+/* s as an error line shows it: in single quotes, control bytes and
+ * backslash escaped (\n, \t, \x1b, \\), and when long, its start and end
+ * around "..." followed by its length ("'aaa...zzz' (5000 bytes)").
+ * Returns out->s (or "(none)" for NULL): one buffer per value printed. */
+const char *lab_shown(const char *s, struct lab_shown *out);
+/* Writes line to f with control bytes escaped as lab_shown does (a
+ * backslash is left alone: the values in it are already shown), so a
+ * message stays one line whatever it quotes.  No newline is added. */
+void lab_shown_line(FILE *f, const char *line);
 
 /* ---- JSON writing (json_out.c) ---- */
 

@@ -5,7 +5,8 @@
 #
 # usage: html_chromium.sh DIR [--findings N] [--sightings N] [--runs N]
 #                             [--failed N] [--charts NAME,NAME,...]
-#                             [--text STRING]... [--timeout SECONDS]
+#                             [--text STRING]... [--xaxis NAME:LO:HI]...
+#                             [--timeout SECONDS]
 #
 #   --findings N   N rows tr.finding, each with its own data-signature,
 #                  and the header's distinct-findings total is N
@@ -16,6 +17,8 @@
 #                  whose data marks (class "data") are there
 #   --text S       S appears verbatim in the serialized DOM (how an
 #                  escaped title must come out: "&lt;script&gt;...")
+#   --xaxis N:LO:HI  the x tick labels of chart N are numbers from LO to
+#                  HI, rising (a lone point's axis is real, not -1..1)
 # Always: every svg.chart has a <title> and finite coordinates; the DOM
 # has no <script> element; nothing in the page points outside it
 # (src/href, CSS url()/@import, meta refresh); the browser's network log
@@ -36,7 +39,7 @@ me=html_chromium.sh
 
 usage()
 {
-	sed -n 's/^# \{0,1\}//; 6,20p' "$0" >&2
+	sed -n 's/^# \{0,1\}//; 6,23p' "$0" >&2
 	exit 2
 }
 
@@ -47,6 +50,7 @@ expect_runs=
 expect_failed=
 expect_charts=
 expect_texts=()
+expect_axes=()
 budget=120
 
 while [ $# -gt 0 ]; do
@@ -57,6 +61,7 @@ while [ $# -gt 0 ]; do
 	--failed) expect_failed=${2-}; shift 2 || usage ;;
 	--charts) expect_charts=${2-}; shift 2 || usage ;;
 	--text) expect_texts+=("${2-}"); shift 2 || usage ;;
+	--xaxis) expect_axes+=("${2-}"); shift 2 || usage ;;
 	--timeout) budget=${2-}; shift 2 || usage ;;
 	-h | --help) usage ;;
 	-*) echo "$me: unknown option $1" >&2; usage ;;
@@ -341,6 +346,39 @@ check_texts()
 	done
 }
 
+# The x tick labels of chart $1, in order, one a line: the unclassed
+# middle-anchored <text> elements (axis titles and headings have a class).
+x_ticks()
+{
+	tr '\n' ' ' <"$dom" | sed 's/<svg[ >]/\n&/g' |
+		grep -F "data-chart=\"$1\"" | sed 's:</svg>.*::' |
+		grep -oE '<text x="[^"]*" y="[^"]*" text-anchor="middle">[^<]*</text>' |
+		sed 's/.*">\([^<]*\)<\/text>$/\1/'
+}
+
+check_axes()
+{
+	local a name lo hi ticks
+
+	for a in "${expect_axes[@]}"; do
+		IFS=: read -r name lo hi <<<"$a"
+		ticks=$(x_ticks "$name" | tr '\n' ' ')
+		if [ -z "$ticks" ]; then
+			fail "chart $name: no x tick labels"
+		elif ! awk -v lo="$lo" -v hi="$hi" '{
+			for (i = 1; i <= NF; i++) {
+				if ($i !~ /^-?[0-9.]+$/ || (i > 1 && $i + 0 <= $(i - 1) + 0))
+					exit 1
+			}
+			exit !($1 + 0 == lo + 0 && $NF + 0 == hi + 0)
+		}' <<<"$ticks"; then
+			fail "chart $name: x ticks '$ticks', expected $lo rising to $hi"
+		else
+			ok "chart $name: x ticks $ticks"
+		fi
+	done
+}
+
 # References out of the page: in tags (not text, which may well mention a
 # URL), anything but "#fragment" and "data:" in a src/href-like attribute;
 # in style sheets, url() and @import; a meta refresh.
@@ -389,6 +427,7 @@ check_runs
 check_charts
 check_scripts
 check_texts
+check_axes
 check_offline
 
 if [ "$failures" -ne 0 ]; then
