@@ -551,20 +551,24 @@ static double lab_fr_us(uint64_t ns)
 	return (double)ns / 1000.0;
 }
 
+/* retries: failed CASes retried (contention); at-bound: attempts of a
+ * non-blocking class that gave up at its retry bound. */
 static void lab_fr_print_classes(const struct lab_maze_stats *st)
 {
 	unsigned k;
 
-	printf("  class   %10s %10s %8s %8s %7s %8s %8s\n", "attempts", "ok",
-	       "failed", "res-dips", "waits", "reclaims", "retries");
+	printf("  class   %10s %10s %8s %8s %7s %8s %8s %8s\n", "attempts",
+	       "ok", "failed", "res-dips", "waits", "reclaims", "retries",
+	       "at-bound");
 	for (k = 0; k < LAB_CLASS_COUNT; k++) {
 		const struct lab_class_stats *c = &st->cls[k];
 
 		printf("  %-7s %10" PRIu64 " %10" PRIu64 " %8" PRIu64
-		       " %8" PRIu64 " %7" PRIu64 " %8" PRIu64 " %8" PRIu64 "\n",
+		       " %8" PRIu64 " %7" PRIu64 " %8" PRIu64 " %8" PRIu64
+		       " %8" PRIu64 "\n",
 		       lab_gfp_class_name(k), c->attempts, c->successes,
 		       c->failures, c->reserve_dips, c->waits, c->reclaims,
-		       c->retries);
+		       c->retries, c->retry_limited);
 	}
 }
 
