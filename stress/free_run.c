@@ -632,10 +632,10 @@ static void lab_fr_record_latency(const struct lab_fr_totals *t,
 {
 	struct lab_latency rows[LAB_FR_LAT_ROWS];
 	unsigned n = lab_fr_latency_rows(t, rows);
-	char note[256];
+	char note[sizeof(((struct lab_runrec *)0)->latency_note)];
 
-	snprintf(note, sizeof(note), "%s; watcher's longest stall %.1f us",
-		 lab_fr_latency_note, lab_fr_us(wt->stall_ns));
+	lab_fit(note, sizeof(note), "%s; watcher's longest stall %.1f us",
+		lab_fr_latency_note, lab_fr_us(wt->stall_ns));
 	lab_runlog_latency(rows, n, note);
 }
 

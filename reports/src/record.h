@@ -157,7 +157,7 @@ struct lab_runrec {
 	 * one line saying what the figures include */
 	struct lab_latency latency[LAB_RUN_LATENCIES];
 	unsigned nlatency;
-	char latency_note[256];
+	char latency_note[384];
 	char source[512];
 };
 

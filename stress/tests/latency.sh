@@ -45,6 +45,7 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 lat = r["latency"]
 assert "interrupts" in lat["note"] and "CPU time" in lat["note"], lat["note"]
+assert lat["note"].split("; ")[-1].startswith("watcher's longest stall "), lat["note"]
 rows = {(c["class"], c["context"]): c for c in lat["classes"]}
 want = [(k, c) for c in ("task", "task-cpu") for k in ("KERNEL", "NOWAIT", "ATOMIC")]
 want += [("ATOMIC", "irq"), ("ATOMIC", "irq-cpu")]
