@@ -273,6 +273,17 @@ void lab_runlog_sample(const char *series, double value)
 			       value);
 }
 
+void lab_runlog_latency(const struct lab_latency *rows, unsigned n,
+			const char *note)
+{
+	if (n > LAB_RUN_LATENCIES)
+		n = LAB_RUN_LATENCIES;
+	memcpy(lab_rl.run.latency, rows, n * sizeof(*rows));
+	lab_rl.run.nlatency = n;
+	lab_fit(lab_rl.run.latency_note, sizeof(lab_rl.run.latency_note), "%s",
+		note);
+}
+
 /* Template of this run's findings: tool, build, run id, time. */
 void lab_runlog_rec_init(struct lab_rec *r, const char *check)
 {

@@ -199,6 +199,9 @@ const char *lab_runlog_id(void);
 const char *lab_runlog_build(void);
 /* A point of a series of the current run (time is taken now). */
 void lab_runlog_sample(const char *series, double value);
+/* The run's latency rows and what they include (run record "latency"). */
+void lab_runlog_latency(const struct lab_latency *rows, unsigned n,
+			const char *note);
 /* A finding record of the current run, for lab_finding_save; _stamp
  * sets only tool, build, run and time of a record filled elsewhere. */
 void lab_runlog_rec_init(struct lab_rec *r, const char *check);

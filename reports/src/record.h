@@ -128,7 +128,18 @@ struct lab_series {
  * dropped) so a long run keeps its whole shape in bounded space. */
 void lab_series_add(struct lab_series *s, double t, double v);
 
+/* Latency of one kind of call in a run: an allocation class in one
+ * context ("task": process context, "irq": an interrupt handler), from a
+ * histogram whose percentiles are upper bounds within 25% (stress
+ * latency.c).  All in nanoseconds. */
+struct lab_latency {
+	char cls[16];	  /* "KERNEL", "NOWAIT", "ATOMIC" */
+	char context[16]; /* "task", "irq", "task-cpu", "irq-cpu" */
+	uint64_t count, mean_ns, p50_ns, p90_ns, p99_ns, p999_ns, max_ns;
+};
+
 #define LAB_RUN_SERIES 4
+#define LAB_RUN_LATENCIES 8
 /* A run: one invocation of a tool.  JUnit makes one test case of each. */
 struct lab_runrec {
 	char id[64]; /* unique: tool, time, pid */
@@ -142,6 +153,11 @@ struct lab_runrec {
 	char detail[512]; /* one line: what it did ("12000 ops, ...") */
 	struct lab_series series[LAB_RUN_SERIES];
 	unsigned nseries;
+	/* optional (free-running runs): latency per class and context, and
+	 * one line saying what the figures include */
+	struct lab_latency latency[LAB_RUN_LATENCIES];
+	unsigned nlatency;
+	char latency_note[384];
 	char source[512];
 };
 

@@ -930,6 +930,65 @@ static void lab_html_runs(FILE *f, const struct lab_report_set *s)
 	fputs("</tbody>\n</table>\n</section>\n", f);
 }
 
+/* ---- latency ------------------------------------------------------------- */
+
+static void lab_html_latency_rows(FILE *f, const struct lab_runrec *r)
+{
+	unsigned k;
+
+	for (k = 0; k < r->nlatency; k++) {
+		const struct lab_latency *l = &r->latency[k];
+
+		fputs("<tr><td><code>", f);
+		lab_html_text(f, r->id);
+		fputs("</code></td>", f);
+		lab_html_td(f, NULL, l->cls);
+		lab_html_td(f, NULL, l->context);
+		fprintf(f,
+			"<td class=\"num\">%" PRIu64 "</td>"
+			"<td class=\"num\">%.1f</td><td class=\"num\">%.1f</td>"
+			"<td class=\"num\">%.1f</td><td class=\"num\">%.1f</td>"
+			"<td class=\"num\">%.1f</td><td class=\"num\">%.1f</td>"
+			"</tr>\n",
+			l->count, l->mean_ns / 1e3, l->p50_ns / 1e3,
+			l->p90_ns / 1e3, l->p99_ns / 1e3, l->p999_ns / 1e3,
+			l->max_ns / 1e3);
+	}
+}
+
+/* Allocation latency of the runs that measured it (free-running stress):
+ * a table per class and context, and what the figures include. */
+static void lab_html_latency(FILE *f, const struct lab_report_set *s)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < s->nruns; i++)
+		n += s->runs[i].nlatency > 0;
+	if (!n)
+		return;
+	fputs("<section id=\"latency\">\n<h2>Allocation latency</h2>\n"
+	      "<table class=\"latency\">\n<thead><tr><th>Run</th>"
+	      "<th>Class</th><th>Context</th><th class=\"num\">Count</th>"
+	      "<th class=\"num\">Mean (&micro;s)</th>"
+	      "<th class=\"num\">p50</th><th class=\"num\">p90</th>"
+	      "<th class=\"num\">p99</th><th class=\"num\">p99.9</th>"
+	      "<th class=\"num\">Max (&micro;s)</th></tr></thead>\n<tbody>\n",
+	      f);
+	for (i = 0; i < s->nruns; i++)
+		lab_html_latency_rows(f, &s->runs[i]);
+	fputs("</tbody>\n</table>\n", f);
+	for (i = 0; i < s->nruns; i++) {
+		if (!s->runs[i].nlatency || !*s->runs[i].latency_note)
+			continue;
+		fputs("<p class=\"note\"><code>", f);
+		lab_html_text(f, s->runs[i].id);
+		fputs("</code>: ", f);
+		lab_html_text(f, s->runs[i].latency_note);
+		fputs("</p>\n", f);
+	}
+	fputs("</section>\n", f);
+}
+
 /* ---- charts -------------------------------------------------------------- */
 
 static void lab_html_run_charts_one(FILE *f, const struct lab_runrec *r)
@@ -1348,6 +1407,7 @@ int lab_render_html(FILE *f, const struct lab_report_set *s)
 	ret = lab_html_overview(f, s);
 	lab_html_findings(f, s);
 	lab_html_runs(f, s);
+	lab_html_latency(f, s);
 	lab_html_run_charts(f, s);
 	if (!ret && s->bench[0])
 		ret = lab_html_bench(f, s->bench);
