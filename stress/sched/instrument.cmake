@@ -77,3 +77,24 @@ if(LAB_LIBATOMIC)
 	endforeach()
 endif()
 lab_add_variant_test(sched_shim_ops TARGET sched_shim_ops LABELS sched unit)
+
+# The pthread shim inside schedules of fake_sched.c (not instrumented: it
+# is the scheduler), test_locks_fibers.c through the shim.
+lab_add_variant_executable(sched_locks_fibers
+	SOURCES "${_lab_instr_tests}/test_locks_fibers.c"
+		"${_lab_instr_tests}/fake_sched.c"
+	INCLUDES "${_lab_instr_tests}")
+lab_instrument_variants(sched_locks_fibers
+	SOURCES "${_lab_instr_tests}/test_locks_fibers.c")
+lab_add_variant_test(sched_locks_fibers TARGET sched_locks_fibers
+	LABELS sched unit)
+
+# The pthread shim outside schedules, real threads (TSan: no reports).
+lab_add_variant_executable(sched_locks_real
+	SOURCES "${_lab_instr_tests}/test_locks_real.c"
+		"${_lab_instr_tests}/count_points.c"
+	INCLUDES "${_lab_instr_tests}")
+lab_instrument_variants(sched_locks_real
+	SOURCES "${_lab_instr_tests}/test_locks_real.c")
+lab_add_variant_test(sched_locks_real TARGET sched_locks_real
+	LABELS sched unit mt)
