@@ -17,6 +17,13 @@
 
 #include "labyrinth/atomic.h"
 
+/* This file implements what the shim calls: compiled through the shim,
+ * every operation here would call itself. */
+#if defined(LAB_INSTRUMENT) || defined(LAB_SHIM_ATOMIC_H) || \
+	defined(LAB_SHIM_PTHREAD_H)
+#error "labyrinth: compile the instrumentation library without the shim (no labyrinth_instrument, -include lab_shim_atomic.h or -I<shim>)"
+#endif
+
 /* ---- the scheduled path --------------------------------------------- */
 
 #define LAB_PERFORM_SIZED_(N, T)                                            \

@@ -38,6 +38,13 @@
 #include "labyrinth/sched_instr.h"
 #include "labyrinth/sched_point.h"
 
+/* This file implements what the shim calls: compiled through the shim,
+ * every operation here would call itself. */
+#if defined(LAB_INSTRUMENT) || defined(LAB_SHIM_ATOMIC_H) || \
+	defined(LAB_SHIM_PTHREAD_H)
+#error "labyrinth: compile the instrumentation library without the shim (no labyrinth_instrument, -include lab_shim_atomic.h or -I<shim>)"
+#endif
+
 /* ---- mutexes -------------------------------------------------------- */
 
 #ifdef __GLIBC__

@@ -97,10 +97,10 @@
 		__typeof__(obj) lab_o_ = (obj);                             \
 		LAB_SHIM_WORDS_(lab_o_) lab_u_;                             \
 		if (LAB_SHIM_SIZED_(lab_u_)) {                              \
-			LAB_SHIM_SET_RAW_(lab_u_,                           \
-					  LAB_SHIM_CALL_(lab_u_, load,      \
-							 lab_o_, (mo),      \
-							 site));            \
+			lab_u64_t lab_w_ =                                  \
+				LAB_SHIM_CALL_(lab_u_, load, lab_o_, (mo),  \
+					       site);                       \
+			LAB_SHIM_SET_RAW_(lab_u_, lab_w_);                  \
 		} else {                                                    \
 			LAB_SHIM_WIDE_POINT_(site);                              \
 			LAB_SHIM_##FORM##_WIDE_LOAD_(lab_o_, &lab_u_.v, (mo)); \
@@ -140,11 +140,10 @@
 		lab_u_.u64 = 0;                                             \
 		lab_u_.v = (val);                                           \
 		if (LAB_SHIM_SIZED_(lab_u_)) {                              \
-			LAB_SHIM_SET_RAW_(                                  \
-				lab_r_,                                     \
-				LAB_SHIM_CALL_(lab_u_, exchange, lab_o_,    \
-					       LAB_SHIM_RAW_(lab_u_), (mo), \
-					       site));                      \
+			lab_u64_t lab_w_ = LAB_SHIM_CALL_(                  \
+				lab_u_, exchange, lab_o_,                   \
+				LAB_SHIM_RAW_(lab_u_), (mo), site);         \
+			LAB_SHIM_SET_RAW_(lab_r_, lab_w_);                  \
 		} else {                                                    \
 			LAB_SHIM_WIDE_POINT_(site);                              \
 			LAB_SHIM_##FORM##_WIDE_XCHG_(lab_o_, &lab_u_.v,     \
@@ -212,13 +211,13 @@
 	__extension__({                                                     \
 		__typeof__(obj) lab_o_ = (obj);                             \
 		LAB_SHIM_WORDS_(lab_o_) lab_u_;                             \
+		lab_u64_t lab_k_ = (scale), lab_w_;                         \
 		_Static_assert(LAB_SHIM_SIZED_(lab_u_),                     \
 			       "labyrinth shim: atomic arithmetic on an "  \
 			       "object of this size is not instrumented");  \
-		LAB_SHIM_SET_RAW_(lab_u_,                                   \
-				  LAB_SHIM_FETCH_RAW_(lab_u_, op, lab_o_,   \
-						      val, scale, mo,       \
-						      site));               \
+		lab_w_ = LAB_SHIM_FETCH_RAW_(lab_u_, op, lab_o_, val,       \
+					     lab_k_, mo, site);             \
+		LAB_SHIM_SET_RAW_(lab_u_, lab_w_);                          \
 		lab_u_.v;                                                   \
 	})
 /* <op>_fetch: returns the new value (GNU builtins only: no scaling). */
@@ -236,13 +235,10 @@
 		_Static_assert(LAB_SHIM_SIZED_(lab_u_),                     \
 			       "labyrinth shim: atomic arithmetic on an "  \
 			       "object of this size is not instrumented");  \
-		LAB_SHIM_SET_RAW_(                                          \
-			lab_u_,                                             \
-			LAB_SHIM_APPLY_##op(LAB_SHIM_FETCH_RAW_(lab_u_, op, \
-								lab_o_,     \
-								lab_n_, 1,  \
-								mo, site),  \
-					    lab_n_));                       \
+		lab_u64_t lab_w_ = LAB_SHIM_FETCH_RAW_(lab_u_, op, lab_o_,  \
+						       lab_n_, 1, mo, site); \
+		lab_w_ = LAB_SHIM_APPLY_##op(lab_w_, lab_n_);               \
+		LAB_SHIM_SET_RAW_(lab_u_, lab_w_);                          \
 		lab_u_.v;                                                   \
 	})
 
