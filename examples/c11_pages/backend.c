@@ -34,8 +34,10 @@ static void *c11_backend_create(const struct lab_maze_config *cfg)
 			     cfg->page_size ? cfg->page_size : 4096,
 			     (enum c11_pages_bug)bug);
 	if (!p)
-		fprintf(stderr, "labyrinth: c11-pages: cannot create %ux%u "
-			"pages\n", cfg->width, cfg->height);
+		fprintf(stderr,
+			"labyrinth: c11-pages: cannot create %ux%u "
+			"pages\n",
+			cfg->width, cfg->height);
 	return p;
 }
 
@@ -79,6 +81,5 @@ const struct lab_backend_ops c11_pages_backend = {
 };
 
 /* The labyrinth command registers every backend listed here at start. */
-const struct lab_backend_ops *const lab_user_backends[] = {
-	&c11_pages_backend, NULL
-};
+const struct lab_backend_ops *const lab_user_backends[] = { &c11_pages_backend,
+							    NULL };

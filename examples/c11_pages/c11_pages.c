@@ -146,7 +146,8 @@ static long claim_any(struct c11_pages *p, size_t hint)
 
 			if (claim_bit(p, w, bit)) {
 				hint_plus_one = w + 1;
-				return (long)(w * 64 + (size_t)__builtin_ctzll(bit));
+				return (long)(w * 64 +
+					      (size_t)__builtin_ctzll(bit));
 			}
 			v = atomic_load_explicit(&p->bitmap[w],
 						 memory_order_relaxed);
@@ -165,8 +166,9 @@ void *c11_pages_alloc(struct c11_pages *p)
 	if ((page = cache_pop(p)))
 		return page;
 	if (!hint_plus_one)
-		hint_plus_one = (atomic_fetch_add(&next_thread, 1) * 17) %
-					p->nwords + 1;
+		hint_plus_one =
+			(atomic_fetch_add(&next_thread, 1) * 17) % p->nwords +
+			1;
 	idx = claim_any(p, hint_plus_one - 1);
 	if (idx < 0) {
 		atomic_fetch_add_explicit(&p->free_pages, 1,
@@ -185,8 +187,7 @@ int c11_pages_free(struct c11_pages *p, void *page)
 	if (!page || (uintptr_t)page < (uintptr_t)p->base ||
 	    off % p->page_size || idx >= p->npages)
 		return -EINVAL;
-	if (!(atomic_load_explicit(&p->bitmap[idx / 64],
-				   memory_order_relaxed) &
+	if (!(atomic_load_explicit(&p->bitmap[idx / 64], memory_order_relaxed) &
 	      bit))
 		return -EINVAL; /* not allocated */
 	if (!cache_push(p, page))

@@ -76,10 +76,11 @@ static void release(void *page, uint64_t serial, unsigned thread)
 	struct stamp s;
 
 	memcpy(&s, page, sizeof(s));
-	if (serial && (s.magic != MAGIC || s.serial != serial ||
-		       s.thread != thread))
+	if (serial &&
+	    (s.magic != MAGIC || s.serial != serial || s.thread != thread))
 		finding("stamp-mismatch: a held page was written by someone "
-			"else (two owners)", page);
+			"else (two owners)",
+			page);
 	if (c11_pages_free(run.pages, page))
 		finding("free-refused: free() refused an allocated page", page);
 }
@@ -133,7 +134,8 @@ static void *worker(void *arg)
 				memcpy(&s, p, sizeof(s));
 				if (s.serial != sp)
 					finding("stamp-mismatch: a held page was "
-						"written by someone else", p);
+						"written by someone else",
+						p);
 				p = pool_swap(p); /* handed over, or kept */
 				if (p)
 					release(p, sp, id);
@@ -145,7 +147,8 @@ static void *worker(void *arg)
 			void *p = pool_swap(NULL);
 
 			if (p)
-				release(p, 0, id); /* a page another thread held */
+				release(p, 0,
+					id); /* a page another thread held */
 		}
 		ops++;
 	}
@@ -220,7 +223,8 @@ int main(int argc, char **argv)
 			NULL);
 	else if (c11_pages_free_count(run.pages) != npages)
 		finding("not-conserved: pages missing after every page was "
-			"freed", NULL);
+			"freed",
+			NULL);
 	printf("%llu ops in %.1f s, findings: %u\n",
 	       (unsigned long long)atomic_load(&run.ops), now() - start,
 	       atomic_load(&run.findings));

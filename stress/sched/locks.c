@@ -256,8 +256,7 @@ int lab_pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m,
 }
 
 int lab_pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
-			       const struct timespec *abstime,
-			       lab_site_t site)
+			       const struct timespec *abstime, lab_site_t site)
 {
 	if (__builtin_expect(!lab_sched_active(), 1))
 		return pthread_cond_timedwait(c, m, abstime);

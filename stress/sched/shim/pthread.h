@@ -27,8 +27,7 @@ int lab_pthread_mutex_unlock(pthread_mutex_t *m, lab_site_t site);
 int lab_pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m,
 			  lab_site_t site);
 int lab_pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
-			       const struct timespec *abstime,
-			       lab_site_t site);
+			       const struct timespec *abstime, lab_site_t site);
 int lab_pthread_cond_signal(pthread_cond_t *c, lab_site_t site);
 int lab_pthread_cond_broadcast(pthread_cond_t *c, lab_site_t site);
 
@@ -40,7 +39,7 @@ int lab_pthread_cond_broadcast(pthread_cond_t *c, lab_site_t site);
 	lab_pthread_mutex_unlock((m), LAB_SITE("pthread_mutex_unlock"))
 #define pthread_cond_wait(c, m) \
 	lab_pthread_cond_wait((c), (m), LAB_SITE("pthread_cond_wait"))
-#define pthread_cond_timedwait(c, m, t)            \
+#define pthread_cond_timedwait(c, m, t)           \
 	lab_pthread_cond_timedwait((c), (m), (t), \
 				   LAB_SITE("pthread_cond_timedwait"))
 #define pthread_cond_signal(c) \

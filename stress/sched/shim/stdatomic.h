@@ -54,15 +54,15 @@
 #undef atomic_compare_exchange_weak
 #undef atomic_compare_exchange_weak_explicit
 #define atomic_compare_exchange_strong_explicit(obj, exp, des, mos, mof) \
-	LAB_SHIM_CAS_(C11, obj, exp, des, 0, mos, mof,                    \
+	LAB_SHIM_CAS_(C11, obj, exp, des, 0, mos, mof,                   \
 		      LAB_SITE("atomic_compare_exchange_strong"))
-#define atomic_compare_exchange_strong(obj, exp, des)                 \
+#define atomic_compare_exchange_strong(obj, exp, des)                    \
 	LAB_SHIM_CAS_(C11, obj, exp, des, 0, LAB_SHIM_SC_, LAB_SHIM_SC_, \
 		      LAB_SITE("atomic_compare_exchange_strong"))
 #define atomic_compare_exchange_weak_explicit(obj, exp, des, mos, mof) \
-	LAB_SHIM_CAS_(C11, obj, exp, des, 1, mos, mof,                  \
+	LAB_SHIM_CAS_(C11, obj, exp, des, 1, mos, mof,                 \
 		      LAB_SITE("atomic_compare_exchange_weak"))
-#define atomic_compare_exchange_weak(obj, exp, des)                   \
+#define atomic_compare_exchange_weak(obj, exp, des)                      \
 	LAB_SHIM_CAS_(C11, obj, exp, des, 1, LAB_SHIM_SC_, LAB_SHIM_SC_, \
 		      LAB_SITE("atomic_compare_exchange_weak"))
 
@@ -76,30 +76,31 @@
 #undef atomic_fetch_or_explicit
 #undef atomic_fetch_xor
 #undef atomic_fetch_xor_explicit
-#define atomic_fetch_add_explicit(obj, v, mo)                              \
-	LAB_SHIM_FETCH_(add, obj, v, LAB_SHIM_C11_SCALE_(obj), mo,         \
+#define atomic_fetch_add_explicit(obj, v, mo)                      \
+	LAB_SHIM_FETCH_(add, obj, v, LAB_SHIM_C11_SCALE_(obj), mo, \
 			LAB_SITE("atomic_fetch_add"))
-#define atomic_fetch_add(obj, v)                                           \
+#define atomic_fetch_add(obj, v)                                             \
 	LAB_SHIM_FETCH_(add, obj, v, LAB_SHIM_C11_SCALE_(obj), LAB_SHIM_SC_, \
 			LAB_SITE("atomic_fetch_add"))
-#define atomic_fetch_sub_explicit(obj, v, mo)                              \
-	LAB_SHIM_FETCH_(sub, obj, v, LAB_SHIM_C11_SCALE_(obj), mo,         \
+#define atomic_fetch_sub_explicit(obj, v, mo)                      \
+	LAB_SHIM_FETCH_(sub, obj, v, LAB_SHIM_C11_SCALE_(obj), mo, \
 			LAB_SITE("atomic_fetch_sub"))
-#define atomic_fetch_sub(obj, v)                                           \
+#define atomic_fetch_sub(obj, v)                                             \
 	LAB_SHIM_FETCH_(sub, obj, v, LAB_SHIM_C11_SCALE_(obj), LAB_SHIM_SC_, \
 			LAB_SITE("atomic_fetch_sub"))
 #define atomic_fetch_and_explicit(obj, v, mo) \
 	LAB_SHIM_FETCH_(and, obj, v, 1, mo, LAB_SITE("atomic_fetch_and"))
-#define atomic_fetch_and(obj, v)                    \
+#define atomic_fetch_and(obj, v)                      \
 	LAB_SHIM_FETCH_(and, obj, v, 1, LAB_SHIM_SC_, \
 			LAB_SITE("atomic_fetch_and"))
 #define atomic_fetch_or_explicit(obj, v, mo) \
 	LAB_SHIM_FETCH_(or, obj, v, 1, mo, LAB_SITE("atomic_fetch_or"))
-#define atomic_fetch_or(obj, v) \
-	LAB_SHIM_FETCH_(or, obj, v, 1, LAB_SHIM_SC_, LAB_SITE("atomic_fetch_or"))
+#define atomic_fetch_or(obj, v)                      \
+	LAB_SHIM_FETCH_(or, obj, v, 1, LAB_SHIM_SC_, \
+			LAB_SITE("atomic_fetch_or"))
 #define atomic_fetch_xor_explicit(obj, v, mo) \
 	LAB_SHIM_FETCH_(xor, obj, v, 1, mo, LAB_SITE("atomic_fetch_xor"))
-#define atomic_fetch_xor(obj, v)                    \
+#define atomic_fetch_xor(obj, v)                      \
 	LAB_SHIM_FETCH_(xor, obj, v, 1, LAB_SHIM_SC_, \
 			LAB_SITE("atomic_fetch_xor"))
 
@@ -108,15 +109,16 @@
 #undef atomic_flag_clear
 #undef atomic_flag_clear_explicit
 #define atomic_flag_test_and_set_explicit(obj, mo) \
-	lab_atomic_flag_test_and_set((obj), (mo),   \
+	lab_atomic_flag_test_and_set((obj), (mo),  \
 				     LAB_SITE("atomic_flag_test_and_set"))
-#define atomic_flag_test_and_set(obj)                      \
-	lab_atomic_flag_test_and_set((obj), LAB_SHIM_SC_,  \
+#define atomic_flag_test_and_set(obj)                     \
+	lab_atomic_flag_test_and_set((obj), LAB_SHIM_SC_, \
 				     LAB_SITE("atomic_flag_test_and_set"))
 #define atomic_flag_clear_explicit(obj, mo) \
 	lab_atomic_flag_clear((obj), (mo), LAB_SITE("atomic_flag_clear"))
-#define atomic_flag_clear(obj) \
-	lab_atomic_flag_clear((obj), LAB_SHIM_SC_, LAB_SITE("atomic_flag_clear"))
+#define atomic_flag_clear(obj)                     \
+	lab_atomic_flag_clear((obj), LAB_SHIM_SC_, \
+			      LAB_SITE("atomic_flag_clear"))
 
 #undef atomic_thread_fence
 #undef atomic_signal_fence
@@ -129,10 +131,10 @@
  * a scheduling point: keep it the plain store it is meant to be. */
 #if !defined(__clang__)
 #undef atomic_init
-#define atomic_init(obj, v)                                     \
-	__extension__({                                         \
-		__typeof__(obj) lab_io_ = (obj);                \
-		LAB_SHIM_T_(lab_io_) lab_iv_ = (v);             \
+#define atomic_init(obj, v)                                            \
+	__extension__({                                                \
+		__typeof__(obj) lab_io_ = (obj);                       \
+		LAB_SHIM_T_(lab_io_) lab_iv_ = (v);                    \
 		(__atomic_store)(lab_io_, &lab_iv_, __ATOMIC_RELAXED); \
 	})
 #endif

@@ -70,8 +70,8 @@ static uint64_t lab_fake_next(void)
 /* Switches from the running context to thread `to` (-1: the scheduler). */
 static void lab_fake_switch(int to)
 {
-	ucontext_t *from_uc = lab_fake.cur < 0 ? &lab_fake.main_uc
-					       : &lab_fake.t[lab_fake.cur].uc;
+	ucontext_t *from_uc = lab_fake.cur < 0 ? &lab_fake.main_uc :
+						 &lab_fake.t[lab_fake.cur].uc;
 	ucontext_t *to_uc = to < 0 ? &lab_fake.main_uc : &lab_fake.t[to].uc;
 #ifdef LAB_FAKE_ASAN
 	void *save = NULL;
@@ -81,8 +81,8 @@ static void lab_fake_switch(int to)
 #endif
 #ifdef LAB_FAKE_TSAN
 	/* flags 0: switches synchronise (this scheduler's own state) */
-	__tsan_switch_to_fiber(to < 0 ? lab_fake.main_tsan_fiber
-				      : lab_fake.t[to].tsan_fiber,
+	__tsan_switch_to_fiber(to < 0 ? lab_fake.main_tsan_fiber :
+					lab_fake.t[to].tsan_fiber,
 			       0);
 #endif
 	lab_fake.cur = to;
@@ -159,8 +159,7 @@ static int lab_fake_pick(void)
 	int cand[LAB_FAKE_MAX], n = 0, eager = 0;
 
 	for (unsigned i = 0; i < lab_fake.n; i++)
-		if (lab_fake_can_run(&lab_fake.t[i]) &&
-		    !lab_fake.t[i].spinning)
+		if (lab_fake_can_run(&lab_fake.t[i]) && !lab_fake.t[i].spinning)
 			cand[n++] = (int)i;
 	eager = n;
 	if (!eager)
@@ -226,7 +225,7 @@ void lab_fake_run(unsigned n, void (*fn)(unsigned id), uint64_t seed,
 	for (unsigned i = 0; i < n; i++) {
 		if (lab_fake.t[i].state == BLOCKED)
 			r->blocked_at_end++;
-		/* a blocked thread is abandoned: it never resumes */
+			/* a blocked thread is abandoned: it never resumes */
 #ifdef LAB_FAKE_ASAN
 		__asan_unpoison_memory_region(lab_fake.t[i].stack,
 					      LAB_FAKE_STACK);

@@ -11,7 +11,7 @@
 #define LAB_FAKE_MAX 4
 
 struct lab_fake_result {
-	int deadlock;		/* every live thread blocked, none timed */
+	int deadlock;		 /* every live thread blocked, none timed */
 	unsigned blocked_at_end; /* threads left blocked */
 	unsigned long points, spins, blocks, timeouts;
 };

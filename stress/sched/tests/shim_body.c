@@ -16,6 +16,8 @@
 #pragma clang diagnostic ignored "-Watomic-alignment"
 #endif
 
+/* One operation per line, the sites name the lines: */
+/* clang-format off */
 #define R(x) lab_body_record(b, (uint64_t)(x), __LINE__, 1)
 #define V(s) (s, lab_body_record(b, 0, __LINE__, 1))
 #define C(x) lab_body_record(b, (uint64_t)(x), __LINE__, 0)
@@ -199,3 +201,4 @@ void LAB_BODY(struct lab_body *b)
 	gnu_builtins(b);
 	sync_builtins(b);
 }
+/* clang-format on */

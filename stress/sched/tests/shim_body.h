@@ -10,11 +10,11 @@
 
 struct lab_body {
 	unsigned n;
-	uint64_t v[LAB_BODY_MAX];	  /* a result, or 0 */
-	int line[LAB_BODY_MAX];		  /* the line that produced it */
-	int op[LAB_BODY_MAX];		  /* 1: an atomic operation, 0: a check */
+	uint64_t v[LAB_BODY_MAX]; /* a result, or 0 */
+	int line[LAB_BODY_MAX];	  /* the line that produced it */
+	int op[LAB_BODY_MAX];	  /* 1: an atomic operation, 0: a check */
 	unsigned long points[LAB_BODY_MAX]; /* lab_sched_point calls so far */
-	lab_site_t site[LAB_BODY_MAX];	  /* the last point's site */
+	lab_site_t site[LAB_BODY_MAX];	    /* the last point's site */
 };
 
 void lab_body_record(struct lab_body *b, uint64_t v, int line, int op);

@@ -8,20 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "check.h"
 #include "count_points.h"
 #include "labyrinth/atomic.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                                  \
-	do {                                                              \
-		if (!(cond)) {                                            \
-			failures++;                                       \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__);                     \
-			fputc('\n', stderr);                              \
-		}                                                         \
-	} while (0)
 
 /* One operation: its points must be 1 in a schedule, 0 outside, and the
  * last one must carry `site`. */
@@ -46,71 +35,70 @@ static void expect_point(lab_site_t site, const char *what, unsigned n)
 
 /* Runs every operation on obj (instrumented) and ref (builtins) from the
  * same start value and compares; T the type, BITS its size in bits. */
-#define SIZED_CASE(T, BITS_)                                                  \
-	static void check_##BITS_(T start, T operand)                         \
-	{                                                                     \
-		enum { BITS = BITS_ };                                        \
-		lab_site_t s = LAB_SITE("sized");                             \
-		T obj = start, ref = start, a, b, e1, e2;                     \
-		bool r1, r2;                                                  \
-                                                                              \
-		points_before = lab_test_count(&lab_test_points);             \
-		OP("load", s, a = lab_atomic_load_##BITS_(&obj, 2, s));       \
-		b = __atomic_load_n(&ref, 2);                                 \
-		CHECK(a == b, "load/%d", BITS);                               \
+#define SIZED_CASE(T, BITS_)                                                   \
+	static void check_##BITS_(T start, T operand)                          \
+	{                                                                      \
+		enum { BITS = BITS_ };                                         \
+		lab_site_t s = LAB_SITE("sized");                              \
+		T obj = start, ref = start, a, b, e1, e2;                      \
+		bool r1, r2;                                                   \
+                                                                               \
+		points_before = lab_test_count(&lab_test_points);              \
+		OP("load", s, a = lab_atomic_load_##BITS_(&obj, 2, s));        \
+		b = __atomic_load_n(&ref, 2);                                  \
+		CHECK(a == b, "load/%d", BITS);                                \
 		OP("store", s, lab_atomic_store_##BITS_(&obj, operand, 3, s)); \
-		__atomic_store_n(&ref, operand, 3);                           \
-		CHECK(obj == ref, "store/%d", BITS);                          \
-		OP("exchange", s,                                             \
-		   a = lab_atomic_exchange_##BITS_(&obj, start, 4, s));       \
-		b = __atomic_exchange_n(&ref, start, 4);                      \
-		CHECK(a == b && obj == ref, "exchange/%d", BITS);             \
-		for (int weak = 0; weak < 2; weak++) {                        \
-			/* failing: expected updated to the value found */    \
-			e1 = e2 = (T)(start + 1);                             \
-			OP("cas-fail", s,                                     \
-			   r1 = lab_atomic_cas_##BITS_(&obj, &e1, operand,    \
-						       weak, 5, 2, s));       \
-			r2 = __atomic_compare_exchange_n(&ref, &e2, operand,  \
-							 weak, 5, 2);         \
-			CHECK(r1 == r2 && !r1 && e1 == e2 && obj == ref,      \
-			      "cas-fail/%d weak %d", BITS, weak);             \
-		}                                                             \
-		/* succeeding (strong: never fails spuriously) */             \
-		e1 = e2 = start;                                              \
-		OP("cas-ok", s,                                               \
-		   r1 = lab_atomic_cas_##BITS_(&obj, &e1, operand, false, 4,  \
-					       2, s));                        \
-		r2 = __atomic_compare_exchange_n(&ref, &e2, operand, false,   \
-						 4, 2);                       \
-		CHECK(r1 && r2 && e1 == e2 && obj == ref, "cas-ok/%d", BITS); \
-		{                                                             \
+		__atomic_store_n(&ref, operand, 3);                            \
+		CHECK(obj == ref, "store/%d", BITS);                           \
+		OP("exchange", s,                                              \
+		   a = lab_atomic_exchange_##BITS_(&obj, start, 4, s));        \
+		b = __atomic_exchange_n(&ref, start, 4);                       \
+		CHECK(a == b && obj == ref, "exchange/%d", BITS);              \
+		for (int weak = 0; weak < 2; weak++) {                         \
+			/* failing: expected updated to the value found */     \
+			e1 = e2 = (T)(start + 1);                              \
+			OP("cas-fail", s,                                      \
+			   r1 = lab_atomic_cas_##BITS_(&obj, &e1, operand,     \
+						       weak, 5, 2, s));        \
+			r2 = __atomic_compare_exchange_n(&ref, &e2, operand,   \
+							 weak, 5, 2);          \
+			CHECK(r1 == r2 && !r1 && e1 == e2 && obj == ref,       \
+			      "cas-fail/%d weak %d", BITS, weak);              \
+		}                                                              \
+		/* succeeding (strong: never fails spuriously) */              \
+		e1 = e2 = start;                                               \
+		OP("cas-ok", s,                                                \
+		   r1 = lab_atomic_cas_##BITS_(&obj, &e1, operand, false, 4,   \
+					       2, s));                         \
+		r2 = __atomic_compare_exchange_n(&ref, &e2, operand, false, 4, \
+						 2);                           \
+		CHECK(r1 &&r2 &&e1 == e2 && obj == ref, "cas-ok/%d", BITS);    \
+		{                                                              \
 			/* weak may fail spuriously: retry as C11 code does */ \
-			T exp = obj, des = (T)(obj ^ start);                  \
-			unsigned tries = 0;                                   \
-			while (!lab_atomic_cas_##BITS_(&obj, &exp, des, true, \
-						       5, 5, s) &&            \
-			       ++tries < 100)                                 \
-				;                                             \
-			CHECK(obj == des, "cas-weak-ok/%d", BITS);            \
-			ref = obj;                                            \
-			points_before = lab_test_count(&lab_test_points);     \
-		}                                                             \
-		FETCH(add, BITS_);                                            \
-		FETCH(sub, BITS_);                                            \
-		FETCH(and, BITS_);                                            \
-		FETCH(or, BITS_);                                             \
-		FETCH(xor, BITS_);                                            \
-		FETCH(nand, BITS_);                                           \
+			T exp = obj, des = (T)(obj ^ start);                   \
+			unsigned tries = 0;                                    \
+			while (!lab_atomic_cas_##BITS_(&obj, &exp, des, true,  \
+						       5, 5, s) &&             \
+			       ++tries < 100)                                  \
+				;                                              \
+			CHECK(obj == des, "cas-weak-ok/%d", BITS);             \
+			ref = obj;                                             \
+			points_before = lab_test_count(&lab_test_points);      \
+		}                                                              \
+		FETCH(add, BITS_);                                             \
+		FETCH(sub, BITS_);                                             \
+		FETCH(and, BITS_);                                             \
+		FETCH(or, BITS_);                                              \
+		FETCH(xor, BITS_);                                             \
+		FETCH(nand, BITS_);                                            \
 	}
-#define FETCH(op, BITS_)                                                      \
-	do {                                                                  \
-		OP("fetch_" #op, s,                                           \
-		   a = lab_atomic_fetch_##op##_##BITS_(&obj, operand, 5, s)); \
-		b = __atomic_fetch_##op(&ref, operand, 5);                    \
-		CHECK(a == b && obj == ref, "fetch_%s/%d: %llx %llx", #op,    \
-		      BITS, (unsigned long long)obj,                          \
-		      (unsigned long long)ref);                               \
+#define FETCH(op, BITS_)                                                       \
+	do {                                                                   \
+		OP("fetch_" #op, s,                                            \
+		   a = lab_atomic_fetch_##op##_##BITS_(&obj, operand, 5, s));  \
+		b = __atomic_fetch_##op(&ref, operand, 5);                     \
+		CHECK(a == b && obj == ref, "fetch_%s/%d: %llx %llx", #op,     \
+		      BITS, (unsigned long long)obj, (unsigned long long)ref); \
 	} while (0)
 
 SIZED_CASE(uint8_t, 8)
@@ -132,11 +120,12 @@ static void check_ptr(void)
 	CHECK(obj == buf + 8, "ptr store");
 	OP("exchange", s, a = lab_atomic_exchange_ptr(&obj, buf, 4, s));
 	CHECK(a == buf + 8 && obj == buf, "ptr exchange");
-	OP("cas", s, CHECK(!lab_atomic_cas_ptr(&obj, &e, buf + 2, 0, 5, 5, s),
-			   "ptr cas fails"));
+	OP("cas", s,
+	   CHECK(!lab_atomic_cas_ptr(&obj, &e, buf + 2, 0, 5, 5, s),
+		 "ptr cas fails"));
 	CHECK(e == buf && obj == buf, "ptr cas expected");
-	OP("cas", s, CHECK(lab_atomic_cas_ptr(&obj, &e, buf + 2, 0, 5, 5, s),
-			   "ptr cas"));
+	OP("cas", s,
+	   CHECK(lab_atomic_cas_ptr(&obj, &e, buf + 2, 0, 5, 5, s), "ptr cas"));
 	CHECK(obj == buf + 2, "ptr cas stored");
 	OP("fetch_add", s, a = lab_atomic_fetch_add_ptr(&obj, 10, 5, s));
 	CHECK(a == buf + 2 && obj == buf + 12, "ptr fetch_add (bytes)");

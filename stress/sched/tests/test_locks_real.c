@@ -130,11 +130,13 @@ int main(void)
 		bad++, fprintf(stderr, "FAIL: timed wait did not time out\n");
 	/* each round makes at least 8 wrapped calls, each asks once */
 	if (lab_test_count(&lab_test_active_calls) < THREADS * ROUNDS * 8ul)
-		bad++, fprintf(stderr, "FAIL: the wrappers were not used (%lu)\n",
+		bad++, fprintf(stderr,
+			       "FAIL: the wrappers were not used (%lu)\n",
 			       lab_test_count(&lab_test_active_calls));
-	if (lab_test_count(&lab_test_points) || lab_test_count(&lab_test_spins) ||
-	    lab_test_count(&lab_test_blocks))
-		bad++, fprintf(stderr, "FAIL: scheduling calls outside a schedule\n");
+	if (lab_test_count(&lab_test_points) ||
+	    lab_test_count(&lab_test_spins) || lab_test_count(&lab_test_blocks))
+		bad++, fprintf(stderr,
+			       "FAIL: scheduling calls outside a schedule\n");
 	if (bad)
 		return 1;
 	printf("ok: real threads through the shim: %lu wrapped calls, no "

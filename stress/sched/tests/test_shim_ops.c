@@ -84,7 +84,8 @@ int main(void)
 	lab_body_instrumented(&quiet);
 	bad += compare(&quiet, "outside a schedule", start, 0);
 	if (!lab_test_active_calls) {
-		fprintf(stderr, "FAIL: the shim never asked lab_sched_active\n");
+		fprintf(stderr,
+			"FAIL: the shim never asked lab_sched_active\n");
 		bad++;
 	}
 	lab_test_active = true;

@@ -69,12 +69,12 @@ enum lab_atomic_kind {
  * the low `size` bytes of a 64-bit word (zero-extended). */
 struct lab_atomic_op {
 	enum lab_atomic_kind kind;
-	unsigned size;	      /* 1, 2, 4 or 8 bytes; 0 for a fence */
-	volatile void *addr;  /* the atomic object */
-	int order;	      /* memory order (success order of a CAS) */
-	int order_failure;    /* CAS only */
-	lab_u64_t operand;    /* stored, added, desired... */
-	lab_u64_t *expected;  /* CAS only: in/out, as in C11 */
+	unsigned size;	     /* 1, 2, 4 or 8 bytes; 0 for a fence */
+	volatile void *addr; /* the atomic object */
+	int order;	     /* memory order (success order of a CAS) */
+	int order_failure;   /* CAS only */
+	lab_u64_t operand;   /* stored, added, desired... */
+	lab_u64_t *expected; /* CAS only: in/out, as in C11 */
 	lab_site_t site;
 };
 
@@ -85,27 +85,27 @@ struct lab_atomic_op {
 lab_u64_t lab_atomic_perform(const struct lab_atomic_op *op);
 
 /* The typed operations, for N in 8, 16, 32, 64 and for pointers. */
-#define LAB_ATOMIC_DECLARE_(N, T)                                             \
-	T lab_atomic_load_##N(const volatile void *obj, int mo,              \
-			      lab_site_t site);                              \
-	void lab_atomic_store_##N(volatile void *obj, T v, int mo,           \
-				  lab_site_t site);                          \
-	T lab_atomic_exchange_##N(volatile void *obj, T v, int mo,           \
-				  lab_site_t site);                          \
-	bool lab_atomic_cas_##N(volatile void *obj, T *expected, T desired,  \
-				bool weak, int mo_success, int mo_failure,   \
-				lab_site_t site);                            \
-	T lab_atomic_fetch_add_##N(volatile void *obj, T v, int mo,          \
-				   lab_site_t site);                         \
-	T lab_atomic_fetch_sub_##N(volatile void *obj, T v, int mo,          \
-				   lab_site_t site);                         \
-	T lab_atomic_fetch_and_##N(volatile void *obj, T v, int mo,          \
-				   lab_site_t site);                         \
-	T lab_atomic_fetch_or_##N(volatile void *obj, T v, int mo,           \
-				  lab_site_t site);                          \
-	T lab_atomic_fetch_xor_##N(volatile void *obj, T v, int mo,          \
-				   lab_site_t site);                         \
-	T lab_atomic_fetch_nand_##N(volatile void *obj, T v, int mo,         \
+#define LAB_ATOMIC_DECLARE_(N, T)                                           \
+	T lab_atomic_load_##N(const volatile void *obj, int mo,             \
+			      lab_site_t site);                             \
+	void lab_atomic_store_##N(volatile void *obj, T v, int mo,          \
+				  lab_site_t site);                         \
+	T lab_atomic_exchange_##N(volatile void *obj, T v, int mo,          \
+				  lab_site_t site);                         \
+	bool lab_atomic_cas_##N(volatile void *obj, T *expected, T desired, \
+				bool weak, int mo_success, int mo_failure,  \
+				lab_site_t site);                           \
+	T lab_atomic_fetch_add_##N(volatile void *obj, T v, int mo,         \
+				   lab_site_t site);                        \
+	T lab_atomic_fetch_sub_##N(volatile void *obj, T v, int mo,         \
+				   lab_site_t site);                        \
+	T lab_atomic_fetch_and_##N(volatile void *obj, T v, int mo,         \
+				   lab_site_t site);                        \
+	T lab_atomic_fetch_or_##N(volatile void *obj, T v, int mo,          \
+				  lab_site_t site);                         \
+	T lab_atomic_fetch_xor_##N(volatile void *obj, T v, int mo,         \
+				   lab_site_t site);                        \
+	T lab_atomic_fetch_nand_##N(volatile void *obj, T v, int mo,        \
 				    lab_site_t site);
 LAB_ATOMIC_DECLARE_(8, lab_u8_t)
 LAB_ATOMIC_DECLARE_(16, lab_u16_t)
@@ -115,8 +115,7 @@ LAB_ATOMIC_DECLARE_(64, lab_u64_t)
 
 /* Pointers: fetch_add/sub move by `bytes` (not scaled by the pointee). */
 void *lab_atomic_load_ptr(const volatile void *obj, int mo, lab_site_t site);
-void lab_atomic_store_ptr(volatile void *obj, void *v, int mo,
-			  lab_site_t site);
+void lab_atomic_store_ptr(volatile void *obj, void *v, int mo, lab_site_t site);
 void *lab_atomic_exchange_ptr(volatile void *obj, void *v, int mo,
 			      lab_site_t site);
 bool lab_atomic_cas_ptr(volatile void *obj, void **expected, void *desired,
@@ -128,8 +127,7 @@ void *lab_atomic_fetch_sub_ptr(volatile void *obj, ptrdiff_t bytes, int mo,
 			       lab_site_t site);
 
 /* atomic_flag (its first byte, as gcc and clang lay it out). */
-bool lab_atomic_flag_test_and_set(volatile void *flag, int mo,
-				  lab_site_t site);
+bool lab_atomic_flag_test_and_set(volatile void *flag, int mo, lab_site_t site);
 void lab_atomic_flag_clear(volatile void *flag, int mo, lab_site_t site);
 
 /* Fences are scheduling points too (a thread may be preempted there). */
@@ -146,7 +144,7 @@ void lab_atomic_signal_fence(int mo, lab_site_t site);
 	lab_atomic_store_##N((obj), (v), (mo), LAB_SITE("store"))
 #define LAB_ATOMIC_EXCHANGE(N, obj, v, mo) \
 	lab_atomic_exchange_##N((obj), (v), (mo), LAB_SITE("exchange"))
-#define LAB_ATOMIC_CAS(N, obj, exp, des, weak, mos, mof)               \
+#define LAB_ATOMIC_CAS(N, obj, exp, des, weak, mos, mof)              \
 	lab_atomic_cas_##N((obj), (exp), (des), (weak), (mos), (mof), \
 			   LAB_SITE("compare_exchange"))
 #define LAB_ATOMIC_FETCH_ADD(N, obj, v, mo) \
@@ -156,14 +154,11 @@ void lab_atomic_signal_fence(int mo, lab_site_t site);
 #else
 #define LAB_ATOMIC_LOAD(N, obj, mo) __atomic_load_n((obj), (mo))
 #define LAB_ATOMIC_STORE(N, obj, v, mo) __atomic_store_n((obj), (v), (mo))
-#define LAB_ATOMIC_EXCHANGE(N, obj, v, mo) \
-	__atomic_exchange_n((obj), (v), (mo))
+#define LAB_ATOMIC_EXCHANGE(N, obj, v, mo) __atomic_exchange_n((obj), (v), (mo))
 #define LAB_ATOMIC_CAS(N, obj, exp, des, weak, mos, mof) \
 	__atomic_compare_exchange_n((obj), (exp), (des), (weak), (mos), (mof))
-#define LAB_ATOMIC_FETCH_ADD(N, obj, v, mo) \
-	__atomic_fetch_add((obj), (v), (mo))
-#define LAB_ATOMIC_FETCH_SUB(N, obj, v, mo) \
-	__atomic_fetch_sub((obj), (v), (mo))
+#define LAB_ATOMIC_FETCH_ADD(N, obj, v, mo) __atomic_fetch_add((obj), (v), (mo))
+#define LAB_ATOMIC_FETCH_SUB(N, obj, v, mo) __atomic_fetch_sub((obj), (v), (mo))
 #endif
 
 #ifdef __cplusplus
