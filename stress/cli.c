@@ -974,7 +974,9 @@ static void lab_main_help(FILE *out)
 	}
 	fputs("\n'labyrinth COMMAND --help' lists a command's flags and their "
 	      "defaults.\nexit status: 0 nothing found, 1 findings, 2 usage "
-	      "or input error (replay,\nshrink, report: see their --help)\n",
+	      "or input error or a file not saved, 66 ThreadSanitizer "
+	      "reported (TSan builds), 130 stopped by a signal with nothing "
+	      "found (replay, shrink, report: see their --help)\n",
 	      out);
 	lab_stress_exit_help(out);
 }
