@@ -123,6 +123,10 @@ static uint64_t lab_max_steps(const struct lab_sched_test *t)
 	return b < lab_stall_steps(t) ? lab_stall_steps(t) : b;
 }
 
+/* labyrinth_instr's condition-variable waiters of the last schedule, if
+ * the program links it (labyrinth/sched_instr.h). */
+__attribute__((weak)) void lab_instr_reset(void);
+
 /* Set-up, the schedule, tear-down; the run is active throughout, so the
  * client's set-up and tear-down may record findings on main. */
 static int lab_run_here(struct lab_sched_rt *rt, const struct lab_sched_test *t,
@@ -138,6 +142,8 @@ static int lab_run_here(struct lab_sched_rt *rt, const struct lab_sched_test *t,
 	rt->stall_steps = lab_stall_steps(t);
 	lab_sched_rt_init(rt);
 	atomic_store(&lab_sched_rt_active, rt);
+	if (lab_instr_reset)
+		lab_instr_reset();
 	atomic_store(&rt->phase, "set-up");
 	if (t->setup)
 		ret = t->setup(t->arg);
@@ -333,14 +339,20 @@ static int lab_run_isolated(const struct lab_sched_test *t, uint64_t cap,
 	if (!sh)
 		return -ENOMEM;
 	fflush(NULL);
+	if (t->fork_prepare)
+		t->fork_prepare();
 	pid = fork();
 	if (pid == 0) {
+		if (t->fork_child)
+			t->fork_child();
 		ret = lab_run_here(&sh->rt, t, sh->trace, cap);
 		atomic_store(&sh->child_ret, ret);
 		atomic_store(&sh->child_done, ret ? -1 : 1);
 		fflush(NULL);
 		_exit(ret ? 3 : 0);
 	}
+	if (t->fork_parent)
+		t->fork_parent();
 	if (pid < 0 || lab_wait_child(pid, &sh->rt, t->hang_ms, &status)) {
 		ret = -errno;
 		lab_sched_shared_free(sh, bytes);

@@ -116,6 +116,11 @@ struct lab_sched_test {
 	 * stuck in a raw lock, a syscall, uninstrumented code) is stopped
 	 * with a "hang" finding naming where it was (0: 10000 ms) */
 	unsigned hang_ms;
+	/* isolate: around the fork, as pthread_atfork's handlers (e.g. to
+	 * hold stop signals until the child has its own); NULL: none */
+	void (*fork_prepare)(void);
+	void (*fork_child)(void);
+	void (*fork_parent)(void);
 };
 
 struct lab_sched_finding {
