@@ -238,6 +238,13 @@ run-dirs)
 	grep -q "^out: mine$" e.log || fail "--out not used as given"
 	[ "$(ls mine/run-*.json | wc -l)" = 1 ] || fail "mine: no run record"
 	[ "$(readlink reports/latest)" = "$before" ] || fail "latest moved"
+	# report without --out merges into reports/merged, not into the
+	# newest run's directory that latest links to
+	sum=$(md5sum <reports/latest/summary.md)
+	run 0 merge.log report "$da"
+	[ -s reports/merged/findings.json ] || fail "report: no reports/merged"
+	[ "$(md5sum <reports/latest/summary.md)" = "$sum" ] ||
+		fail "report without --out rewrote the latest run's renderings"
 	;;
 free-irq)
 	run 0 free.log stress --mode free --profile irq-storm --seconds 3 \
