@@ -388,6 +388,16 @@ static void lab_child_died(const struct lab_capture *c,
 			 (unsigned long long)f->step, f->thread, f->where);
 }
 
+/* A finding's site as an artifact keeps it (one token: artifact.c writes
+ * blanks and non-ASCII as '_'), so a replay compares like with like: an
+ * instrumented site is "file.c:12 what". */
+static void lab_site_token(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s <= 0x20 || (unsigned char)*s > 0x7e)
+			*s = '_';
+}
+
 void lab_sched_result_from(struct lab_sched_outcome *out,
 			   const struct lab_capture *c, uint64_t ops,
 			   struct lab_sched_result *r)
@@ -399,6 +409,7 @@ void lab_sched_result_from(struct lab_sched_outcome *out,
 	r->exhausted = out->exhausted;
 	memcpy(r->finding.kind, out->finding.kind, sizeof(r->finding.kind));
 	memcpy(r->finding.where, out->finding.where, sizeof(r->finding.where));
+	lab_site_token(r->finding.where);
 	memcpy(r->finding.message, out->finding.message,
 	       sizeof(r->finding.message));
 	r->finding.step = out->finding.step;
