@@ -19,29 +19,8 @@ set -euo pipefail
 bin=$1
 work=$2
 case_name=$3
-rm -rf "$work"
-mkdir -p "$work"
-cd "$work"
-
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
-
-# run EXPECTED-EXIT OUTFILE ARGS...: runs the command, checks its status.
-run() {
-	local want=$1 out=$2 status=0
-	shift 2
-	"$bin" "$@" >"$out" 2>&1 || status=$?
-	if [ "$status" != "$want" ]; then
-		cat "$out" >&2
-		fail "'$bin $*' exited $status, expected $want"
-	fi
-}
-
-field() { # field FILE KEY: value of "KEY value" in an artifact
-	awk -v k="$2" '$1 == k { print $2; exit }' "$1"
-}
+. "$(dirname "$0")/../../tests/lib.sh"
+fresh_dir "$work"
 
 case "$case_name" in
 clean)
