@@ -134,6 +134,19 @@ case_driver_errors() {
 	expect_error "campaign.sh: " "${c[@]}" reproduce "$work/no-such-crash" "${b[@]}"
 	expect_error "campaign.sh: " "${c[@]}" reproduce good "${b[@]}"
 	expect_error "campaign.sh: " "${c[@]}" minimize good no_such_target "${b[@]}"
+
+	# reproduce takes fuzz_sched_backend's backend from the campaign, as
+	# it takes the seeded bug: a crash needs the backend it was found on
+	if [ -x "$build/fuzz_sched_backend-fuzz" ]; then
+		mkdir -p camp/artifacts
+		printf 'x' >camp/artifacts/crash-1
+		printf 'target=fuzz_sched_backend\ntsan=0\nbug=\nfuzz_backend=no-such-backend\n' \
+			>camp/campaign.env
+		env -u LAB_FUZZ_BACKEND "${c[@]}" reproduce camp/artifacts/crash-1 \
+			"${b[@]}" >backend.log 2>&1 || true
+		grep -q "LAB_FUZZ_BACKEND=no-such-backend is not in this build" \
+			backend.log || { cat backend.log; fail "reproduce did not take the campaign's backend"; }
+	fi
 }
 
 # A target that has no TSan build, for the argument checks.
