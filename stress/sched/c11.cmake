@@ -43,3 +43,11 @@ lab_add_variant_test(c11_plain TARGET test_c11_litmus ARGS plain
 	LABELS sched c11 unit)
 lab_add_variant_test(c11_usage TARGET test_c11_litmus ARGS usage
 	LABELS sched c11 unit)
+
+# The model behind lab_atomic_perform, in schedules of fake_sched.c.
+lab_add_variant_executable(test_c11_fibers
+	SOURCES "${_lab_c11_dir}/tests/test_c11_fibers.c"
+		"${_lab_c11_dir}/tests/fake_sched.c"
+	INCLUDES "${_lab_c11_dir}/tests"
+	LINK labyrinth_c11)
+lab_add_variant_test(c11_fibers TARGET test_c11_fibers LABELS sched c11 unit)
