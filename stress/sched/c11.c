@@ -450,6 +450,8 @@ static void lab_c11_write(struct lab_c11 *m, struct lab_c11_loc *l, unsigned t,
 	}
 	if (l->alive & me)
 		lab_vc_join(rs, l->head[t]);
+	if ((mo & 0xffff) == __ATOMIC_SEQ_CST) /* seen after later SC fences */
+		lab_vc_join(m->sc_fence, th->clock);
 	s = lab_loc_append(m, l);
 	s->value = value;
 	s->epoch = th->clock[t];

@@ -32,7 +32,7 @@ lab_add_variant_executable(test_c11_litmus
 	INCLUDES "${_lab_c11_dir}/tests"
 	LINK labyrinth_c11)
 foreach(_case mp_relaxed mp_relacq mp_fences mp_release_fence_only
-		sb_relaxed sb_relacq sb_seqcst sb_sc_fences lb iriw_acquire
+		sb_relaxed sb_relacq sb_seqcst sb_sc_fences sb_sc_store_fence lb iriw_acquire
 		iriw_seqcst corr corr_hb cowr rs_rmw rs_broken rs_broken_rmw rs_broken_own
 		rs_same_thread
 		sc)

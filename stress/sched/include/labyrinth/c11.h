@@ -29,9 +29,11 @@
  *    runs at a time, the newest store is the one last in the execution's
  *    own total order, so every seq_cst load is consistent with a single
  *    total order S (the execution order).  seq_cst fences synchronise
- *    with every earlier seq_cst fence (a clock passed along S): that is
- *    stronger than C11 (which only constrains what reads after them may
- *    see) and may hide bugs that only a weaker seq_cst fence shows;
+ *    with every earlier seq_cst fence and seq_cst store or RMW (a clock
+ *    passed along S), so that what C11 says reads after a seq_cst fence
+ *    must see, they see: that is stronger than C11 (which only constrains
+ *    those reads, it makes no happens-before) and may hide bugs that only
+ *    a weaker seq_cst fence shows;
  *  - RMWs (exchange, fetch_*, a successful compare-exchange, test-and-set)
  *    read the newest store.  A failed compare-exchange also reads the
  *    newest (C11 would allow an older one), and a weak compare-exchange
