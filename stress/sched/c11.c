@@ -252,6 +252,22 @@ int lab_c11_parse_history(const char *s, unsigned *out, char *err,
 	return 0;
 }
 
+static uint64_t lab_c11_splitmix(uint64_t *state)
+{
+	uint64_t x = *state += 0x9e3779b97f4a7c15ull;
+
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+unsigned lab_c11_pick_stale(uint64_t *rng, unsigned permille, unsigned n)
+{
+	if (n < 2 || lab_c11_splitmix(rng) % 1000 >= permille)
+		return 0;
+	return 1 + (unsigned)(lab_c11_splitmix(rng) % (n - 1));
+}
+
 /* ---- the location table --------------------------------------------- */
 
 static uint32_t lab_addr_hash(uintptr_t a, uint32_t mask)

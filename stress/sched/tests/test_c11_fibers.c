@@ -6,8 +6,9 @@
  *    value every operation returns, the final memory and the points are
  *    those of the same schedule without the model (and again after the
  *    model is removed);
- *  - with random choices, relaxed message passing shows the stale value
- *    and release/acquire never does;
+ *  - with random choices (the stale-permille strategy), relaxed message
+ *    passing shows the stale value and release/acquire never does;
+ *    stale-permille 0 never shows it;
  *  - a value written outside the model (plain code, set-up on main)
  *    restarts the location's history: a load never reads what it
  *    replaced.
@@ -70,13 +71,11 @@ static unsigned choose_zero(void *arg, unsigned n)
 }
 
 static uint64_t choice_rng;
+static unsigned choice_permille = 500;
 static unsigned choose_random(void *arg, unsigned n)
 {
-	uint64_t x = choice_rng += 0x9e3779b97f4a7c15ull;
-
 	(void)arg;
-	x = (x ^ (x >> 31)) * 0xbf58476d1ce4e5b9ull;
-	return (unsigned)((x ^ (x >> 29)) % n);
+	return lab_c11_pick_stale(&choice_rng, choice_permille, n);
 }
 
 static unsigned choose_oldest(void *arg, unsigned n)
@@ -205,6 +204,29 @@ static unsigned mp_stale(bool release)
 	return stale;
 }
 
+/* The stale-permille strategy: 0 never stale, 1000 always, 500 about
+ * half, and every pick in range. */
+static void check_pick_stale(void)
+{
+	uint64_t rng = 42;
+	unsigned stale = 0, bad = 0;
+
+	for (unsigned i = 0; i < 10000; i++) {
+		unsigned n = 2 + i % 5, k = lab_c11_pick_stale(&rng, 500, n);
+
+		stale += k != 0;
+		bad += k >= n || lab_c11_pick_stale(&rng, 0, n) != 0 ||
+		       lab_c11_pick_stale(&rng, 1000, n) == 0 ||
+		       lab_c11_pick_stale(&rng, 1000, 1) != 0;
+	}
+	CHECK(bad == 0, "pick_stale: %u picks out of contract", bad);
+	CHECK(stale > 4500 && stale < 5500, "pick_stale 500: %u of 10000",
+	      stale);
+	choice_permille = 0;
+	CHECK(mp_stale(false) == 0, "stale-permille 0: stale data");
+	choice_permille = 500;
+}
+
 /* ---- values written outside the model --------------------------------- */
 
 static lab_u64_t outside;
@@ -289,6 +311,7 @@ int main(int argc, char **argv)
 	check_choose_zero_is_sc();
 	CHECK(mp_stale(false) > 0, "relaxed message passing: never stale");
 	CHECK(mp_stale(true) == 0, "release/acquire message passing: stale");
+	check_pick_stale();
 	check_outside_writes();
 	if (failures)
 		fprintf(stderr, "%d failure(s)\n", failures);

@@ -80,6 +80,7 @@
 #define LABYRINTH_C11_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "labyrinth/atomic.h"
 
@@ -168,6 +169,12 @@ void lab_c11_plain_write(struct lab_c11 *m, unsigned thread,
 /* The memory [addr, addr + len) was freed or reused: its atomic
  * locations and plain records start afresh (O(table size)). */
 void lab_c11_forget(struct lab_c11 *m, const volatile void *addr, size_t len);
+
+/* The stale-permille strategy for choose() under random walk and PCT:
+ * with n >= 2 candidates, an older store (uniform among 1 .. n-1) with
+ * probability permille/1000, else 0 (the newest); advances *rng
+ * (SplitMix64).  permille 0 is the SC execution, 1000 never the newest. */
+unsigned lab_c11_pick_stale(uint64_t *rng, unsigned permille, unsigned n);
 
 /* Counters since creation. */
 void lab_c11_stats(const struct lab_c11 *m, struct lab_c11_stats *out);
