@@ -12,6 +12,8 @@
 #   c11_litmus_sc     choose always 0, and a history of 1, give exactly
 #                     the SC execution's outcomes
 #   c11_plain         the race check on annotated plain memory
+#   c11_bounds        a full history drops its oldest store; a full table
+#                     leaves a location unmodelled (newest, synchronising)
 #   c11_usage         bad configurations and --history values: one line
 #   c11_fibers        the model behind lab_atomic_perform, in schedules of
 #                     the tests' fiber scheduler: choose 0 = no model
@@ -40,6 +42,8 @@ foreach(_case mp_relaxed mp_relacq mp_fences mp_release_fence_only
 		ARGS ${_case} LABELS sched c11 unit)
 endforeach()
 lab_add_variant_test(c11_plain TARGET test_c11_litmus ARGS plain
+	LABELS sched c11 unit)
+lab_add_variant_test(c11_bounds TARGET test_c11_litmus ARGS bounds
 	LABELS sched c11 unit)
 lab_add_variant_test(c11_usage TARGET test_c11_litmus ARGS usage
 	LABELS sched c11 unit)

@@ -9,6 +9,7 @@
  *   test_c11_litmus sc       choose always 0 = the SC execution, for
  *                            every case; a history of 1 = SC as well
  *   test_c11_litmus plain    the plain-memory race check
+ *   test_c11_litmus bounds   a full history, a full location table
  *   test_c11_litmus usage    bad configurations: one line each
  */
 #include <stdlib.h>
@@ -465,6 +466,64 @@ static void run_plain(void)
 	CHECK(racy_executions(&plain_ww) == 2, "write/write: not every order");
 }
 
+/* ---- bounds ------------------------------------------------------------ */
+
+static unsigned choose_oldest(void *arg, unsigned n)
+{
+	(void)arg;
+	return n - 1;
+}
+
+static lab_u64_t op64(struct lab_c11 *m, unsigned t, enum lab_atomic_kind k,
+		      lab_u64_t *addr, lab_u64_t v)
+{
+	struct lab_atomic_op op = { .kind = k,
+				    .size = 8,
+				    .addr = addr,
+				    .order = RLX,
+				    .operand = v,
+				    .site = "bounds" };
+
+	return lab_c11_perform(m, t, &op);
+}
+
+/* A full history drops its oldest store (the oldest kept is the oldest
+ * readable); a location the table has no room for reads the newest. */
+static void run_bounds(void)
+{
+	struct lab_c11 *m = model_new(2, 2, choose_oldest);
+	struct lab_c11_stats st;
+	lab_u64_t words[6] = { 0 };
+
+	for (lab_u64_t v = 1; v <= 3; v++)
+		op64(m, 0, LAB_ATOMIC_STORE, &mem[X], v);
+	CHECK(op64(m, 1, LAB_ATOMIC_LOAD, &mem[X], 0) == 2,
+	      "history 2 after stores 1, 2, 3: oldest readable is not 2");
+	lab_c11_stats(m, &st);
+	CHECK(st.dropped == 2 && st.stale == 1, "dropped %llu, stale %llu",
+	      st.dropped, st.stale);
+	lab_c11_destroy(m);
+
+	/* 1 location: a table of 4 slots, 3 usable */
+	char err[200];
+	struct lab_c11_config cfg = { .threads = 2,
+				      .history = 4,
+				      .locations = 1,
+				      .choose = choose_oldest };
+
+	m = lab_c11_create(&cfg, err, sizeof(err));
+	for (unsigned i = 0; i < 6; i++)
+		op64(m, 0, LAB_ATOMIC_STORE, &words[i], 1);
+	for (unsigned i = 0; i < 6; i++)
+		CHECK(op64(m, 1, LAB_ATOMIC_LOAD, &words[i], 0) == (i >= 3),
+		      "word %u: %s read", i, i >= 3 ? "stale" : "newest");
+	lab_c11_stats(m, &st);
+	CHECK(st.overflow == 6, "%llu operations unmodelled, want 6",
+	      st.overflow);
+	printf("bounds: history and table limits hold\n");
+	lab_c11_destroy(m);
+}
+
 /* ---- usage errors ----------------------------------------------------- */
 
 static void expect_bad(struct lab_c11_config cfg, const char *what)
@@ -522,6 +581,8 @@ int main(int argc, char **argv)
 		run_sc(), any = true;
 	if (!strcmp(what, "plain") || !strcmp(what, "all"))
 		run_plain(), any = true;
+	if (!strcmp(what, "bounds") || !strcmp(what, "all"))
+		run_bounds(), any = true;
 	if (!strcmp(what, "usage") || !strcmp(what, "all"))
 		run_usage(), any = true;
 	if (!any) {
