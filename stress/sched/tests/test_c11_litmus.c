@@ -502,6 +502,12 @@ static void run_bounds(void)
 	lab_c11_stats(m, &st);
 	CHECK(st.dropped == 2 && st.stale == 1, "dropped %llu, stale %llu",
 	      st.dropped, st.stale);
+	/* forgotten memory (freed, reused): only its current value */
+	op64(m, 0, LAB_ATOMIC_STORE, &mem[Y], 5);
+	lab_c11_forget(m, &mem[X], 2 * sizeof(mem[0]));
+	CHECK(op64(m, 1, LAB_ATOMIC_LOAD, &mem[X], 0) == 3 &&
+		      op64(m, 1, LAB_ATOMIC_LOAD, &mem[Y], 0) == 5,
+	      "a forgotten location kept its history");
 	lab_c11_destroy(m);
 
 	/* 1 location: a table of 4 slots, 3 usable */
