@@ -92,6 +92,7 @@ struct lab_c11_thread {
 	lab_vclock_t acq_pending; /* what relaxed loads read, for a fence */
 	lab_vclock_t rel_fence;	  /* clock at the last release fence */
 	bool has_rel_fence;
+	unsigned stale_run; /* loads in a row that read an older store */
 };
 
 struct lab_c11 {
@@ -423,7 +424,11 @@ static lab_u64_t lab_c11_load(struct lab_c11 *m, struct lab_c11_loc *l,
 	struct lab_c11_store *s;
 
 	m->stats.loads++;
-	if ((mo & 0xffff) == __ATOMIC_SEQ_CST)
+	/* seq_cst reads the newest; and stores become visible "within a
+	 * reasonable amount of time" (C11 7.17.3): a spin-wait is not
+	 * kept stale forever */
+	if ((mo & 0xffff) == __ATOMIC_SEQ_CST ||
+	    th->stale_run >= LAB_C11_STALE_RUN_MAX)
 		n = 1;
 	if (n > 1) {
 		m->stats.choices++;
@@ -432,6 +437,7 @@ static lab_u64_t lab_c11_load(struct lab_c11 *m, struct lab_c11_loc *l,
 		if (k)
 			m->stats.stale++;
 	}
+	th->stale_run = k ? th->stale_run + 1 : 0;
 	s = lab_loc_store(m, l, k);
 	lab_store_mark_seen(s, th, t);
 	lab_read_syncs(th, s, mo);

@@ -509,6 +509,18 @@ static void run_bounds(void)
 		      op64(m, 1, LAB_ATOMIC_LOAD, &mem[Y], 0) == 5,
 	      "a forgotten location kept its history");
 	lab_c11_destroy(m);
+	m = model_new(2, 8, choose_oldest);
+	memset(mem, 0, sizeof(mem));
+
+	/* a spin on a flag always offered its old value ends */
+	op64(m, 0, LAB_ATOMIC_STORE, &mem[F], 1);
+	unsigned spins = 0;
+
+	while (spins < 100 && !op64(m, 1, LAB_ATOMIC_LOAD, &mem[F], 0))
+		spins++;
+	CHECK(spins == LAB_C11_STALE_RUN_MAX, "spin ended after %u stale loads",
+	      spins);
+	lab_c11_destroy(m);
 
 	/* 1 location: a table of 4 slots, 3 usable */
 	char err[200];

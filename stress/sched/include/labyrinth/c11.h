@@ -34,6 +34,10 @@
  *    must see, they see: that is stronger than C11 (which only constrains
  *    those reads, it makes no happens-before) and may hide bugs that only
  *    a weaker seq_cst fence shows;
+ *  - a thread whose last LAB_C11_STALE_RUN_MAX loads all read an older
+ *    store reads the newest next (C11: stores become visible "within a
+ *    reasonable amount of time"), so a spin-wait on a flag ends instead
+ *    of looking like a livelock;
  *  - RMWs (exchange, fetch_*, a successful compare-exchange, test-and-set)
  *    read the newest store.  A failed compare-exchange also reads the
  *    newest (C11 would allow an older one), and a weak compare-exchange
@@ -93,6 +97,9 @@ extern "C" {
 #define LAB_C11_HISTORY_DEFAULT 8
 #define LAB_C11_LOCATIONS_MAX (1u << 20)
 #define LAB_C11_LOCATIONS_DEFAULT 4096
+/* After this many loads in a row that read an older store, a thread's
+ * next load reads the newest (a spin-wait ends). */
+#define LAB_C11_STALE_RUN_MAX 16
 
 /* A plain access that races with an earlier one. */
 struct lab_c11_race {
