@@ -105,6 +105,8 @@ struct lab_c11 {
 	lab_vclock_t sc_fence; /* passed along seq_cst fences */
 	lab_vclock_t overflow; /* passed along unmodelled locations */
 	struct lab_c11_stats stats;
+	bool race_pending; /* the first race since lab_c11_take_race */
+	struct lab_c11_race pending;
 };
 
 /* ---- clocks --------------------------------------------------------- */
@@ -221,6 +223,7 @@ void lab_c11_reset(struct lab_c11 *m)
 		m->gen = 1;
 	}
 	m->used = m->plain_used = 0;
+	m->race_pending = false;
 	memset(m->t, 0, sizeof(m->t));
 	for (unsigned i = 0; i < N; i++)
 		m->t[i].clock[i] = 1;
@@ -624,6 +627,9 @@ static void lab_plain_report(struct lab_c11 *m, const volatile void *addr,
 	};
 
 	m->stats.races++;
+	if (!m->race_pending)
+		m->pending = r;
+	m->race_pending = true;
 	if (m->cfg.race)
 		m->cfg.race(m->cfg.race_arg, &r);
 }
@@ -685,6 +691,19 @@ void lab_c11_plain_write(struct lab_c11 *m, unsigned t,
 			 const volatile void *addr, size_t len, lab_site_t site)
 {
 	lab_plain_access(m, t, addr, len, site, true);
+}
+
+bool lab_c11_take_race(struct lab_c11 *m, struct lab_c11_race *out)
+{
+	bool pending;
+
+	LAB_C11_IGNORE_BEGIN();
+	pending = m->race_pending;
+	if (pending)
+		*out = m->pending;
+	m->race_pending = false;
+	LAB_C11_IGNORE_END();
+	return pending;
 }
 
 void lab_c11_forget(struct lab_c11 *m, const volatile void *addr, size_t len)

@@ -55,3 +55,26 @@ lab_add_variant_executable(test_c11_fibers
 	INCLUDES "${_lab_c11_dir}/tests"
 	LINK labyrinth_c11)
 lab_add_variant_test(c11_fibers TARGET test_c11_fibers LABELS sched c11 unit)
+
+# A labyrinth/sched.h test under the model (labyrinth/c11_sched.h), where
+# the scheduler library is built: labyrinth_c11_sched, and c11_sched (the
+# real scheduler: SC misses relaxed message passing, c11 finds it and its
+# artifact replays exactly and shrinks; release/acquire clean; plain data
+# published relaxed is a data-race finding).
+if(TARGET labyrinth_sched)
+	lab_add_variant_library(labyrinth_c11_sched TYPE STATIC
+		WITH_FUZZ_VARIANTS
+		SOURCES "${_lab_c11_dir}/c11_sched.c"
+		OUT _lab_c11_sched_targets)
+	foreach(_t IN LISTS _lab_c11_sched_targets)
+		string(REPLACE "labyrinth_c11_sched" "" _sfx "${_t}")
+		target_link_libraries(${_t} PUBLIC labyrinth_c11${_sfx}
+				      labyrinth_sched${_sfx})
+	endforeach()
+	lab_add_variant_executable(test_c11_sched
+		SOURCES "${_lab_c11_dir}/tests/test_c11_sched.c"
+		INCLUDES "${_lab_c11_dir}/tests"
+		LINK labyrinth_c11_sched)
+	lab_add_variant_test(c11_sched TARGET test_c11_sched
+		LABELS sched c11)
+endif()

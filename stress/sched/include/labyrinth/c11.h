@@ -173,6 +173,11 @@ void lab_c11_plain_read(struct lab_c11 *m, unsigned thread,
 void lab_c11_plain_write(struct lab_c11 *m, unsigned thread,
 			 const volatile void *addr, size_t len,
 			 lab_site_t site);
+/* The first race since the last call (or the reset), taken: true and
+ * *out filled, or false.  For callers that must report it after leaving
+ * the model, on the racing thread's own stack (TSan sees the model's
+ * tables through its ignores only). */
+bool lab_c11_take_race(struct lab_c11 *m, struct lab_c11_race *out);
 /* The memory [addr, addr + len) was freed or reused: its atomic
  * locations and plain records start afresh (O(table size)). */
 void lab_c11_forget(struct lab_c11 *m, const volatile void *addr, size_t len);
