@@ -3,7 +3,9 @@
 # tests.
 #
 # Targets (one per sanitizer variant, and libFuzzer variants):
-#   labyrinth_c11   c11.c; links labyrinth_instr
+#   labyrinth_c11        c11.c; links labyrinth_instr
+#   labyrinth_c11_sched  c11_sched.c: a labyrinth/sched.h test under the
+#                        model; links labyrinth_c11 and labyrinth_sched
 # Tests (labels sched c11, plus the variant's):
 #   c11_litmus_CASE   one litmus test, every execution the model allows
 #                     enumerated: C11-allowed outcomes reached, forbidden
@@ -17,6 +19,9 @@
 #   c11_usage         bad configurations and --history values: one line
 #   c11_fibers        the model behind lab_atomic_perform, in schedules of
 #                     the tests' fiber scheduler: choose 0 = no model
+#   c11_sched         the real scheduler in c11 mode (see below)
+# Not tests: `test_c11_fibers bench`, `test_c11_sched bench` (points or
+# decisions per second, SC and c11 mode side by side).
 
 set(_lab_c11_dir "${CMAKE_CURRENT_LIST_DIR}")
 
