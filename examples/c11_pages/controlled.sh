@@ -23,28 +23,10 @@ set -euo pipefail
 bin=$1
 work=$2
 case_name=$3
-rm -rf "$work"
-mkdir -p "$work"
-cd "$work"
-
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
-
-run() { # run EXPECTED-EXIT OUTFILE ARGS...
-	local want=$1 out=$2 status=0
-	shift 2
-	"$bin" "$@" >"$out" 2>&1 || status=$?
-	if [ "$status" != "$want" ]; then
-		cat "$out" >&2
-		fail "'$bin $*' exited $status, expected $want"
-	fi
-}
-
-field() { # field FILE KEY: value of "KEY value" in an artifact
-	awk -v k="$2" '$1 == k { print $2; exit }' "$1"
-}
+# fail, run, field, fresh_dir: the harness's own test helpers
+# shellcheck source=../../stress/tests/lib.sh
+. "$(dirname "$0")/../../stress/tests/lib.sh"
+fresh_dir "$work"
 
 controlled() { # controlled EXIT OUT BACKEND STRATEGY-ARGS...
 	local want=$1 out=$2 backend=$3

@@ -9,14 +9,9 @@ set -euo pipefail
 
 bin=$1
 work=$2
-rm -rf "$work"
-mkdir -p "$work"
-cd "$work"
-
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+fresh_dir "$work"
 
 "$bin" stress --mode free --seconds 2 --seed 7 --no-progress --out run \
 	>out.txt 2>&1 || {

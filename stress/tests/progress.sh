@@ -13,14 +13,9 @@ set -euo pipefail
 bin=$1
 work=$2
 case_name=$3
-rm -rf "$work"
-mkdir -p "$work"
-cd "$work"
-
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+fresh_dir "$work"
 
 # run EXPECTED-EXIT OUT ERR ARGS...: runs the command (stdout and stderr
 # apart, neither a terminal), checks its status.
