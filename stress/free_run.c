@@ -165,6 +165,7 @@ static void lab_fr_destroy(struct lab_fr *fr)
 {
 	unsigned i;
 
+	lab_fr_extra_destroy(fr);
 	for (i = 0; fr->w && i < fr->nworkers; i++) {
 		free(fr->w[i].held);
 		pthread_mutex_destroy(&fr->w[i].box.lock);
@@ -191,7 +192,7 @@ static struct lab_fr *lab_fr_create(const struct lab_opts *o)
 	fr->o = o;
 	fr->prof = lab_fr_profile_find(o->profile);
 	if (lab_fr_make_maze(fr) || lab_fr_make_workers(fr) ||
-	    lab_fr_make_pool(fr)) {
+	    lab_fr_make_pool(fr) || lab_fr_extra_create(fr)) {
 		lab_fr_destroy(fr);
 		return NULL;
 	}
@@ -681,6 +682,8 @@ static void lab_fr_summary(struct lab_fr *fr, const struct lab_fr_ctl *ctl,
 	lab_fr_print_exclusive(fr, t);
 	lab_fr_print_pressure(fr, wt, st);
 	lab_fr_print_orders(fr, wt, t);
+	lab_fr_relaxed_print(fr);
+	lab_fr_misuse_print(fr);
 	lab_fr_print_notes(fr, ctl, t, st);
 	printf("end: allocations %" PRIu64 ", frees %" PRIu64
 	       ", free frames %" PRIu64 "/%" PRIu64 ", maze check problems "
@@ -783,6 +786,7 @@ static int lab_fr_finish(struct lab_fr *fr, const struct lab_fr_ctl *ctl,
 	long problems;
 
 	lab_fr_totals(fr, &t);
+	lab_fr_misuse_finish(fr);
 	lab_fr_final_checks(fr, &t, &st, &problems);
 	lab_fr_summary(fr, ctl, wt, &t, &st, problems);
 	n = lab_fr_findings(fr, &f);

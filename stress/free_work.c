@@ -99,7 +99,7 @@ const struct lab_fr_profile *lab_fr_profile_find(const char *name)
 	     i++)
 		if (!strcmp(lab_fr_profiles[i].name, name))
 			return &lab_fr_profiles[i];
-	return NULL;
+	return lab_fr_profile_find_extra(name);
 }
 
 static const lab_gfp_t lab_fr_class_gfp[LAB_CLASS_COUNT] = { LAB_GFP_KERNEL,
@@ -114,7 +114,7 @@ uint64_t lab_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static unsigned lab_fr_rand(uint64_t *rng, unsigned n)
+unsigned lab_fr_rand(uint64_t *rng, unsigned n)
 {
 	return (unsigned)(lab_splitmix(rng) % n);
 }
@@ -166,7 +166,7 @@ static void *lab_fr_timed_alloc(struct lab_fr *fr, struct lab_fr_worker *w,
 
 /* ---- holding blocks ------------------------------------------------------------ */
 
-static void lab_fr_hold(struct lab_fr_worker *w, const struct lab_fr_block *b)
+void lab_fr_hold(struct lab_fr_worker *w, const struct lab_fr_block *b)
 {
 	w->held[w->nheld++] = *b;
 	if (b->excl && !atomic_load(&w->victim))
@@ -176,7 +176,7 @@ static void lab_fr_hold(struct lab_fr_worker *w, const struct lab_fr_block *b)
 /* Takes held[i] out of our hands; an interrupt must not touch it as the
  * victim from now on (seq_cst orders the store before what follows, as
  * seen by a signal handler on this thread). */
-static struct lab_fr_block lab_fr_take(struct lab_fr_worker *w, unsigned i)
+struct lab_fr_block lab_fr_take(struct lab_fr_worker *w, unsigned i)
 {
 	struct lab_fr_block b = w->held[i];
 
@@ -605,9 +605,16 @@ static void lab_fr_step(struct lab_fr *fr, struct lab_fr_worker *w,
 	case LAB_FR_FOREIGN:
 		lab_fr_op_foreign(fr, w, stranger);
 		break;
+	case LAB_FR_MISUSE:
+		lab_fr_op_misuse(fr, w);
+		break;
+	case LAB_FR_RELAXED:
+		lab_fr_op_relaxed(fr, w);
+		break;
 	default:
 		lab_fr_op_irqs_off(fr, w);
 	}
+	lab_fr_relaxed_receive(fr, w, true);
 	if ((w->nops & 15) == 0) {
 		lab_fr_take_mail(fr, w, true);
 		lab_fr_drain_rx(fr, w);
@@ -655,6 +662,7 @@ static void lab_fr_release_all(struct lab_fr *fr, struct lab_fr_worker *w)
 		lab_fr_free_block(fr, &b, "cleanup");
 	}
 	lab_fr_take_mail(fr, w, false);
+	lab_fr_relaxed_receive(fr, w, false);
 	lab_fr_drain_rx(fr, w);
 }
 

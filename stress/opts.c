@@ -48,9 +48,10 @@ static const char *const lab_mode_words[] = { "free", "controlled", "campaign",
 					      NULL };
 static const char *const lab_strategy_words[] = { "random", "pct", "list",
 						  NULL };
-static const char *const lab_profile_words[] = { "mixed",     "pressure",
-						 "exclusive", "orders",
-						 "irq-storm", NULL };
+static const char *const lab_profile_words[] = {
+	"mixed", "pressure", "exclusive", "orders", "irq-storm", "misuse",
+	"relaxed", NULL
+};
 
 _Static_assert(sizeof(enum lab_mode) == sizeof(int) &&
 		       sizeof(enum lab_strategy) == sizeof(int),
@@ -69,8 +70,8 @@ static const struct lab_opt_spec lab_opt_specs[] = {
 	  "controlled)" },
 	{ "profile", LAB_OK_NAME, LAB_BOTH, LAB_FIELD(profile), 0, 0,
 	  lab_profile_words, "NAME",
-	  "workload: mixed|pressure|exclusive|orders|irq-storm (default "
-	  "mixed)" },
+	  "workload: mixed|pressure|exclusive|orders|irq-storm|misuse|"
+	  "relaxed (default mixed; misuse and relaxed: free mode only)" },
 	{ "seed", LAB_OK_U64, LAB_BOTH, LAB_FIELD(seed), 0, UINT64_MAX, NULL,
 	  "N", "random seed (default: from the clock; always printed)" },
 	{ "maze", LAB_OK_GEOMETRY, LAB_OPT_ARTIFACT, 0, 0, 1, LAB_DIM_MAX, NULL,
