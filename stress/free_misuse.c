@@ -92,7 +92,7 @@ static const struct lab_fr_profile lab_fr_extra_profiles[] = {
 	 * the shared counters, which would order the two owners through
 	 * the allocator's other paths, out of most operations. */
 	{ .name = "relaxed",
-	  .weight = { 46, 24, 0, 0, 0, 0, 30 },
+	  .weight = { 46, 22, 0, 0, 4, 0, 28 },
 	  .cls_pct = { 0, 50, 50 },
 	  .excl_pct = 30,
 	  .small_pct = 10,

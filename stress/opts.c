@@ -184,6 +184,14 @@ int lab_opts_check(const struct lab_opts *o, char *err, size_t errlen)
 {
 	uint64_t frames = (uint64_t)o->width * o->height;
 
+	/* Their operations (free_misuse.c, free_relaxed.c) exist only in
+	 * the free-running mode. */
+	if (o->mode != LAB_MODE_FREE && (!strcmp(o->profile, "misuse") ||
+					 !strcmp(o->profile, "relaxed"))) {
+		snprintf(err, errlen,
+			 "--profile %s runs in --mode free only", o->profile);
+		return -1;
+	}
 	if (frames <= LAB_FRAMES_MAX)
 		return 0;
 	snprintf(err, errlen,
