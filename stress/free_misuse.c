@@ -20,6 +20,14 @@
  * workers are joined (the yield hook is process-wide), with the rest of
  * the acts once more.
  *
+ * Failure injection races too: main plans a few failures at every tick
+ * of its watch while workers and interrupts allocate, and the
+ * alloc-failure acts plan their own; each planner adds what it planned and
+ * what the plan it replaced still owed (lab_maze_fail_next's result), so
+ * at the end the allocator's `injected` count must be exactly planned -
+ * owed, or the run has an `injection-miscounted` finding (a lost or
+ * doubled step of the plan).
+ *
  * At the end the provoked acts are held against the allocator's own
  * detector counters (lab_detector_stats): a detector provoked more often
  * than it fired is a `detector-silent` finding against the allocator's
@@ -71,6 +79,9 @@ struct lab_fr_misuse {
 	struct lab_mu_slot main; /* main's quiescent acts */
 	uint64_t provoked[LAB_DET_COUNT], fired[LAB_DET_COUNT];
 	struct lab_detector_stats at_start; /* process-wide */
+	/* failure injection on the shared maze, from any thread */
+	atomic_ullong fail_planned, fail_owed;
+	uint64_t tick_rng; /* main's */
 	bool done;
 };
 
@@ -360,6 +371,58 @@ static bool lab_mu_nofail_nonblocking(struct lab_mu_env *e)
 	return true;
 }
 
+/* A failure plan on the shared maze, accounted for (any thread). */
+static void lab_mu_fail_next(struct lab_fr *fr, unsigned long skip,
+			     unsigned long count)
+{
+	struct lab_fr_misuse *mu = fr->misuse;
+
+	atomic_fetch_add_explicit(&mu->fail_planned, count,
+				  memory_order_relaxed);
+	atomic_fetch_add_explicit(&mu->fail_owed,
+				  lab_maze_fail_next(fr->maze, skip, count),
+				  memory_order_relaxed);
+}
+
+void lab_fr_misuse_tick(struct lab_fr *fr)
+{
+	struct lab_fr_misuse *mu = fr->misuse;
+	uint64_t r;
+
+	if (!mu || mu->done)
+		return;
+	r = lab_splitmix(&mu->tick_rng);
+	lab_mu_fail_next(fr, r % 8, 1 + (r >> 8) % 4);
+}
+
+/* The whole plan accounted for: injected == planned - owed.  Main,
+ * quiescent. */
+static void lab_mu_check_injection(struct lab_fr *fr)
+{
+	struct lab_fr_misuse *mu = fr->misuse;
+	struct lab_maze_stats st;
+	uint64_t injected = 0, due;
+	unsigned k;
+	char m[200];
+
+	lab_mu_fail_next(fr, 0, 0);
+	due = atomic_load(&mu->fail_planned) - atomic_load(&mu->fail_owed);
+	lab_maze_stats(fr->maze, &st);
+	for (k = 0; k < LAB_CLASS_COUNT; k++)
+		injected += st.cls[k].injected;
+	printf("failure injection: %" PRIu64 " planned, %" PRIu64
+	       " never due (replaced), %" PRIu64 " injected\n",
+	       (uint64_t)atomic_load(&mu->fail_planned),
+	       (uint64_t)atomic_load(&mu->fail_owed), injected);
+	if (injected == due)
+		return;
+	snprintf(m, sizeof(m),
+		 "%" PRIu64 " allocation failures were due to the plans, the "
+		 "allocator injected %" PRIu64,
+		 due, injected);
+	lab_fr_note(fr, "injection-miscounted", "lab_maze_fail_next", m);
+}
+
 /* Our own failure plan: another thread may take the injected failure
  * first (then this allocation succeeds and the act did not happen). */
 static bool lab_mu_alloc_failure(struct lab_mu_env *e)
@@ -367,7 +430,10 @@ static bool lab_mu_alloc_failure(struct lab_mu_env *e)
 	void *p;
 
 	lab_mu_expect(e, LAB_DET_ALLOC_FAILURE);
-	lab_maze_fail_next(e->maze, 0, 1);
+	if (e->maze == e->fr->maze)
+		lab_mu_fail_next(e->fr, 0, 1);
+	else
+		lab_maze_fail_next(e->maze, 0, 1);
 	p = lab_get_free_pages(e->maze, LAB_GFP_NOWAIT, 0);
 	if (!p) {
 		lab_mu_check(e, LAB_DET_ALLOC_FAILURE, true);
@@ -651,6 +717,7 @@ static int lab_mu_create(struct lab_fr *fr)
 	fr->misuse = mu;
 	if (!mu || !(mu->w = calloc(fr->nworkers, sizeof(*mu->w))))
 		return -1;
+	mu->tick_rng = fr->o->seed ^ 0xfa11ull;
 	mu->other = lab_mu_private_maze(fr);
 	mu->main.priv = lab_mu_private_maze(fr);
 	mu->main.stranger = lab_ctx_create(0, "mu-stranger");
@@ -745,6 +812,7 @@ void lab_fr_misuse_finish(struct lab_fr *fr)
 			if (lab_mu_has_act(d))
 				lab_mu_run(fr, &mu->main, d);
 	lab_maze_drain_local(fr->maze);
+	lab_mu_check_injection(fr);
 	for (d = 0; d < LAB_DET_COUNT; d++) {
 		mu->provoked[d] = mu->main.provoked[d];
 		for (i = 0; i < fr->nworkers; i++)

@@ -394,6 +394,7 @@ static void lab_fr_watch(struct lab_fr *fr, struct lab_fr_watch *wt)
 		wt->elapsed_ns = lab_now_ns() - wt->t0;
 		lab_fr_sample(fr, wt);
 		lab_fr_series(fr, wt);
+		lab_fr_misuse_tick(fr);
 		if (wt->elapsed_ns >= limit || lab_stop_requested() ||
 		    atomic_load(&fr->finished) == fr->nworkers ||
 		    (fr->o->first && lab_fr_found_any(fr)))

@@ -208,6 +208,8 @@ void lab_fr_op_misuse(struct lab_fr *fr, struct lab_fr_worker *w);
 /* Main, after the joins, before the final checks: the acts that need a
  * quiescent maze, then the coverage check (detector-silent findings). */
 void lab_fr_misuse_finish(struct lab_fr *fr);
+/* Main's watch tick: a failure plan racing with the workers. */
+void lab_fr_misuse_tick(struct lab_fr *fr);
 /* The coverage table for the summary (misuse profile only). */
 void lab_fr_misuse_print(const struct lab_fr *fr);
 
