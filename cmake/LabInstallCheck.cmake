@@ -57,9 +57,13 @@ _lab_run("consumer run (find_package)" "${_consumer_build}/lab_consumer")
 
 # ---- pkg-config ----------------------------------------------------------------
 
+# Without pkg-config the half above has passed, but the test did not do all
+# it says: ctest reports it skipped (SKIP_REGULAR_EXPRESSION in
+# LabInstall.cmake), not passed.
 if(NOT LAB_PKG_CONFIG)
-	message(FATAL_ERROR "install check: pkg-config not found; "
-		"apt-get install pkgconf (or pkg-config)")
+	message(STATUS "install check: SKIPPED the pkg-config half: pkg-config "
+		"not found (apt-get install pkgconf)")
+	return()
 endif()
 set(ENV{PKG_CONFIG_PATH} "${_prefix}/${LAB_LIBDIR}/pkgconfig")
 unset(ENV{PKG_CONFIG_LIBDIR})

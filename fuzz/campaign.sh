@@ -31,6 +31,8 @@
 #       of the seeds reach the same coverage (libFuzzer's stability).
 #   fuzz/campaign.sh targets
 #       The targets, and which have a TSan build.
+#   fuzz/campaign.sh help (or --help, -h; also after a command)
+#       This text.
 #
 # Common options: --timeout N (seconds one input may run before libFuzzer
 # reports it as a hang: campaigns, minimize, reproduce; default 25, as
@@ -197,10 +199,39 @@ copy_seeds() {
 
 # ---- finding reports --------------------------------------------------------
 
+# reproduce_cmd CRASH TARGET: the command that reproduces CRASH, as it runs
+# from any directory: this script and the crash by absolute path, the
+# build directory when it is not the default one, --tsan for the TSan
+# build.
+reproduce_cmd() {
+	local crash flags
+	crash=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+	flags=$(reproduce_flags)
+	printf '%q reproduce %q %s%s' "$fuzz_dir/campaign.sh" "$crash" "$2" \
+		"${flags:+ $flags}"
+}
+
+# reproduce_env: reproduce_cmd's parts for campaign.env, read by
+# `labyrinth report` when it makes a finding of libFuzzer's own log (a
+# timeout, an out-of-memory): the command up to the crash file, and what
+# follows the target.
+reproduce_env() {
+	echo "reproduce=$(printf '%q reproduce' "$fuzz_dir/campaign.sh")"
+	echo "reproduce_flags=$(reproduce_flags)"
+}
+
+# reproduce_flags: what follows the target in reproduce_cmd.
+reproduce_flags() {
+	local flags
+	flags=$(if_tsan '--tsan')
+	[ -z "$build_given" ] || flags+="${flags:+ }--build $(printf %q "$build")"
+	echo "$flags"
+}
+
 # finding_report LOG CRASH TARGET: the finding in a run's output, the same
 # whoever ran it (campaign or reproduce): what failed, the sanitizer's
 # summary, the top 3 frames of our code (ClusterFuzz's "crash state"),
-# addresses and pids masked.
+# addresses ("0x<addr>") and pids ("pid=?") masked.
 finding_report() {
 	local log=$1 crash=$2 t=$3
 	local size
@@ -211,7 +242,7 @@ finding_report() {
 			gsub(root, "", s)
 			gsub(/==[0-9]+==/, "", s)
 			gsub(/pid=[0-9]+/, "pid=?", s)
-			gsub(/0x[0-9a-fA-F]+/, "0x?", s)
+			gsub(/0x[0-9a-fA-F]+/, "0x<addr>", s)
 			sub(/^[ \t]+/, "", s)
 			return s
 		}
@@ -248,7 +279,7 @@ finding_report() {
 				print "  where: " frames
 		}' "$log"
 	echo "  input: $crash ($size bytes)"
-	echo "  reproduce: fuzz/campaign.sh reproduce $crash $t$(if_tsan ' --tsan')"
+	echo "  reproduce: $(reproduce_cmd "$crash" "$t")"
 }
 
 # run_crash BIN CRASH LOG: one run of the crash file; its exit status.
@@ -310,6 +341,7 @@ cmd_run() {
 		echo "target=$target"
 		echo "tsan=$tsan"
 		echo "binary=$bin"
+		reproduce_env
 		echo "bug=${LAB_BUG:-}"
 		echo "seconds=$seconds"
 		echo "jobs=$jobs"
@@ -358,7 +390,7 @@ report_artifacts() {
 		# the target saves its finding record from inside (capture.h)
 		LAB_FINDINGS_DIR=$dir/findings LAB_FINDING_ARTIFACT=$f \
 			LAB_FINDING_RUN=campaign-$(basename "$dir") \
-			LAB_FINDING_REPRODUCE="fuzz/campaign.sh reproduce $f $target$(if_tsan ' --tsan')" \
+			LAB_FINDING_REPRODUCE="$(reproduce_cmd "$f" "$target")" \
 			run_crash "$bin" "$f" "$f.log" || true
 		finding_report "$f.log" "$f" "$target" >"$f.report"
 		key=$(grep -E '^  (what|kind|where): ' "$f.report" | tr -s '0-9' 'N')
@@ -604,8 +636,20 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# The comment block at the top of this file.
+print_help() {
+	sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+}
+
 cmd=${1:-}
 [ $# -gt 0 ] && shift
+case $cmd in
+help | -h | --help) # as a command, not only after one
+	[ $# = 0 ] || usage_error "$cmd takes no arguments (see $me --help)"
+	print_help
+	exit 0
+	;;
+esac
 target="" crash="" name="" tsan=0 tsan_given=0 keep_going=0
 seconds="" jobs=$(nproc 2>/dev/null || echo 2) runs=10000 input_timeout=25
 build=$root/build/fuzz/fuzz build_given="" out=$root/reports out_given=""
@@ -638,7 +682,7 @@ while [ $# -gt 0 ]; do
 		;;
 	--tsan) tsan=1 tsan_given=1 && shift ;;
 	--keep-going) keep_going=1 && shift ;;
-	-h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' && exit 0 ;;
+	-h | --help) print_help && exit 0 ;;
 	-*) usage_error "unknown option '$1' (see $me --help)" ;;
 	*) positional+=("$1") && shift ;;
 	esac
@@ -670,5 +714,5 @@ targets)
 	echo "with a TSan build: $(thread_targets)"
 	;;
 "") usage_error "no command (run, merge, minimize, reproduce, bench, targets; see $me --help)" ;;
-*) usage_error "unknown command '$cmd' (run, merge, minimize, reproduce, bench, targets)" ;;
+*) usage_error "unknown command '$cmd' (run, merge, minimize, reproduce, bench, targets; see $me --help)" ;;
 esac

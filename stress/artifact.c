@@ -87,16 +87,19 @@ static void lab_put_token(FILE *f, const char *key, const char *s)
 	fputc('\n', f);
 }
 
+/* Values as the table prints them; text put through lab_put_text (a
+ * directory name in UTF-8 comes back with '?' for its non-ASCII bytes:
+ * `out` is for the reader, replay does not use it). */
 static void lab_put_options(FILE *f, const struct lab_opts *o)
 {
-	char value[128];
+	char value[sizeof(o->out_dir) + 64];
 	int i;
 
 	for (i = 0; i < lab_opt_count(); i++) {
 		if (!lab_opt_in(i, LAB_OPT_ARTIFACT))
 			continue;
 		lab_opt_format(o, i, value, sizeof(value));
-		fprintf(f, "%s %s\n", lab_opt_name(i), value);
+		lab_put_text(f, lab_opt_name(i), value);
 	}
 }
 
@@ -152,15 +155,87 @@ void lab_artifact_free(struct lab_artifact *a)
 	a->ndecisions = 0;
 }
 
-/* ---- replay command ---------------------------------------------------------- */
+/* ---- commands that run as printed ------------------------------------------ */
 
-void lab_artifact_replay_cmd(const char *path, char *buf, size_t len)
+/* The first `labyrinth` an absolute PATH entry holds, resolved; false if
+ * none.  Relative entries ("" and "." included) are skipped: what they
+ * find depends on the directory the command is typed in. */
+static bool lab_path_labyrinth(char *buf, size_t len)
 {
-	char full[PATH_MAX], quoted[2 * PATH_MAX + 8];
+	const char *path = getenv("PATH"), *p, *end;
+	char cand[PATH_MAX], real[PATH_MAX];
+
+	for (p = path; p && *p; p = *end ? end + 1 : end) {
+		size_t n;
+
+		end = strchr(p, ':');
+		if (!end)
+			end = p + strlen(p);
+		n = (size_t)(end - p);
+		if (*p != '/' || n + sizeof("/labyrinth") > sizeof(cand))
+			continue;
+		snprintf(cand, sizeof(cand), "%.*s/labyrinth", (int)n, p);
+		if (access(cand, X_OK))
+			continue;
+		if (!realpath(cand, real))
+			return false;
+		snprintf(buf, len, "%s", real);
+		return true;
+	}
+	return false;
+}
+
+const char *lab_self_command(void)
+{
+	static char cmd[2 * PATH_MAX + 8];
+	char self[PATH_MAX], onpath[PATH_MAX];
+	ssize_t n;
+
+	if (*cmd)
+		return cmd;
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0 || (size_t)n >= sizeof(self) - 1) {
+		snprintf(cmd, sizeof(cmd), "labyrinth"); /* the best we know */
+		return cmd;
+	}
+	self[n] = '\0';
+	if (lab_path_labyrinth(onpath, sizeof(onpath)) && !strcmp(onpath, self))
+		snprintf(cmd, sizeof(cmd), "labyrinth");
+	else
+		lab_shell_quote(self, cmd, sizeof(cmd));
+	return cmd;
+}
+
+/* A controlled replay writes nothing, so it names no directory; a
+ * free-running one is a new run, whose findings go beside the artifact
+ * (replay's default, spelled out so the command says where). */
+void lab_artifact_replay_cmd(const char *path, const struct lab_opts *o,
+			     char *buf, size_t len)
+{
+	char full[PATH_MAX], out[PATH_MAX + 16];
+	char quoted[2 * PATH_MAX + 8], qout[2 * PATH_MAX + 40];
+	size_t used;
 
 	lab_abs_path(path, full, sizeof(full));
 	lab_shell_quote(full, quoted, sizeof(quoted));
-	snprintf(buf, len, "labyrinth replay %s", quoted);
+	used = (size_t)snprintf(buf, len, "%s replay %s", lab_self_command(),
+				quoted);
+	if (o->mode == LAB_MODE_CONTROLLED || used >= len)
+		return;
+	lab_replay_out_dir(full, out, sizeof(out));
+	lab_shell_quote(out, qout, sizeof(qout));
+	snprintf(buf + used, len - used, " --out %s", qout);
+}
+
+void lab_replay_out_dir(const char *artifact, char *buf, size_t len)
+{
+	char full[PATH_MAX];
+	const char *slash;
+
+	lab_abs_path(artifact, full, sizeof(full));
+	slash = strrchr(full, '/');
+	snprintf(buf, len, "%.*s/replay", slash ? (int)(slash - full) : 0,
+		 full);
 }
 
 /* ---- reading: lines ------------------------------------------------------------ */

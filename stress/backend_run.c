@@ -314,11 +314,11 @@ static int lab_br_finish(struct lab_br *br, double seconds)
 	       (uint64_t)atomic_load(&br->failures));
 	if (n)
 		lab_br_save(br);
-	printf("findings: %u\nRESULT: %s\n", n, n ? "FAIL" : "PASS");
+	printf("findings: %u\nRESULT: %s\n", n, lab_runlog_result(n));
 	snprintf(detail, sizeof(detail),
-		 "backend %s, %u threads, %.1f s, %" PRIu64 " ops",
-		 br->ops->name, br->o->threads, seconds,
-		 (uint64_t)atomic_load(&br->ops_done));
+		 "backend %s, %u thread%s, %.1f s, %" PRIu64 " ops",
+		 br->ops->name, br->o->threads, lab_plural(br->o->threads),
+		 seconds, (uint64_t)atomic_load(&br->ops_done));
 	lab_runlog_end(n ? "fail" : "pass", detail, br->o->out_dir);
 	return (int)n;
 }
@@ -344,10 +344,10 @@ int lab_backend_run(const struct lab_opts *o, const struct lab_backend_ops *ops,
 	br->first.thread = -1;
 	pthread_mutex_init(&br->pool_lock, NULL);
 	pthread_mutex_init(&br->found_lock, NULL);
-	printf("backend: %s, seed %" PRIu64 ", %u threads, maze %ux%u, "
+	printf("backend: %s, seed %" PRIu64 ", %u thread%s, maze %ux%u, "
 	       "%.1f s, orders 0..%u, no interrupts\n",
-	       ops->name, o->seed, o->threads, o->width, o->height, o->seconds,
-	       LAB_BR_ORDER_MAX);
+	       ops->name, o->seed, o->threads, lab_plural(o->threads), o->width,
+	       o->height, o->seconds, LAB_BR_ORDER_MAX);
 	lab_runlog_begin(o, "stress-backend");
 	br->captured_before = lab_capture_saved();
 	lab_capture_install(NULL); /* this run's reports only */

@@ -13,6 +13,7 @@
  * The flags of `stress` are the option table of opts.c, parsed strictly.
  */
 #define _GNU_SOURCE /* clock_gettime, PATH_MAX */
+#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -24,7 +25,12 @@
 
 #include "stress.h"
 
-enum { LAB_EXIT_CLEAN, LAB_EXIT_FOUND, LAB_EXIT_USAGE };
+enum {
+	LAB_EXIT_CLEAN,
+	LAB_EXIT_FOUND,
+	LAB_EXIT_USAGE, /* also: something of the run could not be saved */
+	LAB_EXIT_INTERRUPTED = 130 /* 128 + SIGINT, as a shell reports it */
+};
 
 #define LAB_HELP_SHOWN (-2) /* a parser printed --help: exit 0 */
 #define LAB_SHRINK_BUDGET 1000u
@@ -41,17 +47,22 @@ static void lab_main_help(FILE *out);
 static int lab_usage(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* The one-line usage error: "labyrinth: [CMD: ]what", exit status 2. */
+/* The one-line usage error: "labyrinth: [CMD: ]what", exit status 2.
+ * Values in it go through lab_shown (quoted, escaped, cut); control bytes
+ * that reach it anyway (a path in an artifact reader's message) are
+ * escaped here, so it stays one line. */
 static int lab_usage(const char *cmd, const char *fmt, ...)
 {
+	char line[2048];
 	va_list ap;
 
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
 	fprintf(stderr, "labyrinth: ");
 	if (cmd)
 		fprintf(stderr, "%s: ", cmd);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
+	lab_shown_line(stderr, line);
 	fputc('\n', stderr);
 	return LAB_EXIT_USAGE;
 }
@@ -61,6 +72,17 @@ static int lab_exit_for(int findings)
 	return findings < 0 ? LAB_EXIT_USAGE :
 	       findings	    ? LAB_EXIT_FOUND :
 			      LAB_EXIT_CLEAN;
+}
+
+/* A stress run's status: what was lost outranks what was found (the
+ * findings' records may be among the lost), findings outrank a stop. */
+static int lab_stress_exit(int findings)
+{
+	if (findings < 0 || lab_runlog_nlost())
+		return LAB_EXIT_USAGE;
+	if (findings)
+		return LAB_EXIT_FOUND;
+	return lab_stop_requested() ? LAB_EXIT_INTERRUPTED : LAB_EXIT_CLEAN;
 }
 
 static bool lab_is_help(const char *arg)
@@ -74,23 +96,30 @@ static bool lab_is_help(const char *arg)
 static int lab_stress_flag(int argc, char **argv, int *i, struct lab_opts *o,
 			   uint64_t *given)
 {
-	char name[40], why[200];
+	char name[40], why[600];
 	const char *arg = argv[*i], *eq = strchr(arg, '='), *value = NULL;
 	size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+	struct lab_shown sh;
 	int k;
 
-	if (strncmp(arg, "--", 2) || len - 2 >= sizeof(name))
+	if (strncmp(arg, "--", 2) || len < 3)
 		return lab_usage("stress",
-				 "unexpected argument '%.60s' (see "
+				 "unexpected argument %s (see "
 				 "'labyrinth stress --help')",
-				 arg);
-	memcpy(name, arg + 2, len - 2);
-	name[len - 2] = '\0';
-	k = lab_opt_find(name, LAB_OPT_CLI);
+				 lab_shown(arg, &sh));
+	k = -1;
+	if (len - 2 < sizeof(name)) {
+		memcpy(name, arg + 2, len - 2);
+		name[len - 2] = '\0';
+		k = lab_opt_find(name, LAB_OPT_CLI);
+	}
 	if (k < 0)
 		return lab_usage("stress",
-				 "unknown flag '--%s' (see "
+				 "unknown flag %s (see "
 				 "'labyrinth stress --help')",
+				 lab_shown(arg, &sh));
+	if (*given & ((uint64_t)1 << k))
+		return lab_usage("stress", "--%s is given more than once",
 				 name);
 	if (lab_opt_takes_value(k)) {
 		value = eq ? eq + 1 : *i + 1 < argc ? argv[++*i] : NULL;
@@ -202,9 +231,21 @@ static void lab_stress_banner(const struct lab_opts *o, int argc, char **argv,
 	       ", bug %s, build %s\n",
 	       lab_mode_name(o->mode), o->profile, o->seed, o->bug,
 	       lab_version());
-	printf("rerun: labyrinth stress");
-	for (i = 1; i < argc; i++)
-		printf(" %s", argv[i]);
+	printf("out: %s\n", o->out_dir);
+	printf("rerun: %s stress", lab_self_command());
+	for (i = 1; i < argc; i++) {
+		char out[PATH_MAX + 8] = "--out=", q[2 * PATH_MAX + 16];
+		const char *arg = argv[i];
+		size_t eq = strncmp(arg, "--out=", 6) ? 0 : 6;
+
+		/* --out as an absolute path: the same from any directory */
+		if (eq || !strcmp(argv[i - 1], "--out")) {
+			lab_abs_path(o->out_dir, out + eq, sizeof(out) - eq);
+			arg = out;
+		}
+		lab_shell_quote(arg, q, sizeof(q));
+		printf(" %s", q);
+	}
 	if (!(given & lab_opt_bit("seed")))
 		printf(" --seed %" PRIu64, o->seed);
 	printf("\n");
@@ -226,7 +267,8 @@ static int lab_emit_summary(FILE *f, const void *arg)
 	fprintf(f, "controlled: %d finding(s) in %.1f s\n",
 		c->controlled_findings, c->controlled_seconds);
 	fprintf(f, "RESULT: %s\n",
-		c->free_findings || c->controlled_findings ? "FAIL" : "PASS");
+		lab_runlog_result(
+			(unsigned)(c->free_findings + c->controlled_findings)));
 	return 0;
 }
 
@@ -236,10 +278,13 @@ static void lab_campaign_summary(const struct lab_opts *o,
 {
 	char path[PATH_MAX + 16];
 
-	if (!lab_mkdir_p(o->out_dir)) {
-		snprintf(path, sizeof(path), "%s/summary.txt", o->out_dir);
-		lab_write_atomic(path, lab_emit_summary, c);
-	}
+	int ret = lab_mkdir_p(o->out_dir);
+
+	snprintf(path, sizeof(path), "%s/summary.txt", o->out_dir);
+	if (!ret)
+		ret = lab_write_atomic(path, lab_emit_summary, c);
+	if (ret)
+		lab_runlog_lost(path, -ret);
 	lab_abs_path(o->out_dir, c->report_dir, sizeof(c->report_dir));
 	printf("\n== labyrinth campaign summary (seed %" PRIu64 ") ==\n",
 	       o->seed);
@@ -283,6 +328,25 @@ static int lab_campaign(const struct lab_opts *o, uint64_t given)
 	return c.free_findings + c.controlled_findings;
 }
 
+/* Without --out, a run gets a directory of its own under reports/
+ * (reports/latest links to the newest), so runs never mix. */
+static int lab_stress_run_dir(struct lab_opts *o)
+{
+	char what[32], seed[24];
+	int ret;
+
+	snprintf(what, sizeof(what), "stress-%s", lab_mode_name(o->mode));
+	snprintf(seed, sizeof(seed), "%" PRIu64, o->seed);
+	ret = lab_run_dir_create(LAB_REPORTS_ROOT, what, seed, o->out_dir,
+				 sizeof(o->out_dir));
+	if (ret)
+		fprintf(stderr,
+			"labyrinth: %s: cannot create a run directory: "
+			"%s\n",
+			LAB_REPORTS_ROOT, strerror(-ret));
+	return ret;
+}
+
 static int lab_cmd_stress(int argc, char **argv)
 {
 	struct lab_opts o;
@@ -295,16 +359,22 @@ static int lab_cmd_stress(int argc, char **argv)
 	}
 	if (ret)
 		return ret;
+	if (!(given & lab_opt_bit("out")) && lab_stress_run_dir(&o))
+		return LAB_EXIT_USAGE;
 	lab_stress_banner(&o, argc, argv, given);
 	lab_runlog_start(argc, argv, o.out_dir);
-	if (o.mode == LAB_MODE_FREE)
+	if (o.mode == LAB_MODE_FREE) {
 		ret = lab_free_run(&o);
-	else if (o.mode == LAB_MODE_CONTROLLED)
+	} else if (o.mode == LAB_MODE_CONTROLLED) {
 		ret = lab_controlled_run(&o);
-	else
+		if (ret >= 0)
+			printf("RESULT: %s\n",
+			       lab_runlog_result((unsigned)ret));
+	} else {
 		ret = lab_campaign(&o, given);
+	}
 	lab_runlog_render();
-	return lab_exit_for(ret);
+	return lab_stress_exit(ret);
 }
 
 /* ---- replay and shrink: arguments ---------------------------------------------- */
@@ -312,7 +382,7 @@ static int lab_cmd_stress(int argc, char **argv)
 /* Flags of replay and shrink: one ARTIFACT, -o/--out, --budget (shrink),
  * --no-isolate, --quiet. */
 struct lab_file_args {
-	const char *artifact, *out;
+	const char *artifact, *out, *budget_arg;
 	unsigned budget;
 	bool isolate, quiet;
 };
@@ -320,6 +390,8 @@ struct lab_file_args {
 static int lab_file_value(const char *cmd, int argc, char **argv, int *i,
 			  const char **value)
 {
+	if (*value)
+		return lab_usage(cmd, "%s is given more than once", argv[*i]);
 	if (*i + 1 >= argc)
 		return lab_usage(cmd, "%s needs a value", argv[*i]);
 	*value = argv[++*i];
@@ -328,13 +400,14 @@ static int lab_file_value(const char *cmd, int argc, char **argv, int *i,
 
 static int lab_budget(const char *cmd, const char *s, unsigned *budget)
 {
+	struct lab_shown sh;
 	uint64_t v;
 
 	if (lab_parse_u64(s, &v) || v < 1 || v > 1000000)
 		return lab_usage(cmd,
-				 "--budget: '%.40s' is not a number in "
+				 "--budget: %s is not a number in "
 				 "1..1000000",
-				 s);
+				 lab_shown(s, &sh));
 	*budget = (unsigned)v;
 	return 0;
 }
@@ -343,9 +416,13 @@ static int lab_budget(const char *cmd, const char *s, unsigned *budget)
 static int lab_file_arg(const char *cmd, int argc, char **argv, int *i,
 			struct lab_file_args *fa)
 {
-	const char *a = argv[*i], *v = NULL;
+	const char *a = argv[*i];
 	bool shrink = !strcmp(cmd, "shrink");
+	struct lab_shown sh;
 
+	if ((!strcmp(a, "--no-isolate") && !fa->isolate) ||
+	    (!strcmp(a, "--quiet") && fa->quiet))
+		return lab_usage(cmd, "%s is given more than once", a);
 	if (!strcmp(a, "--no-isolate"))
 		fa->isolate = false;
 	else if (!strcmp(a, "--quiet"))
@@ -353,17 +430,17 @@ static int lab_file_arg(const char *cmd, int argc, char **argv, int *i,
 	else if ((shrink && !strcmp(a, "-o")) || !strcmp(a, "--out"))
 		return lab_file_value(cmd, argc, argv, i, &fa->out);
 	else if (shrink && !strcmp(a, "--budget"))
-		return lab_file_value(cmd, argc, argv, i, &v) ?
+		return lab_file_value(cmd, argc, argv, i, &fa->budget_arg) ?
 			       LAB_EXIT_USAGE :
-			       lab_budget(cmd, v, &fa->budget);
+			       lab_budget(cmd, fa->budget_arg, &fa->budget);
 	else if (a[0] == '-' && a[1])
 		return lab_usage(cmd,
-				 "unknown flag '%.60s' (see 'labyrinth "
+				 "unknown flag %s (see 'labyrinth "
 				 "%s --help')",
-				 a, cmd);
+				 lab_shown(a, &sh), cmd);
 	else if (fa->artifact)
-		return lab_usage(cmd, "one ARTIFACT only ('%.60s' is extra)",
-				 a);
+		return lab_usage(cmd, "one ARTIFACT only (%s is extra)",
+				 lab_shown(a, &sh));
 	else
 		fa->artifact = a;
 	return 0;
@@ -395,7 +472,7 @@ static int lab_file_args(const char *cmd, int argc, char **argv,
 static int lab_file_command(const char *cmd, int argc, char **argv,
 			    struct lab_file_args *fa, struct lab_artifact *a)
 {
-	char err[512];
+	char err[PATH_MAX + 512];
 	int ret = lab_file_args(cmd, argc, argv, fa);
 
 	if (ret == LAB_HELP_SHOWN) {
@@ -404,8 +481,25 @@ static int lab_file_command(const char *cmd, int argc, char **argv,
 	}
 	if (ret)
 		return ret;
-	if (lab_artifact_read(fa->artifact, a, err, sizeof(err)))
+	if (strlen(fa->artifact) >= PATH_MAX) {
+		struct lab_shown sh;
+
+		return lab_usage(NULL, "%s: cannot open: %s",
+				 lab_shown(fa->artifact, &sh),
+				 strerror(ENAMETOOLONG));
+	}
+	if (lab_artifact_read(fa->artifact, a, err, sizeof(err))) {
+		size_t n = strlen(fa->artifact);
+		struct lab_shown sh;
+
+		if (!strncmp(err, fa->artifact, n)) /* the path, cut if long */
+			return lab_usage(NULL, "%s%s",
+					 n > 200 ?
+						 lab_shown(fa->artifact, &sh) :
+						 fa->artifact,
+					 err + n);
 		return lab_usage(NULL, "%s", err);
+	}
 	printf("%s: %s, recorded finding %s at %s (step %" PRIu64
 	       "), seed %" PRIu64 ", %" PRIu64 " decisions\n",
 	       fa->artifact, lab_mode_name(a->opts.mode), a->finding.kind,
@@ -493,6 +587,11 @@ static int lab_replay_free(const struct lab_artifact *a,
 	o.progress = isatty(STDERR_FILENO);
 	if (fa->out)
 		snprintf(o.out_dir, sizeof(o.out_dir), "%s", fa->out);
+	else
+		lab_replay_out_dir(fa->artifact, o.out_dir, sizeof(o.out_dir));
+	if (o.first)
+		printf("note: the run stopped at its first finding (--first); "
+		       "so does this one\n");
 	n = lab_free_run_report(&o, &got);
 	if (n > 0)
 		lab_compare(&got, &a->finding, false);
@@ -569,25 +668,37 @@ static void lab_print_sizes(const struct lab_artifact *in,
 	       out->opts.logical);
 }
 
-/* Writes the smaller artifact and shows before/after; exit 1: it holds
- * the finding. */
+/* Writes the smaller artifact, reads it back and replays it, and only
+ * if that replays exactly shows before/after and the command; exit 1: it
+ * holds the finding.  An artifact that does not replay is removed (exit
+ * 2): no command is printed for it. */
 static int lab_shrink_write(const struct lab_artifact *in,
 			    const struct lab_artifact *out,
 			    const struct lab_file_args *fa, const char *path)
 {
 	struct lab_sched_result b, a;
-	char cmd[2 * PATH_MAX + 32];
+	char cmd[4 * PATH_MAX + 64], err[600];
 
 	if (lab_artifact_write(path, out))
 		return LAB_EXIT_USAGE;
-	if (lab_measure(in, fa->isolate, &b) ||
-	    lab_measure(out, fa->isolate, &a))
+	if (lab_shrink_verify(path, &out->finding, fa->isolate, &a, err,
+			      sizeof(err))) {
+		unlink(path);
+		return lab_usage("shrink",
+				 "the shrunk artifact does not replay, so it "
+				 "was removed: %s",
+				 err);
+	}
+	if (lab_measure(in, fa->isolate, &b)) {
+		lab_sched_result_free(&a);
 		return lab_usage("shrink", "cannot replay to measure: %s",
 				 lab_last_error());
+	}
 	lab_print_sizes(in, out, &b, &a);
 	printf("finding: %s at %s: %s (step %" PRIu64 ")\n", out->finding.kind,
 	       out->finding.where, out->finding.message, out->finding.step);
-	lab_artifact_replay_cmd(path, cmd, sizeof(cmd));
+	printf("verified: %s read back and replayed exactly\n", path);
+	lab_artifact_replay_cmd(path, &out->opts, cmd, sizeof(cmd));
 	printf("wrote: %s\nreproduce: %s\n", path, cmd);
 	lab_sched_result_free(&b);
 	lab_sched_result_free(&a);
@@ -695,6 +806,26 @@ static int lab_cmd_bugs(int argc, char **argv)
 	return LAB_EXIT_CLEAN;
 }
 
+/* Every status `labyrinth stress` ends with (lab_stress_exit). */
+static void lab_stress_exit_help(FILE *out)
+{
+	fputs("exit status of stress:\n"
+	      "  0    nothing found (RESULT: PASS)\n"
+	      "  1    findings (RESULT: FAIL; after a stop signal: FAIL "
+	      "(interrupted))\n"
+	      "  2    usage error, or a finding record, run record or "
+	      "rendering could\n"
+	      "       not be written (each named on stderr after NOT SAVED)\n"
+	      "  66   TSan builds: ThreadSanitizer reported a race (its "
+	      "exitcode)\n"
+	      "  130  stopped by Ctrl-C or SIGTERM with nothing found "
+	      "(RESULT: INTERRUPTED);\n"
+	      "       the records, summary and renderings are still "
+	      "written, a second\n"
+	      "       signal kills at once\n",
+	      out);
+}
+
 static void lab_help_stress(FILE *out)
 {
 	fputs("usage: labyrinth stress [FLAGS]\n\n", out);
@@ -707,10 +838,11 @@ static void lab_help_stress(FILE *out)
 		 "under --out as an artifact and a JSON report, with the "
 		 "command that replays it.",
 		 0);
-	fputs("\nflags (--flag VALUE or --flag=VALUE):\n", out);
-	lab_flags_help(out);
-	fputs("\nexit status: 0 nothing found, 1 findings, 2 usage error\n",
+	fputs("\nflags (--flag VALUE or --flag=VALUE, each at most once):\n",
 	      out);
+	lab_flags_help(out);
+	fputs("\n", out);
+	lab_stress_exit_help(out);
 }
 
 static void lab_help_replay(FILE *out)
@@ -722,12 +854,14 @@ static void lab_help_replay(FILE *out)
 		 "says whether the same finding comes back at the same step, "
 		 "and where the decisions stopped fitting if the program "
 		 "changed. Free-running artifacts: re-runs the same seed and "
-		 "options (the interleaving is not exact).",
+		 "options, --first and --no-delays included (the interleaving "
+		 "is not exact).",
 		 0);
 	fputs("\n  --no-isolate   run in this process, not a child (for a "
 	      "debugger)\n"
 	      "  --out DIR      free-running re-run: where new findings go "
-	      "(default reports/latest)\n"
+	      "(default the\n                 directory 'replay' beside "
+	      "ARTIFACT)\n"
 	      "\nexit status: 1 a finding reproduced, 0 none, 2 bad "
 	      "artifact\n",
 	      out);
@@ -742,8 +876,10 @@ static void lab_help_shrink(FILE *out)
 		 "Minimises a controlled-mode finding by delta debugging: "
 		 "fewer ops per thread, fewer threads, fewer interrupts and "
 		 "preemptions, while the same finding (kind and site) still "
-		 "comes back. Writes the smaller artifact and prints the sizes "
-		 "before and after.",
+		 "comes back. Writes the smaller artifact, reads it back and "
+		 "replays it, and only if that gives the same finding at the "
+		 "same step prints the sizes before and after and the command "
+		 "that replays it (else it removes it and exits 2).",
 		 0);
 	fputs("\n  -o OUT         output (default ARTIFACT with .min before "
 	      "its extension)\n"
@@ -751,7 +887,8 @@ static void lab_help_shrink(FILE *out)
 	      "  --quiet        no line per accepted step\n"
 	      "  --no-isolate   replay in this process, not a child\n"
 	      "\nexit status: 1 shrunk (the finding holds), 0 the finding "
-	      "did not reproduce, 2 bad artifact\n",
+	      "did not reproduce,\n2 bad artifact or a shrunk one that does "
+	      "not replay\n",
 	      out);
 }
 
@@ -767,17 +904,28 @@ static void lab_help_help(FILE *out)
 	fputs("usage: labyrinth help [COMMAND]\n", out);
 }
 
+/* `help [COMMAND]`, also reached as `--help [COMMAND]` and `-h
+ * [COMMAND]`: one COMMAND at most. */
 static int lab_cmd_help(int argc, char **argv)
 {
 	const struct lab_cmd *c;
+	struct lab_shown sh;
 
+	if (argc > 2)
+		return lab_usage("help",
+				 "one COMMAND only (%s is extra; see "
+				 "'labyrinth help')",
+				 lab_shown(argv[2], &sh));
 	if (argc < 2 || lab_is_help(argv[1])) {
 		lab_main_help(stdout);
 		return LAB_EXIT_CLEAN;
 	}
 	c = lab_cmd_find(argv[1]);
 	if (!c)
-		return lab_usage("help", "unknown command '%.40s'", argv[1]);
+		return lab_usage("help",
+				 "unknown command %s (see 'labyrinth "
+				 "help')",
+				 lab_shown(argv[1], &sh));
 	c->help(stdout);
 	return LAB_EXIT_CLEAN;
 }
@@ -826,8 +974,11 @@ static void lab_main_help(FILE *out)
 	}
 	fputs("\n'labyrinth COMMAND --help' lists a command's flags and their "
 	      "defaults.\nexit status: 0 nothing found, 1 findings, 2 usage "
-	      "or input error\n",
+	      "or input error or a file not saved, 66 ThreadSanitizer "
+	      "reported (TSan builds), 130 stopped by a signal with nothing "
+	      "found (replay, shrink, report: see their --help)\n",
 	      out);
+	lab_stress_exit_help(out);
 }
 
 /* Backends linked into this command by the build (LAB_USER_BACKENDS in
@@ -848,24 +999,28 @@ static void lab_register_user_backends(void)
 int main(int argc, char **argv)
 {
 	const struct lab_cmd *c;
+	struct lab_shown sh;
 
 	lab_register_user_backends();
 	if (argc < 2)
 		return lab_usage(NULL, "missing command (see 'labyrinth "
 				       "--help')");
-	if (lab_is_help(argv[1])) {
-		lab_main_help(stdout);
-		return LAB_EXIT_CLEAN;
-	}
+	if (lab_is_help(argv[1]))
+		return lab_cmd_help(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--version")) {
+		if (argc > 2)
+			return lab_usage(NULL,
+					 "--version takes no arguments (%s "
+					 "is extra)",
+					 lab_shown(argv[2], &sh));
 		printf("labyrinth %s\n", lab_version());
 		return LAB_EXIT_CLEAN;
 	}
 	c = lab_cmd_find(argv[1]);
 	if (!c)
 		return lab_usage(NULL,
-				 "unknown command '%.40s' (see "
+				 "unknown command %s (see "
 				 "'labyrinth --help')",
-				 argv[1]);
+				 lab_shown(argv[1], &sh));
 	return c->run(argc - 1, argv + 1);
 }

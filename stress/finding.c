@@ -86,18 +86,21 @@ static void lab_finding_fill(struct lab_rec *r, const struct lab_artifact *a,
 	r->step = f->step;
 	r->thread = f->thread;
 	lab_abs_path(artifact, r->artifact, sizeof(r->artifact));
-	lab_artifact_replay_cmd(r->artifact, r->reproduce,
+	lab_artifact_replay_cmd(r->artifact, &a->opts, r->reproduce,
 				sizeof(r->reproduce));
 	if (!*r->signature)
 		lab_rec_sign(r, f->where);
 }
 
-int lab_finding_save(const struct lab_artifact *a, struct lab_rec *r,
+int lab_finding_save(const struct lab_artifact *in, struct lab_rec *r,
 		     const char *out_dir, char *artifact_path, size_t pathlen)
 {
-	char art[PATH_MAX + 32], json[PATH_MAX + 32];
+	char art[PATH_MAX + 32] = "", json[PATH_MAX + 32] = "", lost[512];
+	struct lab_artifact copy = *in, *a = &copy;
 	int ret = lab_mkdir_p(out_dir);
 
+	/* the artifact records where the run wrote, from any directory */
+	lab_abs_path(out_dir, copy.opts.out_dir, sizeof(copy.opts.out_dir));
 	if (!ret)
 		ret = lab_claim_pair(out_dir, art, json, sizeof(art));
 	if (!ret)
@@ -109,8 +112,15 @@ int lab_finding_save(const struct lab_artifact *a, struct lab_rec *r,
 	if (ret) {
 		fprintf(stderr, "labyrinth: %s: cannot save the finding: %s\n",
 			out_dir, strerror(-ret));
-		unlink(art);
-		unlink(json);
+		if (*art)
+			unlink(art);
+		if (*json)
+			unlink(json);
+		lab_fit(lost, sizeof(lost),
+			"finding %s at %s: its record and "
+			"artifact in %s",
+			a->finding.kind, a->finding.where, out_dir);
+		lab_runlog_lost(lost, -ret);
 		return ret;
 	}
 	lab_runlog_saved(json);

@@ -53,6 +53,10 @@ struct lab_fr_watch {
 	uint64_t t0, elapsed_ns;
 	uint64_t series_next, series_ops; /* run series: next point, ops */
 	uint64_t samples, below_low, below_min, lowest_free;
+	/* the watcher's own longest stall: how much later than its tick it
+	 * woke (a stopped process or a starved machine stalls every thread;
+	 * a latency that long is not the allocator's) */
+	uint64_t stall_ns;
 	bool live;
 	struct lab_maze_stats at_stop;
 	struct sigaction old_action;
@@ -266,10 +270,13 @@ static int lab_fr_start(struct lab_fr *fr, struct lab_fr_ctl *ctl)
 	unsigned i, n = fr->nworkers;
 
 	lab_fr_set_current(fr);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if (pthread_create(&fr->w[i].thread, NULL, lab_fr_worker_main,
 				   &fr->w[i]))
 			break;
+		/* named, so a test can signal a worker by its tid */
+		pthread_setname_np(fr->w[i].thread, "lab-worker");
+	}
 	if (i < n) {
 		atomic_store(&fr->go, -1);
 		while (i--)
@@ -286,6 +293,8 @@ static int lab_fr_start(struct lab_fr *fr, struct lab_fr_ctl *ctl)
 	ctl->rate = fr->o->irq_rate * fr->prof->irq_mult;
 	ctl->running = ctl->rate && !pthread_create(&ctl->thread, NULL,
 						    lab_fr_controller, ctl);
+	if (ctl->running)
+		pthread_setname_np(ctl->thread, "lab-irq");
 	if (ctl->rate && !ctl->running)
 		fprintf(stderr, "labyrinth: free: no interrupt controller "
 				"thread: running without interrupts\n");
@@ -390,8 +399,12 @@ static void lab_fr_watch(struct lab_fr *fr, struct lab_fr_watch *wt)
 	struct timespec tick = { 0, LAB_FR_TICK_NS };
 
 	for (;;) {
+		uint64_t before = wt->elapsed_ns;
+
 		nanosleep(&tick, NULL);
 		wt->elapsed_ns = lab_now_ns() - wt->t0;
+		if (wt->elapsed_ns - before > LAB_FR_TICK_NS + wt->stall_ns)
+			wt->stall_ns = wt->elapsed_ns - before - LAB_FR_TICK_NS;
 		lab_fr_sample(fr, wt);
 		lab_fr_series(fr, wt);
 		lab_fr_misuse_tick(fr);
@@ -433,9 +446,12 @@ static void lab_fr_stop(struct lab_fr *fr, struct lab_fr_ctl *ctl,
 
 /* ---- totals and final checks ------------------------------------------------------------ */
 
-static uint64_t lab_fr_max(uint64_t a, uint64_t b)
+static void lab_fr_lat_merge(struct lab_fr_lat *into,
+			     const struct lab_fr_lat *l)
 {
-	return a > b ? a : b;
+	lab_lat_merge(&into->wall, &l->wall);
+	lab_lat_merge(&into->cpu, &l->cpu);
+	into->calls += l->calls;
 }
 
 static void lab_fr_add(struct lab_fr_totals *t, const struct lab_fr_worker *w)
@@ -444,7 +460,7 @@ static void lab_fr_add(struct lab_fr_totals *t, const struct lab_fr_worker *w)
 	unsigned k;
 
 	for (k = 0; k < LAB_CLASS_COUNT; k++)
-		t->c.worst_ns[k] = lab_fr_max(t->c.worst_ns[k], c->worst_ns[k]);
+		lab_fr_lat_merge(&t->c.lat[k], &c->lat[k]);
 	for (k = 0; k < LAB_FR_ORDERS; k++) {
 		t->c.order_ok[k] += c->order_ok[k];
 		t->c.order_failed[k] += c->order_failed[k];
@@ -465,7 +481,7 @@ static void lab_fr_add(struct lab_fr_totals *t, const struct lab_fr_worker *w)
 	t->isr.allocs += w->isr.allocs;
 	t->isr.kept += w->isr.kept;
 	t->isr.failed += w->isr.failed;
-	t->isr.worst_ns = lab_fr_max(t->isr.worst_ns, w->isr.worst_ns);
+	lab_fr_lat_merge(&t->isr.lat, &w->isr.lat);
 	t->ops += w->nops;
 }
 
@@ -542,27 +558,92 @@ static double lab_fr_us(uint64_t ns)
 	return (double)ns / 1000.0;
 }
 
-static void lab_fr_print_classes(const struct lab_maze_stats *st,
-				 const struct lab_fr_totals *t)
+/* retries: failed CASes retried (contention); at-bound: attempts of a
+ * non-blocking class that gave up at its retry bound. */
+static void lab_fr_print_classes(const struct lab_maze_stats *st)
 {
 	unsigned k;
 
-	printf("  class   %10s %10s %8s %8s %7s %8s %12s\n", "attempts", "ok",
-	       "failed", "res-dips", "waits", "reclaims", "worst (us)*");
+	printf("  class   %10s %10s %8s %8s %7s %8s %8s %8s\n", "attempts",
+	       "ok", "failed", "res-dips", "waits", "reclaims", "retries",
+	       "at-bound");
 	for (k = 0; k < LAB_CLASS_COUNT; k++) {
 		const struct lab_class_stats *c = &st->cls[k];
-		uint64_t worst = t->c.worst_ns[k];
 
-		if (k == LAB_CLASS_ATOMIC)
-			worst = lab_fr_max(worst, t->isr.worst_ns);
 		printf("  %-7s %10" PRIu64 " %10" PRIu64 " %8" PRIu64
-		       " %8" PRIu64 " %7" PRIu64 " %8" PRIu64 " %12.1f\n",
+		       " %8" PRIu64 " %7" PRIu64 " %8" PRIu64 " %8" PRIu64
+		       " %8" PRIu64 "\n",
 		       lab_gfp_class_name(k), c->attempts, c->successes,
 		       c->failures, c->reserve_dips, c->waits, c->reclaims,
-		       lab_fr_us(worst));
+		       c->retries, c->retry_limited);
 	}
-	printf("  * longest single allocation, wall time without the "
-	       "interrupts that landed in it (OS preemption included)\n");
+}
+
+/* ---- latency ------------------------------------------------------------------- */
+
+static const char lab_fr_latency_note[] =
+	"one allocation; task, irq: wall time without the interrupts that "
+	"ran on the thread meanwhile (OS preemption and process stops "
+	"included); task-cpu, irq-cpu: the thread's CPU time of 1 call in 8 "
+	"with no interrupt in it (the allocator's own work)";
+
+/* Rows: each class in process context ("task"), GFP_ATOMIC in interrupts
+ * ("irq"), then the same on the CPU clock.  Returns the number of rows
+ * (at most LAB_FR_LAT_ROWS). */
+#define LAB_FR_LAT_ROWS (2 * (LAB_CLASS_COUNT + 1))
+static unsigned lab_fr_latency_rows(const struct lab_fr_totals *t,
+				    struct lab_latency *rows)
+{
+	const char *atomic = lab_gfp_class_name(LAB_CLASS_ATOMIC);
+	unsigned k, n = 0;
+
+	for (k = 0; k < LAB_CLASS_COUNT; k++)
+		lab_lat_summarize(&t->c.lat[k].wall, lab_gfp_class_name(k),
+				  "task", &rows[n++]);
+	lab_lat_summarize(&t->isr.lat.wall, atomic, "irq", &rows[n++]);
+	for (k = 0; k < LAB_CLASS_COUNT; k++)
+		lab_lat_summarize(&t->c.lat[k].cpu, lab_gfp_class_name(k),
+				  "task-cpu", &rows[n++]);
+	lab_lat_summarize(&t->isr.lat.cpu, atomic, "irq-cpu", &rows[n++]);
+	return n;
+}
+
+static void lab_fr_print_latency(const struct lab_fr_totals *t,
+				 const struct lab_fr_watch *wt)
+{
+	struct lab_latency rows[LAB_FR_LAT_ROWS];
+	unsigned n = lab_fr_latency_rows(t, rows), i;
+
+	printf("latency (us): %s\n", lab_fr_latency_note);
+	printf("  class   context  %10s %9s %9s %9s %9s %9s %11s\n", "count",
+	       "mean", "p50", "p90", "p99", "p99.9", "max");
+	for (i = 0; i < n; i++) {
+		const struct lab_latency *l = &rows[i];
+
+		printf("  %-7s %-8s %10" PRIu64
+		       " %9.1f %9.1f %9.1f %9.1f %9.1f %11.1f\n",
+		       l->cls, l->context, l->count, lab_fr_us(l->mean_ns),
+		       lab_fr_us(l->p50_ns), lab_fr_us(l->p90_ns),
+		       lab_fr_us(l->p99_ns), lab_fr_us(l->p999_ns),
+		       lab_fr_us(l->max_ns));
+	}
+	printf("  percentiles are bucket upper bounds (within 25%%); the "
+	       "watcher's longest stall was %.1f us (a whole-process stall "
+	       "shows in every row's max)\n",
+	       lab_fr_us(wt->stall_ns));
+}
+
+/* The run record gets the same rows. */
+static void lab_fr_record_latency(const struct lab_fr_totals *t,
+				  const struct lab_fr_watch *wt)
+{
+	struct lab_latency rows[LAB_FR_LAT_ROWS];
+	unsigned n = lab_fr_latency_rows(t, rows);
+	char note[sizeof(((struct lab_runrec *)0)->latency_note)];
+
+	lab_fit(note, sizeof(note), "%s; watcher's longest stall %.1f us",
+		lab_fr_latency_note, lab_fr_us(wt->stall_ns));
+	lab_runlog_latency(rows, n, note);
 }
 
 static void lab_fr_print_irqs(const struct lab_fr_ctl *ctl,
@@ -575,10 +656,8 @@ static void lab_fr_print_irqs(const struct lab_fr_ctl *ctl,
 	       t->c.irq_delivered - t->c.irq_deferred, t->c.irq_deferred,
 	       t->c.irq_coalesced);
 	printf("  isr: %" PRIu64 " GFP_ATOMIC allocations (%" PRIu64
-	       " kept for process context, %" PRIu64
-	       " failed), worst latency %.1f us\n",
-	       t->isr.allocs, t->isr.kept, t->isr.failed,
-	       lab_fr_us(t->isr.worst_ns));
+	       " kept for process context, %" PRIu64 " failed)\n",
+	       t->isr.allocs, t->isr.kept, t->isr.failed);
 	printf("  irqs-off sections %" PRIu64 "; might-sleep probes %" PRIu64
 	       ", refused and reported %" PRIu64 "\n",
 	       t->c.irqs_off, t->c.probes, t->c.probes_refused);
@@ -674,11 +753,13 @@ static void lab_fr_summary(struct lab_fr *fr, const struct lab_fr_ctl *ctl,
 	printf("\n== labyrinth free-running summary: profile %s, seed %" PRIu64
 	       " ==\n",
 	       fr->o->profile, fr->o->seed);
-	printf("ops %" PRIu64 " in %.1f s (%.0f/s), %u threads, maze %ux%u, "
+	printf("ops %" PRIu64 " in %.1f s (%.0f/s), %u thread%s, maze %ux%u, "
 	       "bug %s\n",
 	       t->ops, secs, secs > 0 ? (double)t->ops / secs : 0.0,
-	       fr->nworkers, fr->o->width, fr->o->height, fr->o->bug);
-	lab_fr_print_classes(st, t);
+	       fr->nworkers, lab_plural(fr->nworkers), fr->o->width,
+	       fr->o->height, fr->o->bug);
+	lab_fr_print_classes(st);
+	lab_fr_print_latency(t, wt);
 	lab_fr_print_irqs(ctl, t);
 	lab_fr_print_exclusive(fr, t);
 	lab_fr_print_pressure(fr, wt, st);
@@ -707,14 +788,14 @@ static void lab_fr_print_start(const struct lab_fr *fr)
 	struct lab_maze_stats st;
 
 	lab_maze_stats(fr->maze, &st);
-	printf("free: profile %s, seed %" PRIu64 ", %u threads, maze %ux%u "
+	printf("free: profile %s, seed %" PRIu64 ", %u thread%s, maze %ux%u "
 	       "(%" PRIu64 " frames, max order %u, watermarks %" PRIu64
 	       "/%" PRIu64 "/%" PRIu64 "), %.1f s, ops limit %" PRIu64
 	       ", irq rate %u/s x%u, bug %s\n",
-	       o->profile, o->seed, fr->nworkers, o->width, o->height,
-	       st.frames, lab_maze_max_order(fr->maze), st.wmark_min,
-	       st.wmark_low, st.wmark_high, o->seconds, o->ops, o->irq_rate,
-	       fr->prof->irq_mult, o->bug);
+	       o->profile, o->seed, fr->nworkers, lab_plural(fr->nworkers),
+	       o->width, o->height, st.frames, lab_maze_max_order(fr->maze),
+	       st.wmark_min, st.wmark_low, st.wmark_high, o->seconds, o->ops,
+	       o->irq_rate, fr->prof->irq_mult, o->bug);
 	fflush(stdout);
 }
 
@@ -765,10 +846,10 @@ static void lab_fr_capture_end(struct lab_fr *fr, int findings,
 
 	lab_capture_save_to(NULL, NULL);
 	snprintf(detail, sizeof(detail),
-		 "free-running, profile %s, %u threads, %.1f s, %" PRIu64
+		 "free-running, profile %s, %u thread%s, %.1f s, %" PRIu64
 		 " ops",
-		 fr->o->profile, fr->nworkers, (double)wt->elapsed_ns / 1e9,
-		 lab_fr_ops_now(fr));
+		 fr->o->profile, fr->nworkers, lab_plural(fr->nworkers),
+		 (double)wt->elapsed_ns / 1e9, lab_fr_ops_now(fr));
 	lab_runlog_end(findings < 0 ? "error" :
 		       findings	    ? "fail" :
 				      "pass",
@@ -783,20 +864,27 @@ static int lab_fr_finish(struct lab_fr *fr, const struct lab_fr_ctl *ctl,
 	struct lab_fr_totals t;
 	struct lab_maze_stats st;
 	struct lab_finding f;
-	unsigned n;
+	unsigned n, captured, saved;
 	long problems;
 
 	lab_fr_totals(fr, &t);
 	lab_fr_misuse_finish(fr);
 	lab_fr_final_checks(fr, &t, &st, &problems);
 	lab_fr_summary(fr, ctl, wt, &t, &st, problems);
+	lab_fr_record_latency(&t, wt);
 	n = lab_fr_findings(fr, &f);
 	if (n)
-		lab_fr_save(fr, &f);
-	n += lab_runlog_save_captured(fr->o, fr->captured_before);
-	printf("findings: %u\n", n);
-	printf("RESULT: %s%s\n", n ? "FAIL" : "PASS",
-	       lab_stop_requested() ? " (stopped early by a signal)" : "");
+		lab_fr_save(fr, &f); /* the checks' first finding only */
+	captured = lab_runlog_save_captured(fr->o, fr->captured_before);
+	saved = (n > 0) + captured;
+	n += captured;
+	/* what was saved, and how many detections it stands for */
+	if (n == saved)
+		printf("findings: %u\n", n);
+	else
+		printf("findings: %u saved (the first of %u detected)\n",
+		       saved, n);
+	printf("RESULT: %s\n", lab_runlog_result(n));
 	fflush(stdout);
 	if (first)
 		*first = f;

@@ -95,19 +95,39 @@ struct lab_fr_rx {
 	atomic_uint head, tail;
 };
 
+/* A latency histogram (latency.c): one writer, no atomics, signal-safe. */
+#define LAB_LAT_SUB 4 /* steps per power of two */
+#define LAB_LAT_BUCKETS (LAB_LAT_SUB * 63)
+struct lab_lat_hist {
+	uint64_t n, sum_ns, max_ns;
+	uint64_t bucket[LAB_LAT_BUCKETS];
+};
+
+/* Latency of one class in one context: wall time on the task clock of
+ * every call, and the thread's CPU time of one call in
+ * LAB_FR_CPU_SAMPLE without an interrupt in it (the allocator's own work:
+ * no preemption, no stopped process, no interrupt). */
+#define LAB_FR_CPU_SAMPLE 8
+struct lab_fr_lat {
+	struct lab_lat_hist wall, cpu;
+	uint64_t calls;
+};
+
 /* Counted by a worker in process context; read after it is joined. */
 struct lab_fr_counts {
-	uint64_t worst_ns[LAB_CLASS_COUNT];
+	struct lab_fr_lat lat[LAB_CLASS_COUNT];
 	uint64_t order_ok[LAB_FR_ORDERS], order_failed[LAB_FR_ORDERS];
 	uint64_t handoffs, adopted, pooled, irqs_off, probes, probes_refused;
 	uint64_t foreign[LAB_FF_KINDS], foreign_refused;
 	uint64_t irq_delivered, irq_deferred, irq_coalesced;
 };
 
-/* Counted by interrupts on a worker's thread; read after it is joined. */
+/* Counted by interrupts on a worker's thread; read after it is joined.
+ * lat: their GFP_ATOMIC allocations (interrupts do not nest). */
 struct lab_fr_isr_counts {
 	uint64_t rng, seq;
-	uint64_t allocs, kept, failed, worst_ns;
+	uint64_t allocs, kept, failed;
+	struct lab_fr_lat lat;
 	uint64_t foreign, foreign_refused;
 };
 
@@ -130,7 +150,12 @@ struct lab_fr_worker {
 	_Atomic(void *) victim;
 	atomic_bool ready;	     /* accepting interrupts */
 	atomic_ullong ops, isr_runs; /* progress, read by main */
-	atomic_ullong isr_busy_ns;   /* time interrupts took on this thread */
+	/* Time interrupts took on this thread: each SIGUSR1 handler from its
+	 * first to its last instruction, and each interrupt deferred to
+	 * lab_local_irq_restore for its routine.  Added at the end of the
+	 * interrupt, only on this thread (atomics for the signal handler). */
+	atomic_ullong irq_ns;
+	atomic_bool in_handler; /* inside the SIGUSR1 handler now */
 	struct lab_fr_counts c;
 	struct lab_fr_isr_counts isr;
 };
@@ -178,8 +203,26 @@ struct lab_fr {
 	struct lab_fr_relaxed *relaxed; /* relaxed profile only */
 };
 
+/* "latency.c" (lab_lat_add is async-signal-safe) */
+void lab_lat_add(struct lab_lat_hist *h, uint64_t ns);
+void lab_lat_merge(struct lab_lat_hist *into, const struct lab_lat_hist *h);
+/* The value at quantile per_100k / 100000 (99900: p99.9) as the upper
+ * edge of its bucket, at most the maximum; 0 when empty. */
+uint64_t lab_lat_quantile(const struct lab_lat_hist *h, unsigned per_100k);
+/* The run record's row for h. */
+void lab_lat_summarize(const struct lab_lat_hist *h, const char *cls,
+		       const char *context, struct lab_latency *out);
+
 /* "free_work.c" */
 const struct lab_fr_profile *lab_fr_profile_find(const char *name);
+/* This worker's task clock: wall time minus the interrupt time taken on
+ * its thread so far, so the difference of two readings leaves out every
+ * interrupt that ran in between.  Async-signal-safe. */
+uint64_t lab_fr_task_ns(struct lab_fr_worker *w);
+/* lab_get_free_pages, its latency added to l (on the task clock, and one
+ * call in LAB_FR_CPU_SAMPLE on the CPU clock).  Async-signal-safe. */
+void *lab_fr_timed_alloc(struct lab_fr *fr, struct lab_fr_worker *w,
+			 lab_gfp_t gfp, unsigned order, struct lab_fr_lat *l);
 /* The worker thread: operations until stopped or its quota is done, then
  * the two barriers, freeing everything it holds in between. */
 void *lab_fr_worker_main(void *arg);

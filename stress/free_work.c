@@ -143,24 +143,65 @@ static unsigned lab_fr_pick_order(const struct lab_fr *fr, uint64_t *rng)
 	return 0;
 }
 
-/* Allocates, keeping the worst latency in *worst: wall time minus the
- * time interrupts spent on this thread meanwhile (their work is not the
- * allocation's).  The clock reads enclose the busy reads, so an interrupt
- * in between can only inflate the result, never wrap it. */
-static void *lab_fr_timed_alloc(struct lab_fr *fr, struct lab_fr_worker *w,
-				lab_gfp_t gfp, unsigned order, uint64_t *worst)
-{
-	uint64_t t0 = lab_now_ns();
-	uint64_t busy =
-		atomic_load_explicit(&w->isr_busy_ns, memory_order_relaxed);
-	void *p = lab_get_free_pages(fr->maze, gfp, order);
-	uint64_t in_isr =
-		atomic_load_explicit(&w->isr_busy_ns, memory_order_relaxed) -
-		busy;
-	uint64_t dt = lab_now_ns() - t0 - in_isr;
+#define LAB_FR_CLOCK_TRIES 4
 
-	if (dt > *worst)
-		*worst = dt;
+uint64_t lab_fr_task_ns(struct lab_fr_worker *w)
+{
+	/* An interrupt adds its time at its end, and runs to completion
+	 * before the code it interrupted goes on: if the interrupt time is
+	 * the same before and after the clock read, none ran in between and
+	 * the pair is exact.  Otherwise read again (an interrupt takes far
+	 * longer than these three loads, so the first retry succeeds in
+	 * practice); after the last try the older interrupt time is used,
+	 * which can only make the task clock read late. */
+	uint64_t before =
+		atomic_load_explicit(&w->irq_ns, memory_order_relaxed);
+	uint64_t t = 0, after;
+	unsigned i;
+
+	for (i = 0; i < LAB_FR_CLOCK_TRIES; i++) {
+		/* signal fences: the clock read stays between the loads, as
+		 * the handler on this thread sees them */
+		atomic_signal_fence(memory_order_seq_cst);
+		t = lab_now_ns();
+		atomic_signal_fence(memory_order_seq_cst);
+		after = atomic_load_explicit(&w->irq_ns, memory_order_relaxed);
+		if (after == before)
+			break;
+		before = after;
+	}
+	return t - before;
+}
+
+static uint64_t lab_fr_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Allocates, adding its latency to l: the wall time of the call on the
+ * task clock, without the interrupts that ran on this thread meanwhile
+ * (an interrupt's own allocations are its own latency, in its rows); OS
+ * preemption stays in, it is what a caller waits.  One call in
+ * LAB_FR_CPU_SAMPLE also reads the thread's CPU clock (a system call, too
+ * dear for every call), kept if no interrupt ran in between. */
+void *lab_fr_timed_alloc(struct lab_fr *fr, struct lab_fr_worker *w,
+			 lab_gfp_t gfp, unsigned order, struct lab_fr_lat *l)
+{
+	bool cpu = l->calls++ % LAB_FR_CPU_SAMPLE == 0;
+	uint64_t irq0 = atomic_load_explicit(&w->irq_ns, memory_order_relaxed);
+	uint64_t c0 = cpu ? lab_fr_cpu_ns() : 0;
+	uint64_t t0 = lab_fr_task_ns(w);
+	void *p = lab_get_free_pages(fr->maze, gfp, order);
+	uint64_t t1 = lab_fr_task_ns(w);
+	uint64_t c1 = cpu ? lab_fr_cpu_ns() : 0;
+
+	lab_lat_add(&l->wall, t1 > t0 ? t1 - t0 : 0);
+	if (cpu && c1 >= c0 &&
+	    atomic_load_explicit(&w->irq_ns, memory_order_relaxed) == irq0)
+		lab_lat_add(&l->cpu, c1 - c0);
 	return p;
 }
 
@@ -254,7 +295,7 @@ static void lab_fr_op_alloc(struct lab_fr *fr, struct lab_fr_worker *w)
 	bool excl = lab_fr_rand(&w->rng, 100) < fr->prof->excl_pct;
 	lab_gfp_t gfp = lab_fr_class_gfp[cls] | LAB_GFP_NOWARN |
 			(excl ? LAB_GFP_EXCLUSIVE : 0);
-	void *p = lab_fr_timed_alloc(fr, w, gfp, order, &w->c.worst_ns[cls]);
+	void *p = lab_fr_timed_alloc(fr, w, gfp, order, &w->c.lat[cls]);
 	struct lab_fr_block b = { p, w->idx, (uint8_t)order, excl, 0 };
 
 	if (!p) {
@@ -417,7 +458,7 @@ static void lab_fr_op_irqs_off(struct lab_fr *fr, struct lab_fr_worker *w)
 	struct timespec pause = { 0, 20000 };
 
 	b.addr = lab_fr_timed_alloc(fr, w, LAB_GFP_NOWAIT | LAB_GFP_NOWARN, 0,
-				    &w->c.worst_ns[LAB_CLASS_NOWAIT]);
+				    &w->c.lat[LAB_CLASS_NOWAIT]);
 	nanosleep(&pause, NULL); /* a window for signals to arrive */
 	if (b.addr) {
 		b.seq = ++w->seq;
@@ -507,7 +548,7 @@ static void lab_fr_isr_alloc(struct lab_fr *fr, struct lab_fr_worker *w)
 				  (uint8_t)order, false, 0 };
 
 	b.addr = lab_fr_timed_alloc(fr, w, LAB_GFP_ATOMIC | LAB_GFP_NOWARN,
-				    order, &w->isr.worst_ns);
+				    order, &w->isr.lat);
 	if (!b.addr) {
 		w->isr.failed++;
 		return;
@@ -533,9 +574,17 @@ static void lab_fr_isr_foreign(struct lab_fr *fr, struct lab_fr_worker *w)
 	w->isr.foreign_refused += lab_fr_foreign_try(fr, &b, LAB_FF_ISR, 0);
 }
 
+static void lab_fr_add_irq_time(struct lab_fr_worker *w, uint64_t t0)
+{
+	atomic_fetch_add_explicit(&w->irq_ns, lab_now_ns() - t0,
+				  memory_order_relaxed);
+}
+
 /* The interrupt service routine, on the interrupted worker's thread in
  * simulated hard-IRQ context.  Async-signal-safe; keeps errno and the
- * interrupted code's report announcement intact. */
+ * interrupted code's report announcement intact.  Run by the signal
+ * handler, which counts the interrupt time, or deferred to
+ * lab_local_irq_restore, where it counts its own. */
 static void lab_fr_isr(void *arg)
 {
 	struct lab_fr *fr = arg;
@@ -551,16 +600,20 @@ static void lab_fr_isr(void *arg)
 			lab_fr_isr_alloc(fr, w);
 		if (fr->prof->isr_foreign)
 			lab_fr_isr_foreign(fr, w);
-		atomic_fetch_add_explicit(&w->isr_busy_ns, lab_now_ns() - t0,
-					  memory_order_relaxed);
+		if (!atomic_load_explicit(&w->in_handler, memory_order_relaxed))
+			lab_fr_add_irq_time(w, t0);
 	}
 	lab_fr_expect_restore(expected);
 	errno = saved_errno;
 }
 
+/* The whole handler is interrupt time, from its first clock read to its
+ * last: what the interrupted code must not be charged for. */
 void lab_fr_on_signal(int sig)
 {
 	int saved_errno = errno;
+	struct lab_fr_worker *w = lab_fr_self();
+	uint64_t t0 = lab_now_ns();
 
 	(void)sig;
 	/* A sanitizer report is being written on this thread (capture.c):
@@ -569,7 +622,15 @@ void lab_fr_on_signal(int sig)
 	 * while the machine is dying. */
 	if (lab_capture_busy())
 		return;
+	if (w)
+		atomic_store_explicit(&w->in_handler, true,
+				      memory_order_relaxed);
 	lab_irq_raise(lab_fr_isr, atomic_load(&lab_fr_current));
+	if (w) {
+		atomic_store_explicit(&w->in_handler, false,
+				      memory_order_relaxed);
+		lab_fr_add_irq_time(w, t0);
+	}
 	errno = saved_errno;
 }
 

@@ -13,6 +13,7 @@
 #define _GNU_SOURCE /* sysconf */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,9 +100,9 @@ static const struct lab_opt_spec lab_opt_specs[] = {
 	  "controlled: scheduling strategy (default pct)" },
 	{ "depth", LAB_OK_UINT, LAB_BOTH, LAB_FIELD(depth), 1, 8, NULL, "D",
 	  "controlled: PCT bug depth (default 3)" },
-	{ "logical", LAB_OK_UINT, LAB_BOTH, LAB_FIELD(logical), 2,
+	{ "logical", LAB_OK_UINT, LAB_BOTH, LAB_FIELD(logical), 1,
 	  LAB_MAX_LOGICAL, NULL, "N",
-	  "controlled: logical threads, 2..8 (default 3)" },
+	  "controlled: logical threads, 1..8 (default 3)" },
 	{ "ops-per-thread", LAB_OK_UINT, LAB_BOTH, LAB_FIELD(ops_per_thread), 1,
 	  100000, NULL, "N",
 	  "controlled: operations per logical thread (default 24)" },
@@ -123,16 +124,27 @@ static const struct lab_opt_spec lab_opt_specs[] = {
 	  "free: the allocator to stress, from the backend table (default "
 	  "labyrinth: the full mode; others: threads, stamps, cross-thread "
 	  "frees, no interrupts)" },
-	{ "no-delays", LAB_OK_OFF, LAB_OPT_CLI, LAB_FIELD(delays), 0, 0, NULL,
-	  NULL,
+	/* Bare flags are artifact fields too, "on" when the flag was given:
+	 * both change what a free-running run does (how often it yields,
+	 * when it stops), so a replay must do the same. */
+	{ "no-delays", LAB_OK_OFF, LAB_BOTH | LAB_OPT_OPTIONAL,
+	  LAB_FIELD(delays), 0, 0, NULL, NULL,
 	  "free: no short delays at yield points (with --irq-rate 0: plain "
 	  "threads, the naive baseline)" },
-	{ "first", LAB_OK_ON, LAB_OPT_CLI, LAB_FIELD(first), 0, 0, NULL, NULL,
+	{ "first", LAB_OK_ON, LAB_BOTH | LAB_OPT_OPTIONAL, LAB_FIELD(first), 0,
+	  0, NULL, NULL,
 	  "free: stop at the first finding (controlled mode always does)" },
+	/* Not an artifact field: a schedule takes the same decisions in a
+	 * child or in this process (the determinism test compares their
+	 * trace digests); replay and shrink have their own --no-isolate. */
 	{ "no-isolate", LAB_OK_OFF, LAB_OPT_CLI, LAB_FIELD(isolate), 0, 0, NULL,
 	  NULL, "controlled: run schedules in this process, not in a child" },
-	{ "out", LAB_OK_PATH, LAB_OPT_CLI, LAB_FIELD(out_dir), 0, 0, NULL,
-	  "DIR", "where findings go (default reports/latest)" },
+	/* Recorded (as an absolute path) for the reader: where the run's
+	 * findings went.  It does not change what runs. */
+	{ "out", LAB_OK_PATH, LAB_BOTH | LAB_OPT_OPTIONAL, LAB_FIELD(out_dir),
+	  0, 0, NULL, "DIR", "where findings and reports go (default: a new "
+	  "reports/TIME-stress-MODE-seedN/, linked from reports/latest)" },
+	/* Not an artifact field: it only draws a line on the terminal. */
 	{ "no-progress", LAB_OK_OFF, LAB_OPT_CLI, LAB_FIELD(progress), 0, 0,
 	  NULL, NULL, "no live progress line on a terminal" },
 };
@@ -199,6 +211,25 @@ int lab_opts_check(const struct lab_opts *o, char *err, size_t errlen)
 		 "may map",
 		 o->width, o->height, frames, LAB_FRAMES_MAX);
 	return -1;
+}
+
+int lab_opts_artifact_check(const struct lab_opts *o, char *err, size_t errlen)
+{
+	struct lab_opts back = *o;
+	char value[sizeof(o->out_dir) + 64], why[200];
+	int i;
+
+	for (i = 0; i < LAB_NSPECS; i++) {
+		if (!(lab_opt_specs[i].where & LAB_OPT_ARTIFACT))
+			continue;
+		lab_opt_format(o, i, value, sizeof(value));
+		if (lab_opt_parse(&back, i, value, why, sizeof(why))) {
+			snprintf(err, errlen, "%s (field '%s')", why,
+				 lab_opt_specs[i].name);
+			return -1;
+		}
+	}
+	return lab_opts_check(o, err, errlen);
 }
 
 const char *lab_mode_name(enum lab_mode m)
@@ -330,11 +361,12 @@ static bool lab_bug_known(const char *name)
 static int lab_set_number(const struct lab_opt_spec *sp, void *field,
 			  const char *value, char *err, size_t errlen)
 {
+	struct lab_shown sh;
 	uint64_t v;
 
 	if (lab_parse_u64(value, &v)) {
-		snprintf(err, errlen,
-			 "'%s' is not an unsigned decimal number%s", value,
+		snprintf(err, errlen, "%s is not an unsigned decimal number%s",
+			 lab_shown(value, &sh),
 			 *value && !value[strspn(value, "0123456789")] ?
 				 " below 2^64" :
 				 "");
@@ -342,8 +374,8 @@ static int lab_set_number(const struct lab_opt_spec *sp, void *field,
 	}
 	if (v < sp->lo || v > sp->hi) {
 		snprintf(err, errlen,
-			 "'%s' is out of range %" PRIu64 "..%" PRIu64, value,
-			 sp->lo, sp->hi);
+			 "%s is out of range %" PRIu64 "..%" PRIu64,
+			 lab_shown(value, &sh), sp->lo, sp->hi);
 		return -1;
 	}
 	if (sp->kind == LAB_OK_UINT)
@@ -356,16 +388,17 @@ static int lab_set_number(const struct lab_opt_spec *sp, void *field,
 static int lab_set_seconds(const struct lab_opt_spec *sp, double *field,
 			   const char *value, char *err, size_t errlen)
 {
+	struct lab_shown sh;
 	double v;
 
 	if (lab_parse_seconds(value, &v)) {
-		snprintf(err, errlen,
-			 "'%s' is not a non-negative decimal number", value);
+		snprintf(err, errlen, "%s is not a non-negative decimal number",
+			 lab_shown(value, &sh));
 		return -1;
 	}
 	if (v > (double)sp->hi) {
-		snprintf(err, errlen, "'%s' is out of range 0..%" PRIu64, value,
-			 sp->hi);
+		snprintf(err, errlen, "%s is out of range 0..%" PRIu64,
+			 lab_shown(value, &sh), sp->hi);
 		return -1;
 	}
 	*field = v;
@@ -376,23 +409,26 @@ static int lab_set_geometry(struct lab_opts *o, const struct lab_opt_spec *sp,
 			    const char *value, char *err, size_t errlen)
 {
 	char w[24], *x = strchr(value, 'x');
+	struct lab_shown sh;
 	uint64_t wv, hv;
 
 	if (!x || (size_t)(x - value) >= sizeof(w)) {
-		snprintf(err, errlen, "'%s' is not WIDTHxHEIGHT", value);
+		snprintf(err, errlen, "%s is not WIDTHxHEIGHT",
+			 lab_shown(value, &sh));
 		return -1;
 	}
 	memcpy(w, value, (size_t)(x - value));
 	w[x - value] = '\0';
 	if (lab_parse_u64(w, &wv) || lab_parse_u64(x + 1, &hv)) {
-		snprintf(err, errlen, "'%s' is not WIDTHxHEIGHT", value);
+		snprintf(err, errlen, "%s is not WIDTHxHEIGHT",
+			 lab_shown(value, &sh));
 		return -1;
 	}
 	if (wv < sp->lo || wv > sp->hi || hv < sp->lo || hv > sp->hi) {
 		snprintf(err, errlen,
-			 "'%s': width and height must be in %" PRIu64
+			 "%s: width and height must be in %" PRIu64
 			 "..%" PRIu64,
-			 value, sp->lo, sp->hi);
+			 lab_shown(value, &sh), sp->lo, sp->hi);
 		return -1;
 	}
 	o->width = (unsigned)wv;
@@ -403,25 +439,41 @@ static int lab_set_geometry(struct lab_opts *o, const struct lab_opt_spec *sp,
 static int lab_set_text(const struct lab_opt_spec *sp, char *field,
 			const char *value, char *err, size_t errlen)
 {
+	struct lab_shown sh;
 	char known[160];
 
 	if (sp->kind == LAB_OK_NAME && lab_word_index(sp->words, value) < 0) {
 		lab_words_list(sp->words, known, sizeof(known));
-		snprintf(err, errlen, "unknown %s '%s' (known: %s)", sp->name,
-			 value, known);
+		snprintf(err, errlen, "unknown %s %s (known: %s)", sp->name,
+			 lab_shown(value, &sh), known);
 		return -1;
 	}
 	if (sp->kind == LAB_OK_BUG && !lab_bug_known(value)) {
-		snprintf(err, errlen, "unknown bug '%s' (see 'labyrinth bugs')",
-			 value);
+		snprintf(err, errlen, "unknown bug %s (see 'labyrinth bugs')",
+			 lab_shown(value, &sh));
 		return -1;
 	}
 	if (!*value || strlen(value) >= sp->size) {
-		snprintf(err, errlen, "'%.40s%s' must be 1..%zu characters",
-			 value, strlen(value) > 40 ? "..." : "", sp->size - 1);
+		snprintf(err, errlen, "%s must be 1..%zu characters",
+			 lab_shown(value, &sh), sp->size - 1);
 		return -1;
 	}
 	memcpy(field, value, strlen(value) + 1);
+	return 0;
+}
+
+/* A bare flag: given on the command line (value NULL), or an artifact's
+ * "on" (the flag was given) or "off" (it was not). */
+static int lab_set_flag(const struct lab_opt_spec *sp, bool *field,
+			const char *value, char *err, size_t errlen)
+{
+	bool given = !value || !strcmp(value, "on");
+
+	if (value && !given && strcmp(value, "off")) {
+		snprintf(err, errlen, "'%.40s' is not on or off", value);
+		return -1;
+	}
+	*field = given == (sp->kind == LAB_OK_ON);
 	return 0;
 }
 
@@ -430,6 +482,7 @@ int lab_opt_parse(struct lab_opts *o, int i, const char *value, char *err,
 {
 	const struct lab_opt_spec *sp = &lab_opt_specs[i];
 	char *field = (char *)o + sp->offset;
+	struct lab_shown sh;
 	char known[160];
 	int w;
 
@@ -442,8 +495,8 @@ int lab_opt_parse(struct lab_opts *o, int i, const char *value, char *err,
 	case LAB_OK_ENUM:
 		if ((w = lab_word_index(sp->words, value)) < 0) {
 			lab_words_list(sp->words, known, sizeof(known));
-			snprintf(err, errlen, "unknown %s '%s' (known: %s)",
-				 sp->name, value, known);
+			snprintf(err, errlen, "unknown %s %s (known: %s)",
+				 sp->name, lab_shown(value, &sh), known);
 			return -1;
 		}
 		*(int *)field = w;
@@ -452,8 +505,7 @@ int lab_opt_parse(struct lab_opts *o, int i, const char *value, char *err,
 		return lab_set_geometry(o, sp, value, err, errlen);
 	case LAB_OK_OFF:
 	case LAB_OK_ON:
-		*(bool *)field = sp->kind == LAB_OK_ON;
-		return 0;
+		return lab_set_flag(sp, (bool *)field, value, err, errlen);
 	default:
 		return lab_set_text(sp, field, value, err, errlen);
 	}
@@ -489,9 +541,12 @@ int lab_opt_format(const struct lab_opts *o, int i, char *buf, size_t len)
 	case LAB_OK_GEOMETRY:
 		return snprintf(buf, len, "%ux%u", o->width, o->height);
 	case LAB_OK_OFF:
-	case LAB_OK_ON:
+	case LAB_OK_ON: /* was the flag given? */
 		return snprintf(buf, len, "%s",
-				*(const bool *)field ? "on" : "off");
+				*(const bool *)field ==
+						(sp->kind == LAB_OK_ON) ?
+					"on" :
+					"off");
 	default:
 		return snprintf(buf, len, "%s", field);
 	}
@@ -507,31 +562,32 @@ const char *lab_opt_help(int i)
 	return i >= 0 && i < LAB_NSPECS ? lab_opt_specs[i].help : NULL;
 }
 
-/* Every CLI option with a value except --out (where findings go is not
- * part of what is run), so the command runs the same thing again. */
+/* Every CLI option, so the command runs the same thing again; --out as
+ * an absolute path, so it writes where this run did from any directory. */
 void lab_opts_command(const struct lab_opts *o, char *buf, size_t len)
 {
-	size_t used = (size_t)snprintf(buf, len, "labyrinth stress");
+	size_t used =
+		(size_t)snprintf(buf, len, "%s stress", lab_self_command());
 	int i;
 
 	for (i = 0; i < LAB_NSPECS && used < len; i++) {
 		const struct lab_opt_spec *sp = &lab_opt_specs[i];
-		char v[600], q[700];
+		char v[PATH_MAX], q[2 * PATH_MAX + 8];
 
-		if (!(sp->where & LAB_OPT_CLI) || !sp->arg ||
-		    !strcmp(sp->name, "out"))
+		if (!(sp->where & LAB_OPT_CLI) ||
+		    !strcmp(sp->name, "no-progress"))
 			continue;
 		lab_opt_format(o, i, v, sizeof(v));
+		if (!sp->arg) { /* a bare flag: given or not */
+			if (!strcmp(v, "on"))
+				used += (size_t)snprintf(buf + used, len - used,
+							 " --%s", sp->name);
+			continue;
+		}
+		if (!strcmp(sp->name, "out"))
+			lab_abs_path(o->out_dir, v, sizeof(v));
 		lab_shell_quote(v, q, sizeof(q));
 		used += (size_t)snprintf(buf + used, len - used, " --%s %s",
 					 sp->name, q);
 	}
-	if (!o->isolate && used < len)
-		used += (size_t)snprintf(buf + used, len - used,
-					 " --no-isolate");
-	if (!o->delays && used < len)
-		used += (size_t)snprintf(buf + used, len - used,
-					 " --no-delays");
-	if (o->first && used < len)
-		snprintf(buf + used, len - used, " --first");
 }

@@ -12,11 +12,14 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,6 +27,7 @@
 #include "stress.h"
 
 #define LAB_RUNLOG_FILES 4096
+#define LAB_RUNLOG_LOST 32 /* lost files named; more are counted */
 
 static struct {
 	struct lab_runrec run; /* the run in progress */
@@ -34,41 +38,178 @@ static struct {
 	unsigned nfiles;
 	uint64_t t0_ns;
 	unsigned cap_before; /* lab_capture_saved() when the run began */
+	char lost[LAB_RUNLOG_LOST][PATH_MAX / 4]; /* "what (why)" */
+	unsigned nlost;
 } lab_rl;
 
-static volatile sig_atomic_t lab_stop;
+/* Stop signals taken so far.  The handler runs on whichever thread the
+ * signal lands on (a worker, the interrupt controller, main, a fiber of a
+ * controlled schedule run in-process): a thread-directed signal cannot be
+ * moved to another thread once sent, so every thread takes it, and all
+ * the handler touches is this lock-free atomic (async-signal-safe, and no
+ * data race for TSan, which a volatile sig_atomic_t read by main is). */
+static atomic_uint lab_stop;
+
+static const int lab_stop_signals[] = { SIGINT, SIGTERM };
 
 bool lab_stop_requested(void)
 {
-	return lab_stop != 0;
+	return atomic_load_explicit(&lab_stop, memory_order_acquire) != 0;
 }
 
+#define LAB_NSTOP (sizeof(lab_stop_signals) / sizeof(lab_stop_signals[0]))
+
+/* Both stop signals to handler (SIG_DFL, SIG_IGN or a function), each
+ * blocked while the handler runs.  Async-signal-safe. */
+static void lab_stop_signals_set(void (*handler)(int))
+{
+	struct sigaction sa;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = handler;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < LAB_NSTOP; i++)
+		sigaddset(&sa.sa_mask, lab_stop_signals[i]);
+	for (i = 0; i < LAB_NSTOP; i++)
+		sigaction(lab_stop_signals[i], &sa, NULL);
+}
+
+/* The first stop signal asks the run to stop.  A second one kills at
+ * once: the default action is put back and the signal raised again (it
+ * is blocked in here, so it lands on return).  The handler stays
+ * installed between the two, rather than the first one putting the
+ * default back: TSan queues a signal that lands in instrumented code and
+ * drops it if the action is the default by the time it runs, so two
+ * signals in a row would stop, not kill. */
 static void lab_on_stop_signal(int sig)
 {
 	static const char msg[] = "\nlabyrinth: stopping (again to kill)\n";
 	int saved = errno;
+	unsigned before =
+		atomic_fetch_add_explicit(&lab_stop, 1, memory_order_acq_rel);
 
-	lab_stop = 1;
-	signal(sig, SIG_DFL);
-	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
+	if (before) {
+		lab_stop_signals_set(SIG_DFL);
+		raise(sig);
+	} else if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
 		(void)0;
+	}
 	errno = saved;
+}
+
+static void lab_stop_signals_mask(sigset_t *set)
+{
+	size_t i;
+
+	sigemptyset(set);
+	for (i = 0; i < LAB_NSTOP; i++)
+		sigaddset(set, lab_stop_signals[i]);
+}
+
+static void lab_stop_signals_catch(void)
+{
+	sigset_t unblock;
+
+	lab_stop_signals_set(lab_on_stop_signal);
+	lab_stop_signals_mask(&unblock);
+	/* threads created from now on inherit this mask: none blocks them */
+	pthread_sigmask(SIG_UNBLOCK, &unblock, NULL);
+}
+
+/* The mask lab_stop_signals_hold() replaced (one hold at a time: the
+ * controlled mode forks from its one thread). */
+static sigset_t lab_stop_held;
+
+void lab_stop_signals_hold(void)
+{
+	sigset_t set;
+
+	lab_stop_signals_mask(&set);
+	pthread_sigmask(SIG_BLOCK, &set, &lab_stop_held);
+}
+
+void lab_stop_signals_release(void)
+{
+	pthread_sigmask(SIG_SETMASK, &lab_stop_held, NULL);
+}
+
+void lab_stop_signals_child(void)
+{
+	lab_stop_signals_set(SIG_IGN); /* what is pending is dropped */
+	lab_stop_signals_release();
+	/* the parent's second Ctrl-C kills it at once: this child too */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
+/* Points root/latest at name (a symlink, relative): made under a
+ * temporary name and renamed over the old link, so latest always names
+ * a whole run directory.  An older labyrinth's real latest/ directory is
+ * left alone (said once). */
+static void lab_run_dir_link_latest(const char *root, const char *name)
+{
+	char tmp[PATH_MAX], latest[PATH_MAX];
+
+	if (!lab_fit(tmp, sizeof(tmp), "%s/.latest.tmp.%ld", root,
+		     (long)getpid()) ||
+	    !lab_fit(latest, sizeof(latest), "%s/latest", root))
+		return;
+	unlink(tmp);
+	if (symlink(name, tmp)) {
+		fprintf(stderr, "labyrinth: %s: cannot link: %s\n", latest,
+			strerror(errno));
+		return;
+	}
+	if (rename(tmp, latest)) {
+		fprintf(stderr,
+			"labyrinth: %s: not replaced by a link to %s (%s); "
+			"remove it to get the link\n",
+			latest, name, strerror(errno));
+		unlink(tmp);
+	}
+}
+
+int lab_run_dir_create(const char *root, const char *what, const char *seed,
+		       char *dir, size_t len)
+{
+	char name[256], stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	int ret = lab_mkdir_p(root), k;
+
+	if (ret)
+		return ret;
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	for (k = 1; k < 1000; k++) {
+		lab_fit(name, sizeof(name), "%s-%s%s%s", stamp, what,
+			seed ? "-seed" : "", seed ? seed : "");
+		if (k > 1) /* the same second, command and seed */
+			snprintf(name + strlen(name),
+				 sizeof(name) - strlen(name), "-%d", k);
+		if (!lab_fit(dir, len, "%s/%s", root, name))
+			return -ENAMETOOLONG;
+		if (!mkdir(dir, 0777)) {
+			lab_run_dir_link_latest(root, name);
+			return 0;
+		}
+		if (errno != EEXIST)
+			return -errno;
+	}
+	return -EEXIST;
 }
 
 void lab_runlog_start(int argc, char **argv, const char *out_dir)
 {
-	struct sigaction sa;
 	size_t used = 0;
 	int i;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = lab_on_stop_signal;
-	sa.sa_flags = SA_RESTART;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	lab_stop_signals_catch();
 	snprintf(lab_rl.out_dir, sizeof(lab_rl.out_dir), "%s", out_dir);
-	used = (size_t)snprintf(lab_rl.command, sizeof(lab_rl.command),
-				"labyrinth");
+	/* the run records' command: this binary, as printed commands name it */
+	used = (size_t)snprintf(lab_rl.command, sizeof(lab_rl.command), "%s",
+				lab_self_command());
 	for (i = 0; i < argc && used < sizeof(lab_rl.command); i++) {
 		char q[512];
 
@@ -132,6 +273,17 @@ void lab_runlog_sample(const char *series, double value)
 			       value);
 }
 
+void lab_runlog_latency(const struct lab_latency *rows, unsigned n,
+			const char *note)
+{
+	if (n > LAB_RUN_LATENCIES)
+		n = LAB_RUN_LATENCIES;
+	memcpy(lab_rl.run.latency, rows, n * sizeof(*rows));
+	lab_rl.run.nlatency = n;
+	lab_fit(lab_rl.run.latency_note, sizeof(lab_rl.run.latency_note), "%s",
+		note);
+}
+
 /* Template of this run's findings: tool, build, run id, time. */
 void lab_runlog_rec_init(struct lab_rec *r, const char *check)
 {
@@ -153,6 +305,37 @@ void lab_runlog_saved(const char *path)
 	lab_rl.run.findings++;
 }
 
+void lab_runlog_lost(const char *what, int err)
+{
+	if (lab_rl.nlost < LAB_RUNLOG_LOST)
+		lab_fit(lab_rl.lost[lab_rl.nlost], sizeof(lab_rl.lost[0]),
+			"%s (%s)", what, strerror(err));
+	lab_rl.nlost++;
+}
+
+unsigned lab_runlog_nlost(void)
+{
+	return lab_rl.nlost;
+}
+
+const char *lab_runlog_result(unsigned findings)
+{
+	if (findings)
+		return lab_stop_requested() ? "FAIL (interrupted)" : "FAIL";
+	return lab_stop_requested() ? "INTERRUPTED" : "PASS";
+}
+
+/* 0 if path holds a record, else why not: a hook claims the name with
+ * an empty file first, and cannot say when the write after it fails. */
+static int lab_runlog_written(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return errno;
+	return st.st_size ? 0 : ENODATA;
+}
+
 /* Sanitizer reports saved from the hooks (capture.c) since the run
  * began are this run's findings too. */
 static void lab_runlog_keep_captured(void)
@@ -161,8 +344,11 @@ static void lab_runlog_keep_captured(void)
 
 	for (i = lab_rl.cap_before; i < n; i++) {
 		const char *path = lab_capture_saved_path(i);
+		int err = path ? lab_runlog_written(path) : 0;
 
-		if (path)
+		if (err)
+			lab_runlog_lost(path, err);
+		else if (path)
 			lab_runlog_keep(path);
 		lab_rl.run.findings++;
 	}
@@ -183,10 +369,41 @@ void lab_runlog_end(const char *result, const char *detail, const char *dir)
 	snprintf(lab_rl.run.detail, sizeof(lab_rl.run.detail), "%s", detail);
 	ret = lab_mkdir_p(dir);
 	if (!ret &&
-	    (size_t)snprintf(path, sizeof(path), "%s/run-%s.json", dir,
-			     lab_rl.run.id) < sizeof(path) &&
-	    !lab_runrec_write(path, &lab_rl.run))
+	    !lab_fit(path, sizeof(path), "%s/run-%s.json", dir, lab_rl.run.id))
+		ret = -ENAMETOOLONG;
+	if (!ret)
+		ret = lab_runrec_write(path, &lab_rl.run);
+	if (!ret)
 		lab_runlog_keep(path);
+	else
+		lab_runlog_lost(path, -ret);
+}
+
+/* A rendering that could not be written. */
+static void lab_runlog_lost_rendering(const char *file, int err, void *arg)
+{
+	char what[PATH_MAX / 4];
+
+	lab_fit(what, sizeof(what), "%s/%s", (const char *)arg, file);
+	lab_runlog_lost(what, err);
+}
+
+/* Everything that was not saved, one line each, on stderr. */
+static void lab_runlog_print_lost(void)
+{
+	unsigned i;
+
+	if (!lab_rl.nlost)
+		return;
+	fprintf(stderr,
+		"labyrinth: NOT SAVED: %u file(s) of this run could "
+		"not be written (exit status 2):\n",
+		lab_rl.nlost);
+	for (i = 0; i < lab_rl.nlost && i < LAB_RUNLOG_LOST; i++)
+		fprintf(stderr, "labyrinth:   %s\n", lab_rl.lost[i]);
+	if (lab_rl.nlost > LAB_RUNLOG_LOST)
+		fprintf(stderr, "labyrinth:   and %u more\n",
+			lab_rl.nlost - LAB_RUNLOG_LOST);
 }
 
 int lab_runlog_render(void)
@@ -200,17 +417,20 @@ int lab_runlog_render(void)
 	for (i = 0; i < lab_rl.nfiles; i++)
 		lab_set_ingest(&set, lab_rl.files[i]);
 	lab_set_sort(&set);
-	ret = lab_report_write_all(&set, lab_rl.out_dir);
+	ret = lab_report_write_each(&set, lab_rl.out_dir,
+				    lab_runlog_lost_rendering, lab_rl.out_dir);
 	lab_abs_path(lab_rl.out_dir, dir, sizeof(dir));
 	if (!ret)
 		printf("reports: %s/{summary.md,findings.json,report.sarif,"
 		       "junit.xml,report.html}\n",
 		       dir);
+	fflush(stdout);
+	lab_runlog_print_lost();
 	lab_set_free(&set);
 	for (i = 0; i < lab_rl.nfiles; i++)
 		free(lab_rl.files[i]);
 	lab_rl.nfiles = 0;
-	return ret;
+	return ret ? ret : lab_rl.nlost ? -EIO : 0;
 }
 
 /* Sanitizer reports of the run: the ones the hooks saved (ASan, UBSan),

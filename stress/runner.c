@@ -286,14 +286,19 @@ static int lab_run_isolated(const struct lab_opts *o,
 	if (sh == MAP_FAILED)
 		return -ENOMEM;
 	fflush(NULL);
+	lab_stop_signals_hold();
 	pid = fork();
 	if (pid == 0) {
-		int ret = lab_run_here(&sh->sched, o, list, n, sh->trace, cap);
+		int ret;
+
+		lab_stop_signals_child();
+		ret = lab_run_here(&sh->sched, o, list, n, sh->trace, cap);
 
 		atomic_store(&sh->child_done, ret ? -1 : 1);
 		fflush(NULL);
 		_exit(ret ? 3 : 0);
 	}
+	lab_stop_signals_release();
 	if (pid < 0 || waitpid(pid, &status, 0) < 0) {
 		munmap(sh, bytes);
 		return -errno;
@@ -378,16 +383,78 @@ static uint64_t lab_schedule_seed(uint64_t seed, uint64_t i)
 	return lab_splitmix(&st);
 }
 
-static void lab_controlled_progress(const struct lab_opts *o, uint64_t i,
-				    uint64_t decisions, double elapsed)
+/* Progress of the controlled loop, as the free-running half prints its
+ * own: on a terminal (--progress and stderr a tty) one live line redrawn
+ * every 250 ms; elsewhere (CI logs, pipes, ctest) a plain line every 5 s,
+ * so a long run is never silent.  Lines go to stderr; the summary and the
+ * findings stay on stdout. */
+#define LAB_CTL_LIVE_S 0.25
+#define LAB_CTL_PLAIN_S 5.0
+
+struct lab_ctl_progress {
+	bool live;   /* redraw one line with \r */
+	bool drawn;  /* a live line is on the screen, unterminated */
+	double next; /* elapsed time of the next line */
+	double period;
+};
+
+static void lab_ctl_progress_init(struct lab_ctl_progress *p,
+				  const struct lab_opts *o)
 {
-	if (!o->progress)
-		return;
+	p->live = o->progress && isatty(STDERR_FILENO);
+	p->drawn = false;
+	p->period = p->live ? LAB_CTL_LIVE_S : LAB_CTL_PLAIN_S;
+	p->next = p->period;
+}
+
+/* "controlled: 5.0 s, 25.0 s left, 812 schedules, 160422 decisions
+ * (32084/s), 0 findings"; with --schedules N "812 of N schedules". */
+static void lab_ctl_progress_line(struct lab_ctl_progress *p,
+				  const struct lab_opts *o, uint64_t schedules,
+				  uint64_t decisions, int findings,
+				  double elapsed)
+{
+	char when[64], count[64];
+
+	if (o->schedules) {
+		snprintf(when, sizeof(when), "%.1f s", elapsed);
+		snprintf(count, sizeof(count), "%llu of %llu",
+			 (unsigned long long)schedules,
+			 (unsigned long long)o->schedules);
+	} else {
+		snprintf(when, sizeof(when), "%.1f s, %.1f s left", elapsed,
+			 o->seconds > elapsed ? o->seconds - elapsed : 0.0);
+		snprintf(count, sizeof(count), "%llu",
+			 (unsigned long long)schedules);
+	}
 	fprintf(stderr,
-		"\rcontrolled: %llu schedules, %llu decisions "
-		"(%.0f/s), %.0f s   ",
-		(unsigned long long)i, (unsigned long long)decisions,
-		elapsed > 0 ? (double)decisions / elapsed : 0.0, elapsed);
+		"%scontrolled: %s, %s schedules, %llu decisions (%.0f/s), "
+		"%d finding%s%s",
+		p->live ? "\r" : "", when, count, (unsigned long long)decisions,
+		elapsed > 0 ? (double)decisions / elapsed : 0.0, findings,
+		findings == 1 ? "" : "s", p->live ? "   " : "\n");
+	fflush(stderr);
+	p->drawn = p->live;
+}
+
+/* A line when one is due (called after every schedule). */
+static void lab_ctl_progress(struct lab_ctl_progress *p,
+			     const struct lab_opts *o, uint64_t schedules,
+			     uint64_t decisions, int findings, double elapsed)
+{
+	if (elapsed < p->next)
+		return;
+	lab_ctl_progress_line(p, o, schedules, decisions, findings, elapsed);
+	while (p->next <= elapsed)
+		p->next += p->period;
+}
+
+/* Ends the live line before anything else is printed. */
+static void lab_ctl_progress_break(struct lab_ctl_progress *p)
+{
+	if (p->drawn)
+		fputc('\n', stderr);
+	p->drawn = false;
 }
 
 static int lab_save_schedule(const struct lab_opts *so,
@@ -452,68 +519,77 @@ static uint64_t lab_digest(uint64_t h, const struct lab_sched_result *r)
 	return h;
 }
 
+/* Schedules are numbered from 1 in the order they run; "schedule N"
+ * found it and the summary's count (schedules run, that one included)
+ * agree: the count is the number of the last schedule run. */
 int lab_controlled_run(const struct lab_opts *o)
 {
 	double t0 = lab_now(), elapsed = 0;
-	uint64_t i, decisions = 0, preempt = 0, irqs = 0;
+	uint64_t run = 0, decisions = 0, preempt = 0, irqs = 0;
 	uint64_t digest = 0xcbf29ce484222325ull;
 	struct lab_ctl_series series = { 0, 0 };
+	struct lab_ctl_progress prog;
 	int findings = 0;
 
 	printf("controlled: seed %llu, strategy %s, depth %u, %u logical "
-	       "threads x %u ops, irq %u/1000, bug %s\n",
+	       "thread%s x %u ops, irq %u/1000, bug %s\n",
 	       (unsigned long long)o->seed,
 	       o->strategy == LAB_STRAT_PCT ? "pct" : "random", o->depth,
-	       o->logical, o->ops_per_thread, o->irq_permille, o->bug);
+	       o->logical, lab_plural(o->logical), o->ops_per_thread,
+	       o->irq_permille, o->bug);
+	fflush(stdout);
 	lab_runlog_begin(o, "stress-controlled");
-	for (i = 0; (o->schedules ? i < o->schedules : elapsed < o->seconds) &&
-		    !lab_stop_requested();
-	     i++) {
+	lab_ctl_progress_init(&prog, o);
+	while ((o->schedules ? run < o->schedules : elapsed < o->seconds) &&
+	       !findings && !lab_stop_requested()) {
 		struct lab_opts so = *o;
 		struct lab_sched_result r;
 
-		so.seed = lab_schedule_seed(o->seed, i);
+		/* the seed of schedule N is derived from N - 1, as always */
+		so.seed = lab_schedule_seed(o->seed, run);
 		so.schedules = 1;
 		if (lab_sched_run(&so, NULL, 0, &r)) {
+			lab_ctl_progress_break(&prog);
 			fprintf(stderr,
 				"labyrinth: schedule set-up failed: %s\n",
 				lab_last_error());
 			return -1;
 		}
+		run++;
 		decisions += r.decisions;
 		digest = lab_digest(digest, &r);
 		preempt += r.preemptions;
 		irqs += r.irqs;
 		elapsed = lab_now() - t0;
-		lab_controlled_progress(o, i + 1, decisions, elapsed);
 		lab_controlled_series(&series, decisions, elapsed);
 		if (r.found) {
-			if (o->progress)
-				fputc('\n', stderr);
+			lab_ctl_progress_break(&prog);
 			printf("schedule %llu (seed %llu): %s at %s after %llu "
 			       "decisions\n",
-			       (unsigned long long)i,
+			       (unsigned long long)run,
 			       (unsigned long long)so.seed, r.finding.kind,
 			       r.finding.where,
 			       (unsigned long long)r.finding.step);
+			fflush(stdout);
 			lab_save_schedule(&so, &r);
 			findings++;
+		} else {
+			lab_ctl_progress(&prog, o, run, decisions, findings,
+					 elapsed);
 		}
 		lab_sched_result_free(&r);
-		if (findings)
-			break;
 	}
-	if (o->progress)
-		fputc('\n', stderr);
+	if (prog.live)
+		lab_ctl_progress_line(&prog, o, run, decisions, findings,
+				      elapsed);
+	lab_ctl_progress_break(&prog);
 	printf("controlled summary: %llu schedules, %llu decisions in %.1f s "
 	       "(%.0f decisions/s), %llu preemptions, %llu interrupts, "
 	       "%d finding(s)\n",
-	       (unsigned long long)i + (findings ? 1 : 0),
-	       (unsigned long long)decisions, elapsed,
+	       (unsigned long long)run, (unsigned long long)decisions, elapsed,
 	       elapsed > 0 ? (double)decisions / elapsed : 0.0,
 	       (unsigned long long)preempt, (unsigned long long)irqs, findings);
 	printf("trace digest %016llx\n", (unsigned long long)digest);
-	lab_controlled_end(o, findings, i + (findings ? 1 : 0), decisions,
-			   elapsed);
+	lab_controlled_end(o, findings, run, decisions, elapsed);
 	return findings;
 }

@@ -53,9 +53,12 @@ static bool lab_try(struct lab_shrink *sh, const struct lab_opts *o,
 		    const lab_decision_t *dec, uint64_t n, const char *what)
 {
 	struct lab_sched_result r;
+	char why[200];
 	bool keep;
 
-	if (sh->runs >= sh->budget)
+	/* what the artifact reader would refuse is never kept */
+	if (sh->runs >= sh->budget ||
+	    lab_opts_artifact_check(o, why, sizeof(why)))
 		return false;
 	sh->runs++;
 	if (lab_sched_run(o, dec, n, &r))
@@ -69,6 +72,7 @@ static bool lab_try(struct lab_shrink *sh, const struct lab_opts *o,
 		r.trace = NULL;
 		sh->opts = *o;
 		sh->want.step = r.finding.step;
+		sh->want.thread = r.finding.thread;
 		snprintf(sh->want.message, sizeof(sh->want.message), "%s",
 			 r.finding.message);
 		sh->steps = r.steps;
@@ -76,11 +80,12 @@ static bool lab_try(struct lab_shrink *sh, const struct lab_opts *o,
 		sh->irqs = r.irqs;
 		if (sh->verbose)
 			printf("shrink: %s -> %llu steps, %llu preemptions, "
-			       "%llu irqs, %u ops/thread, %u threads\n",
+			       "%llu irqs, %u ops/thread, %u thread%s\n",
 			       what, (unsigned long long)sh->steps,
 			       (unsigned long long)sh->preemptions,
 			       (unsigned long long)sh->irqs,
-			       sh->opts.ops_per_thread, sh->opts.logical);
+			       sh->opts.ops_per_thread, sh->opts.logical,
+			       lab_plural(sh->opts.logical));
 	}
 	lab_sched_result_free(&r);
 	return keep;
@@ -216,6 +221,7 @@ int lab_shrink(const struct lab_artifact *in, struct lab_artifact *out,
 	sh.preemptions = first.preemptions;
 	sh.irqs = first.irqs;
 	sh.want.step = first.finding.step;
+	sh.want.thread = first.finding.thread;
 	while (progress && sh.runs < sh.budget) {
 		progress = lab_shrink_ops(&sh);
 		progress |= lab_shrink_threads(&sh);
@@ -235,4 +241,47 @@ int lab_shrink(const struct lab_artifact *in, struct lab_artifact *out,
 	if (verbose)
 		printf("shrink: %u replays\n", sh.runs);
 	return 0;
+}
+
+int lab_shrink_verify(const char *path, const struct lab_finding *want,
+		      bool isolate, struct lab_sched_result *r, char *err,
+		      size_t errlen)
+{
+	struct lab_artifact back;
+	struct lab_opts o;
+
+	memset(r, 0, sizeof(*r));
+	if (lab_artifact_read(path, &back, err, errlen))
+		return -1;
+	o = back.opts;
+	o.strategy = LAB_STRAT_LIST;
+	o.isolate = isolate;
+	o.progress = false;
+	if (lab_sched_run(&o, back.decisions, back.ndecisions, r)) {
+		snprintf(err, errlen, "%s: cannot replay: %s", path,
+			 lab_last_error());
+		lab_sched_result_free(r);
+		lab_artifact_free(&back);
+		return -1;
+	}
+	lab_artifact_free(&back);
+	if (r->diverged_at != UINT64_MAX)
+		snprintf(err, errlen,
+			 "%s: decision %llu does not fit on replay: %s", path,
+			 (unsigned long long)r->diverged_at, r->diverged_why);
+	else if (!r->found || !lab_finding_same(&r->finding, want))
+		snprintf(err, errlen, "%s: replay finds %s%s%s, not %s at %s",
+			 path, r->found ? r->finding.kind : "nothing",
+			 r->found ? " at " : "",
+			 r->found ? r->finding.where : "", want->kind,
+			 want->where);
+	else if (r->finding.step != want->step)
+		snprintf(err, errlen,
+			 "%s: replay finds it at step %llu, not %llu", path,
+			 (unsigned long long)r->finding.step,
+			 (unsigned long long)want->step);
+	else
+		return 0;
+	lab_sched_result_free(r);
+	return -1;
 }

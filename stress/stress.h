@@ -73,6 +73,10 @@ void lab_opts_mode_defaults(struct lab_opts *o, enum lab_mode mode,
  * 0, or -1 with err. */
 #define LAB_FRAMES_MAX (1u << 18)
 int lab_opts_check(const struct lab_opts *o, char *err, size_t errlen);
+/* Would an artifact with these options be read back?  Every artifact
+ * field as the writer prints it must parse (ranges, words), and
+ * lab_opts_check must pass.  0, or -1 with err naming the field. */
+int lab_opts_artifact_check(const struct lab_opts *o, char *err, size_t errlen);
 const char *lab_mode_name(enum lab_mode m);
 const char *lab_strategy_name(enum lab_strategy s);
 /* Table access: index of NAME among the options of `where` (-1 if none),
@@ -84,7 +88,8 @@ bool lab_opt_in(int i, unsigned where);
 bool lab_opt_takes_value(int i);
 uint64_t lab_opt_bit(const char *name);
 /* Parses value strictly into option i: 0, or -1 with err saying what is
- * wrong with the value (without naming the option). */
+ * wrong with the value (without naming the option).  A bare flag takes
+ * NULL (given on the command line) or, in an artifact, on|off. */
 int lab_opt_parse(struct lab_opts *o, int i, const char *value, char *err,
 		  size_t errlen);
 /* Option i's value as lab_opt_parse() reads it back; snprintf's return. */
@@ -93,7 +98,8 @@ int lab_opt_format(const struct lab_opts *o, int i, char *buf, size_t len);
  * line, which states the default. */
 const char *lab_opt_arg(int i);
 const char *lab_opt_help(int i);
-/* The `labyrinth stress` command line that runs o again. */
+/* The `labyrinth stress` command line that runs o again, into the same
+ * (absolute) --out directory; it starts with lab_self_command(). */
 void lab_opts_command(const struct lab_opts *o, char *buf, size_t len);
 /* Strict unsigned decimal (digits only, no overflow): 0 or -1. */
 int lab_parse_u64(const char *s, uint64_t *out);
@@ -134,8 +140,24 @@ int lab_artifact_write(const char *path, const struct lab_artifact *a);
 int lab_artifact_read(const char *path, struct lab_artifact *a, char *err,
 		      size_t errlen);
 void lab_artifact_free(struct lab_artifact *a);
-/* The one-line command that replays it. */
-void lab_artifact_replay_cmd(const char *path, char *buf, size_t len);
+/* How a printed command names this program, so that it runs as shown
+ * from any directory: `labyrinth` if that is what PATH finds, else the
+ * absolute path of this executable (which also names the build:
+ * labyrinth, labyrinth-asan, labyrinth-tsan), shell-quoted. */
+const char *lab_self_command(void);
+/* The one-line command that replays the artifact at path (options o),
+ * with --out lab_replay_out_dir() for a free-running one. */
+void lab_artifact_replay_cmd(const char *path, const struct lab_opts *o,
+			     char *buf, size_t len);
+/* Where the replay of the artifact at path writes by default: the
+ * directory `replay` beside it (absolute). */
+void lab_replay_out_dir(const char *artifact, char *buf, size_t len);
+
+/* "s" unless n is 1: "1 thread", "2 threads". */
+static inline const char *lab_plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
 
 /* "finding.c" */
 /* Writes <out_dir>/finding-<n>.json and artifact-<n>.lab for a finding,
@@ -148,11 +170,28 @@ int lab_finding_save(const struct lab_artifact *a, struct lab_rec *r,
 		     const char *out_dir, char *artifact_path, size_t pathlen);
 
 /* "runlog.c": the runs and findings of this process, Ctrl-C, renderings */
+/* The default report directory of a run: root/<UTC time>-<what>[-seed
+ * <seed>] (-2, -3... if taken), created, and root/latest made a link to
+ * it (replaced atomically).  0 or -errno. */
+#define LAB_REPORTS_ROOT "reports"
+int lab_run_dir_create(const char *root, const char *what, const char *seed,
+		       char *dir, size_t len);
 /* At start: the command line (for run records) and where the renderings
  * go; installs the SIGINT/SIGTERM handler. */
 void lab_runlog_start(int argc, char **argv, const char *out_dir);
-/* True once Ctrl-C or SIGTERM asked the run to stop; the modes poll it. */
+/* True once Ctrl-C or SIGTERM asked the run to stop; the modes poll it.
+ * Any thread may take a stop signal (none blocks them); a second one
+ * kills at once. */
 bool lab_stop_requested(void);
+/* Around a fork of a child that runs one controlled schedule: the parent
+ * holds stop signals (blocks them) before fork() and releases them after
+ * (a signal that came meanwhile lands then); the child calls _child()
+ * first: they are the parent's to take (ignored here, the mask
+ * restored), and the child dies with its parent.  Held, no signal meets
+ * the child with the parent's handler between fork() and _child(). */
+void lab_stop_signals_hold(void);
+void lab_stop_signals_release(void);
+void lab_stop_signals_child(void);
 /* A run (one mode) begins: tool is "stress-free", "stress-controlled". */
 void lab_runlog_begin(const struct lab_opts *o, const char *tool);
 const char *lab_runlog_id(void);
@@ -160,12 +199,22 @@ const char *lab_runlog_id(void);
 const char *lab_runlog_build(void);
 /* A point of a series of the current run (time is taken now). */
 void lab_runlog_sample(const char *series, double value);
+/* The run's latency rows and what they include (run record "latency"). */
+void lab_runlog_latency(const struct lab_latency *rows, unsigned n,
+			const char *note);
 /* A finding record of the current run, for lab_finding_save; _stamp
  * sets only tool, build, run and time of a record filled elsewhere. */
 void lab_runlog_rec_init(struct lab_rec *r, const char *check);
 void lab_runlog_rec_stamp(struct lab_rec *r);
 /* A record file this process saved (counted as a finding of the run). */
 void lab_runlog_saved(const char *path);
+/* A file of the run that could not be written (what names it and, for a
+ * finding, which one; err is the errno): printed at the end, exit 2. */
+void lab_runlog_lost(const char *what, int err);
+unsigned lab_runlog_nlost(void);
+/* The RESULT word of a run with that many findings: PASS, FAIL, and after
+ * a stop signal INTERRUPTED or "FAIL (interrupted)". */
+const char *lab_runlog_result(unsigned findings);
 /* The run ends: result pass|fail|error ("interrupted" replaces pass
  * after Ctrl-C); writes <dir>/run-<id>.json. */
 void lab_runlog_end(const char *result, const char *detail, const char *dir);
@@ -175,7 +224,8 @@ void lab_runlog_end(const char *result, const char *detail, const char *dir);
 unsigned lab_runlog_save_captured(const struct lab_opts *o, unsigned before);
 /* Renders every record this process saved into the report directory
  * (summary.md, findings.json, report.sarif, junit.xml, report.html) and
- * prints where they are.  0 or -errno. */
+ * prints where they are, then what of the run was lost (not written).
+ * 0, or -errno when anything of the run was lost. */
 int lab_runlog_render(void);
 
 /* "backend_run.c": free-running stress of a backend-table allocator */
@@ -234,8 +284,16 @@ int lab_zoo_command(int argc, char **argv);
 void lab_zoo_help(FILE *out);
 
 /* "shrink.c" */
-/* Minimises a failing controlled artifact while its finding reproduces. */
+/* Minimises a failing controlled artifact while its finding reproduces.
+ * Keeps only candidates whose options an artifact can hold. */
 int lab_shrink(const struct lab_artifact *in, struct lab_artifact *out,
 	       unsigned budget_runs, bool verbose);
+/* Reads the artifact at path back with the artifact parser and replays
+ * it: 0 if it replays exactly (every decision followed, want's finding
+ * at want's step), with the replay in *r; else -1 with err saying why
+ * (and nothing in *r to free). */
+int lab_shrink_verify(const char *path, const struct lab_finding *want,
+		      bool isolate, struct lab_sched_result *r, char *err,
+		      size_t errlen);
 
 #endif /* LAB_STRESS_H */

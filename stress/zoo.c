@@ -441,10 +441,11 @@ static int lab_zoo_trial(const struct lab_zoo_mode *m, const char *bug,
 	status = lab_zoo_wait(pid, budget + LAB_ZOO_GRACE);
 	t->seconds = lab_zoo_now() - t0;
 	t->ran = true;
-	/* stress: 1 findings, 66 TSan; libFuzzer: any crash exit */
+	/* stress: 1 findings, 66 TSan (130: stopped by a signal, nothing
+	 * found); libFuzzer: any crash exit */
 	t->detected = status != -1 && WIFEXITED(status) &&
 		      WEXITSTATUS(status) != 0 && WEXITSTATUS(status) != 2 &&
-		      WEXITSTATUS(status) != 127;
+		      WEXITSTATUS(status) != 127 && WEXITSTATUS(status) != 130;
 	if (status != -1 && WIFSIGNALED(status))
 		t->detected = true; /* a crash is a detection too */
 	lab_zoo_steps(m, t->dir, t);
@@ -484,14 +485,37 @@ struct lab_zoo_args {
 	const char *bug, *mode, *out, *bugs, *modes;
 	unsigned seeds, budget;
 	uint64_t seed;
+	unsigned seen; /* lab_zoo_once */
 };
 
+/* fmt has one %s: arg, as lab_shown quotes, escapes and cuts it. */
 static int lab_zoo_usage(const char *fmt, const char *arg)
 {
+	struct lab_shown sh;
+
 	fprintf(stderr, "labyrinth: zoo: ");
-	fprintf(stderr, fmt, arg ? arg : "");
+	fprintf(stderr, fmt, arg ? lab_shown(arg, &sh) : "");
 	fputc('\n', stderr);
 	return 2;
+}
+
+/* Each flag once: a second --seed or --mode would silently win. */
+static int lab_zoo_once(const char *flag, unsigned *seen)
+{
+	static const char *const flags[] = { "--mode",	"--out",   "--bugs",
+					     "--modes", "--seeds", "--budget",
+					     "--seed",	NULL };
+	unsigned k;
+
+	for (k = 0; flags[k] && strcmp(flags[k], flag); k++)
+		;
+	if (flags[k] && (*seen & (1u << k))) {
+		fprintf(stderr, "labyrinth: zoo: %s is given more than once\n",
+			flag);
+		return 2;
+	}
+	*seen |= 1u << k;
+	return 0;
 }
 
 static int lab_zoo_number(const char *flag, const char *v, uint64_t lo,
@@ -511,8 +535,10 @@ static int lab_zoo_flag(int argc, char **argv, int *i, struct lab_zoo_args *a)
 {
 	const char *f = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
 	uint64_t x;
-	int ret = 0;
+	int ret = lab_zoo_once(f, &a->seen);
 
+	if (ret)
+		return ret;
 	if (!strcmp(f, "--mode") || !strcmp(f, "--out") ||
 	    !strcmp(f, "--bugs") || !strcmp(f, "--modes")) {
 		if (!v)
@@ -530,7 +556,7 @@ static int lab_zoo_flag(int argc, char **argv, int *i, struct lab_zoo_args *a)
 	} else if (!strcmp(f, "--seed")) {
 		ret = lab_zoo_number(f, v, 0, UINT64_MAX, &a->seed);
 	} else {
-		return lab_zoo_usage("unknown flag '%s' (see 'labyrinth zoo "
+		return lab_zoo_usage("unknown flag %s (see 'labyrinth zoo "
 				     "--help')",
 				     f);
 	}
@@ -583,6 +609,7 @@ static int lab_zoo_next_name(const char **p, char *name, size_t size)
 static int lab_zoo_check_list(const char *list, const char *what,
 			      bool (*known)(const char *name))
 {
+	struct lab_shown sh1, sh2;
 	char name[64];
 	const char *p = list;
 	int n;
@@ -590,9 +617,10 @@ static int lab_zoo_check_list(const char *list, const char *what,
 	while ((n = lab_zoo_next_name(&p, name, sizeof(name))) >= 0) {
 		if (!n || (size_t)n >= sizeof(name) || !known(name)) {
 			fprintf(stderr,
-				"labyrinth: zoo: unknown %s '%s' in '%s' "
+				"labyrinth: zoo: unknown %s %s in %s "
 				"(see 'labyrinth zoo')\n",
-				what, name, list);
+				what, lab_shown(name, &sh1),
+				lab_shown(list, &sh2));
 			return 2;
 		}
 	}
@@ -625,7 +653,7 @@ static int lab_zoo_run(const struct lab_zoo_args *a)
 	unsigned s, hits = 0, ran = 0;
 
 	if (!m)
-		return lab_zoo_usage("unknown mode '%s' (see 'labyrinth zoo')",
+		return lab_zoo_usage("unknown mode %s (see 'labyrinth zoo')",
 				     a->mode);
 	for (s = 0; s < a->seeds; s++) {
 		struct lab_zoo_trial t;
@@ -954,8 +982,8 @@ void lab_zoo_help(FILE *out)
 
 int lab_zoo_command(int argc, char **argv)
 {
-	struct lab_zoo_args a = { NULL, NULL, "reports/zoo", NULL, NULL, 1,
-				  30,	1 };
+	struct lab_zoo_args a = { NULL, NULL, "reports/zoo", NULL, NULL, 1, 30,
+				  1,	0 };
 	const char *sub = argc > 1 ? argv[1] : "list";
 	int i = 2, ret;
 
@@ -964,16 +992,16 @@ int lab_zoo_command(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(sub, "list"))
-		return argc > 2 ?
-			       lab_zoo_usage("list takes no arguments%s", "") :
-			       lab_zoo_list();
+		return argc > 2 ? lab_zoo_usage("list takes no arguments%s",
+						NULL) :
+				  lab_zoo_list();
 	if (!strcmp(sub, "run")) {
 		if (argc < 3 || argv[2][0] == '-')
-			return lab_zoo_usage("run needs a BUG%s", "");
+			return lab_zoo_usage("run needs a BUG%s", NULL);
 		a.bug = argv[2];
 		i = 3;
 	} else if (strcmp(sub, "bench")) {
-		return lab_zoo_usage("unknown subcommand '%s' (list, run, "
+		return lab_zoo_usage("unknown subcommand %s (list, run, "
 				     "bench)",
 				     sub);
 	} else {
@@ -985,13 +1013,13 @@ int lab_zoo_command(int argc, char **argv)
 			return ret;
 	if (lab_bug_select(lab_bug_name((enum lab_bug)1)))
 		return lab_zoo_usage(
-			"this build has no seeded bugs (release)%s", "");
+			"this build has no seeded bugs (release)%s", NULL);
 	lab_bug_select("none");
 	if (a.bug && !lab_zoo_bug_known(a.bug))
-		return lab_zoo_usage("unknown bug '%s' (see 'labyrinth zoo')",
+		return lab_zoo_usage("unknown bug %s (see 'labyrinth zoo')",
 				     a.bug);
 	if (a.bug && !a.mode)
-		return lab_zoo_usage("run needs --mode MODE%s", "");
+		return lab_zoo_usage("run needs --mode MODE%s", NULL);
 	if ((ret = lab_zoo_check_list(a.bugs, "bug", lab_zoo_bench_bug)) ||
 	    (ret = lab_zoo_check_list(a.modes, "mode", lab_zoo_mode_known)))
 		return ret;

@@ -387,7 +387,9 @@ static bool show_stale_retry(void)
 	memset(&stale, 0, sizeof(stale));
 	stale.o = (struct other){ m, LAB_NO_PFN, LAB_GFP_NOWAIT, 0 };
 	lab_set_sched_hooks(&hooks);
-	mine = alloc_pfn(m, LAB_GFP_NOWAIT, 0);
+	/* GFP_KERNEL: the non-blocking classes give up at their retry
+	 * bound, so only a class that may retry without bound spins. */
+	mine = alloc_pfn(m, LAB_GFP_KERNEL, 0);
 	lab_set_sched_hooks(NULL);
 	CHECK(mine != LAB_NO_PFN && stale.o.pfn != LAB_NO_PFN);
 	CHECK(stale.points == 2 || stale.points == STALE_GIVE_UP);

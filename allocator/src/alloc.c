@@ -45,14 +45,17 @@ uint64_t _lab_wmark_for(const struct lab_maze *maze, lab_gfp_t gfp,
 }
 
 /* seq_cst: the futex wait protocol (free.c, wait below) needs these RMWs
- * in the single total order with nr_waiters and free_seq. */
+ * in the single total order with nr_waiters and free_seq.  The CAS fails
+ * only when another context changed the count after our read: lock-free,
+ * not wait-free, so each failure is a retry of the probe and a class
+ * that must not spin gives up when its retries run out. */
 bool _lab_reserve_frames(struct lab_maze *maze, uint64_t n, uint64_t mark,
-			 uint64_t *left)
+			 uint64_t *left, struct lab_probe *probe)
 {
 	uint64_t free = lab_load_relaxed(&maze->nr_free);
 	const uint64_t first = free;
 
-	do {
+	for (;;) {
 		/* Seeded bug: every retry starts again from the first read,
 		 * not from the count the failed CAS returned. */
 		if (LAB_BUG_ON(STALE_RETRY))
@@ -60,9 +63,13 @@ bool _lab_reserve_frames(struct lab_maze *maze, uint64_t n, uint64_t mark,
 		if (free < n || free - n < mark)
 			return false;
 		lab_yield(WMARK_RESERVE);
-	} while (!atomic_compare_exchange_weak_explicit(
-		&maze->nr_free, &free, free - n, memory_order_seq_cst,
-		memory_order_relaxed));
+		if (atomic_compare_exchange_weak_explicit(
+			    &maze->nr_free, &free, free - n,
+			    memory_order_seq_cst, memory_order_relaxed))
+			break;
+		if (!_lab_probe_retry(probe))
+			return false;
+	}
 	if (left)
 		*left = free - n;
 	return true;
@@ -78,14 +85,47 @@ void _lab_unreserve_frames(struct lab_maze *maze, uint64_t n, unsigned self)
 	_lab_wake_waiters(maze, self);
 }
 
-/* Bitmap probes one attempt may spend: GFP_ATOMIC walks a bounded part
- * of the maze; the other classes may look everywhere. */
-unsigned long _lab_probe_budget(const struct lab_maze *maze, lab_gfp_t gfp)
+/* What one attempt may spend (every loop of an attempt is bounded by it):
+ *   GFP_ATOMIC  atomic_probe_budget bitmap words and failed CASes in all:
+ *               a bounded part of the maze, a bounded number of retries;
+ *   GFP_NOWAIT  every bitmap word once (each walk stops after a full turn
+ *               of its order), at most LAB_NOWAIT_RETRY_MAX failed CASes;
+ *   GFP_KERNEL  no bound: it may sleep anyway, and each failed CAS means
+ *               another context made progress (lock-free).
+ * An attempt that runs out fails like one that found nothing; the
+ * allocation then goes on as after any failed attempt (the slow path,
+ * which for the non-blocking classes is one more attempt). */
+struct lab_probe _lab_probe_init(const struct lab_maze *maze, lab_gfp_t gfp)
 {
-	if (lab_gfp_class(gfp) != LAB_CLASS_ATOMIC)
-		return ~0ul;
-	return maze->cfg.atomic_probe_budget ? maze->cfg.atomic_probe_budget :
-					       LAB_ATOMIC_PROBE_DEFAULT;
+	struct lab_probe p = { ~0ul, 0, ~0ul, false };
+
+	switch (lab_gfp_class(gfp)) {
+	case LAB_CLASS_ATOMIC:
+		p.left = maze->cfg.atomic_probe_budget ?
+				 maze->cfg.atomic_probe_budget :
+				 LAB_ATOMIC_PROBE_DEFAULT;
+		p.retry_max = p.left;
+		break;
+	case LAB_CLASS_NOWAIT:
+		p.retry_max = LAB_NOWAIT_RETRY_MAX;
+		break;
+	default:
+		break;
+	}
+	return p;
+}
+
+/* Rare (contention): atomic adds to the shared block, from any context. */
+void _lab_probe_account(struct lab_maze *maze, lab_gfp_t gfp,
+			const struct lab_probe *probe)
+{
+	struct lab_class_counters *c =
+		&maze->shared_stats.cls[lab_gfp_class(gfp)];
+
+	if (probe->retries)
+		lab_add_relaxed(&c->retries, probe->retries);
+	if (probe->limited)
+		_lab_stat_inc(&c->retry_limited);
 }
 
 /* One attempt on the buddy bitmaps against `mark`; `self` is 1 if the
@@ -96,17 +136,19 @@ static uint64_t lab_try_buddy(struct lab_maze *maze, struct lab_ctx *ctx,
 			      lab_gfp_t gfp, unsigned order, uint64_t mark,
 			      unsigned self)
 {
-	unsigned long budget = _lab_probe_budget(maze, gfp);
-	uint64_t n = (uint64_t)1 << order, left, pfn;
+	struct lab_probe probe = _lab_probe_init(maze, gfp);
+	uint64_t n = (uint64_t)1 << order, left, pfn = LAB_NO_PFN;
 
-	if (!_lab_reserve_frames(maze, n, mark, &left))
-		return LAB_NO_PFN;
-	pfn = _lab_buddy_claim(maze, ctx, order, &budget);
+	if (!_lab_reserve_frames(maze, n, mark, &left, &probe))
+		goto out;
+	pfn = _lab_buddy_claim(maze, ctx, order, &probe);
 	if (pfn == LAB_NO_PFN)
 		_lab_unreserve_frames(maze, n, self);
 	else if (left < maze->wmark[LAB_WMARK_MIN])
 		_lab_stat_inc(&maze->shared_stats.cls[lab_gfp_class(gfp)]
 				       .reserve_dips);
+out:
+	_lab_probe_account(maze, gfp, &probe);
 	return pfn;
 }
 

@@ -102,13 +102,14 @@ void _lab_buddy_insert(struct lab_maze *maze, uint64_t pfn, unsigned order)
 }
 
 /* Tries to clear one set bit of *word; returns its block index or
- * LAB_NO_PFN after the word turned empty.  Each failed CAS costs a probe. */
+ * LAB_NO_PFN after the word turned empty or the probe ran out.  Each
+ * failed CAS (the word changed under us) is a retry of the probe. */
 static uint64_t lab_word_claim(lab_atomic64_t *word, uint64_t word_idx,
-			       unsigned long *budget)
+			       struct lab_probe *probe)
 {
 	uint64_t old = lab_load_relaxed(word);
 
-	while (old && *budget) {
+	while (old && probe->left) {
 		uint64_t bit = old & (~old + 1); /* lowest set bit */
 
 		lab_yield(BUDDY_CLAIM);
@@ -119,7 +120,8 @@ static uint64_t lab_word_claim(lab_atomic64_t *word, uint64_t word_idx,
 		}
 		if (lab_cas_acq_rel(word, &old, old & ~bit))
 			return word_idx * 64 + (uint64_t)__builtin_ctzll(bit);
-		(*budget)--;
+		if (!_lab_probe_retry(probe))
+			break;
 	}
 	return LAB_NO_PFN;
 }
@@ -127,7 +129,7 @@ static uint64_t lab_word_claim(lab_atomic64_t *word, uint64_t word_idx,
 /* Scans order k's bitmap from the context's hint; returns a claimed block
  * index or LAB_NO_PFN. */
 static uint64_t lab_order_claim(struct lab_maze *maze, struct lab_ctx *ctx,
-				unsigned k, unsigned long *budget)
+				unsigned k, struct lab_probe *probe)
 {
 	uint64_t words = maze->avail_words[k];
 	uint64_t start =
@@ -135,15 +137,15 @@ static uint64_t lab_order_claim(struct lab_maze *maze, struct lab_ctx *ctx,
 		words;
 	uint64_t i;
 
-	for (i = 0; i < words && *budget; i++) {
+	for (i = 0; i < words && probe->left && !probe->limited; i++) {
 		uint64_t w = (start + i) % words;
 		uint64_t idx;
 
 		lab_yield(BUDDY_PROBE);
-		(*budget)--;
+		probe->left--;
 		if (!lab_load_relaxed(&maze->avail[k][w]))
 			continue;
-		idx = lab_word_claim(&maze->avail[k][w], w, budget);
+		idx = lab_word_claim(&maze->avail[k][w], w, probe);
 		if (idx != LAB_NO_PFN) {
 			atomic_store_explicit(&ctx->hint[k], (unsigned)w,
 					      memory_order_relaxed);
@@ -172,19 +174,20 @@ static void lab_split(struct lab_maze *maze, uint64_t pfn, unsigned from,
 }
 
 uint64_t _lab_buddy_claim(struct lab_maze *maze, struct lab_ctx *ctx,
-			  unsigned order, unsigned long *budget)
+			  unsigned order, struct lab_probe *probe)
 {
 	unsigned k;
 
 	/* Smallest order first: splitting the smallest free block keeps
 	 * large blocks whole (the buddy allocator's defence against
 	 * fragmentation).  nr_blocks is only a hint to skip empty orders. */
-	for (k = order; k <= maze->max_order && *budget; k++) {
+	for (k = order; k <= maze->max_order && probe->left && !probe->limited;
+	     k++) {
 		uint64_t idx;
 
 		if (!lab_load_relaxed(&maze->nr_blocks[k]))
 			continue;
-		idx = lab_order_claim(maze, ctx, k, budget);
+		idx = lab_order_claim(maze, ctx, k, probe);
 		if (idx == LAB_NO_PFN)
 			continue;
 		lab_sub_relaxed(&maze->nr_blocks[k], 1);

@@ -57,6 +57,8 @@
 #define LAB_PCP_MAX_ORDER 3 /* cached orders (PAGE_ALLOC_COSTLY_ORDER) */
 #define LAB_PFN_NONE UINT32_MAX
 #define LAB_ATOMIC_PROBE_DEFAULT 64
+#define LAB_NOWAIT_RETRY_MAX \
+	64 /* failed CASes one GFP_NOWAIT attempt may retry */
 
 /* "bugs.c" */
 extern _Atomic int _lab_bug;
@@ -121,6 +123,7 @@ static inline uint64_t lab_pg_prep_new(uint64_t old, unsigned order, bool excl,
 struct lab_class_counters {
 	lab_atomic64_t attempts, successes, failures, reserve_dips, injected;
 	lab_atomic64_t waits, reclaims, wait_ns_max, wait_ns_total;
+	lab_atomic64_t retries, retry_limited;
 };
 
 struct lab_stat_block {
@@ -279,12 +282,36 @@ _lab_addr_lookup(struct lab_maze *maze, const void *addr, const char *function)
 uint64_t _lab_block_head(const struct lab_maze *maze, uint64_t pfn,
 			 uint64_t *state);
 
+/* What one attempt on the shared words may spend.  `left` counts bitmap
+ * words probed and failed CASes; `retries` the failed CASes (on the free
+ * count or a bitmap word: another context changed it between our read
+ * and our CAS), at most `retry_max`.  Spending stops the attempt when
+ * either runs out, so every loop of a non-blocking class is bounded (see
+ * _lab_probe_init); `limited` says the retry bound, not the walk, ended
+ * it. */
+struct lab_probe {
+	unsigned long left, retries, retry_max;
+	bool limited;
+};
+/* A retry after a failed CAS: false (stop) once the bound is reached. */
+static inline bool _lab_probe_retry(struct lab_probe *p)
+{
+	if (!p->left || p->retries >= p->retry_max) {
+		p->limited = true;
+		return false;
+	}
+	p->left--;
+	p->retries++;
+	p->limited = !p->left; /* a retry spent the last of the budget */
+	return true;
+}
+
 /* "buddy.c" */
 void _lab_buddy_init(struct lab_maze *maze);
 /* Takes a free block of exactly `order` (splitting a larger one) within
- * *budget bitmap probes; LAB_NO_PFN if none found.  Lock-free. */
+ * the probe's budget; LAB_NO_PFN if none found.  Lock-free. */
 uint64_t _lab_buddy_claim(struct lab_maze *maze, struct lab_ctx *ctx,
-			  unsigned order, unsigned long *budget);
+			  unsigned order, struct lab_probe *probe);
 /* Returns a block, merging with free buddies.  Lock-free. */
 void _lab_buddy_insert(struct lab_maze *maze, uint64_t pfn, unsigned order);
 
@@ -292,13 +319,17 @@ void _lab_buddy_insert(struct lab_maze *maze, uint64_t pfn, unsigned order);
 uint64_t _lab_wmark_for(const struct lab_maze *maze, lab_gfp_t gfp,
 			unsigned which);
 /* Takes n frames off the free count if that leaves at least `mark`;
- * *left (if not NULL) gets what it left.  Lock-free. */
+ * *left (if not NULL) gets what it left.  Each failed CAS is a retry of
+ * the probe: false when it runs out.  Lock-free. */
 bool _lab_reserve_frames(struct lab_maze *maze, uint64_t n, uint64_t mark,
-			 uint64_t *left);
+			 uint64_t *left, struct lab_probe *probe);
 /* Gives back a reservation that found no block, waking waiters other than
  * the caller (`self` is 1 if the caller is counted in nr_waiters). */
 void _lab_unreserve_frames(struct lab_maze *maze, uint64_t n, unsigned self);
-unsigned long _lab_probe_budget(const struct lab_maze *maze, lab_gfp_t gfp);
+struct lab_probe _lab_probe_init(const struct lab_maze *maze, lab_gfp_t gfp);
+/* Adds the attempt's retries to its class's statistics. */
+void _lab_probe_account(struct lab_maze *maze, lab_gfp_t gfp,
+			const struct lab_probe *probe);
 
 /* "free.c" */
 void _lab_release_frames(struct lab_maze *maze, uint64_t pfn, unsigned order);

@@ -177,7 +177,7 @@ static void lab_pcp_refill(struct lab_maze *maze, struct lab_ctx *ctx,
 			   struct lab_pcp *pcp, unsigned order, lab_gfp_t gfp)
 {
 	unsigned big = 31 - (unsigned)__builtin_clz(maze->cfg.pcp_batch);
-	unsigned long budget = _lab_probe_budget(maze, gfp);
+	struct lab_probe probe = _lab_probe_init(maze, gfp);
 	uint64_t want, got, pfn, step = (uint64_t)1 << order;
 
 	if (big < order)
@@ -185,23 +185,25 @@ static void lab_pcp_refill(struct lab_maze *maze, struct lab_ctx *ctx,
 	if (big > maze->max_order)
 		big = maze->max_order;
 	want = (uint64_t)1 << big;
-	if (!_lab_reserve_frames(maze, want, maze->wmark[1], NULL))
-		return;
-	pfn = _lab_buddy_claim(maze, ctx, big, &budget);
+	if (!_lab_reserve_frames(maze, want, maze->wmark[1], NULL, &probe))
+		goto out;
+	pfn = _lab_buddy_claim(maze, ctx, big, &probe);
 	if (pfn != LAB_NO_PFN) {
 		for (got = want; got;) {
 			got -= step;
 			lab_pcp_push(maze, pcp, pfn + got, order);
 		}
-		return;
+		goto out;
 	}
 	for (got = 0; got < want; got += step) {
-		pfn = _lab_buddy_claim(maze, ctx, order, &budget);
+		pfn = _lab_buddy_claim(maze, ctx, order, &probe);
 		if (pfn == LAB_NO_PFN)
 			break;
 		lab_pcp_push(maze, pcp, pfn, order);
 	}
 	_lab_unreserve_frames(maze, want - got, 0);
+out:
+	_lab_probe_account(maze, gfp, &probe);
 }
 
 static void lab_count_owned(lab_atomic64_t *counter)

@@ -52,6 +52,8 @@ static void lab_sum_class(struct lab_class_stats *out,
 	out->waits += lab_load_relaxed(&c->waits);
 	out->reclaims += lab_load_relaxed(&c->reclaims);
 	out->wait_ns_total += lab_load_relaxed(&c->wait_ns_total);
+	out->retries += lab_load_relaxed(&c->retries);
+	out->retry_limited += lab_load_relaxed(&c->retry_limited);
 	if (wait_max > out->wait_ns_max)
 		out->wait_ns_max = wait_max;
 }

@@ -113,6 +113,13 @@ case_driver_errors() {
 	local b=(--build "$build")
 	expect_error "campaign.sh: " "${c[@]}"
 	expect_error "campaign.sh: " "${c[@]}" frobnicate
+	# the help its usage lines point to: as a command or after one
+	for h in --help -h help "run --help"; do
+		# shellcheck disable=SC2086 # "run --help" is two words
+		expect 0 help.txt "${c[@]}" $h
+		must_contain help.txt "fuzz/campaign.sh run TARGET"
+	done
+	expect_error "campaign.sh: help takes no arguments" "${c[@]}" help run
 	expect_error "campaign.sh: " "${c[@]}" run "${b[@]}"
 	expect_error "campaign.sh: " "${c[@]}" run no_such_target "${b[@]}"
 	expect_error "campaign.sh: " "${c[@]}" run fuzz_x y "${b[@]}"
@@ -173,6 +180,20 @@ case_seeded_bug() {
 	while IFS= read -r line; do
 		must_contain reproduce.log "$line"
 	done <expected.txt
+
+	# The command the campaign printed runs as printed from another
+	# directory (absolute paths, the build named) to the same report.
+	local cmd status=0
+	cmd=$(sed -n 's/^  reproduce: //p' "$work/reports/bug/findings.txt" | head -n 1)
+	case $cmd in
+	/*" reproduce /"*" $target"*) ;;
+	*) fail "the printed command '$cmd' does not run from anywhere" ;;
+	esac
+	mkdir -p "$work/elsewhere"
+	(cd "$work/elsewhere" && env -u LAB_BUG bash -c "$cmd") >printed.log 2>&1 ||
+		status=$?
+	[ "$status" = 1 ] || { cat printed.log; fail "'$cmd' exited $status"; }
+	must_contain printed.log "$what"
 
 	# The replay driver finds it too (a crash: any non-zero status).
 	if env LAB_BUG="$bug" "$replay" "$crash" >replay.log 2>&1; then

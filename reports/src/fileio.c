@@ -3,6 +3,7 @@
  * report tells people to run. */
 #define _GNU_SOURCE /* PATH_MAX, realpath */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -61,24 +62,84 @@ static int lab_write_fail(const char *path, const char *tmp, const char *what,
 	return -err;
 }
 
+/* The stream lab_write_atomic hands to emit: stdio over the temporary
+ * file's descriptor that remembers why its first write failed.  A
+ * renderer only sees ferror() and returns -EIO; by then errno belongs to
+ * whatever ran after the failed write, so the cause (ENOSPC, EDQUOT,
+ * EFBIG) is kept here. */
+struct lab_out {
+	int fd;
+	int err; /* errno of the first failed write, 0 if none */
+};
+
+static ssize_t lab_out_write(void *cookie, const char *buf, size_t len)
+{
+	struct lab_out *o = cookie;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = write(o->fd, buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (!o->err)
+				o->err = n < 0 ? errno : ENOSPC;
+			errno = o->err;
+			return done ? (ssize_t)done : -1;
+		}
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+static int lab_out_close(void *cookie)
+{
+	struct lab_out *o = cookie;
+
+	return close(o->fd);
+}
+
+/* The write's status: emit's, or the stream's real cause of a failure. */
+static int lab_out_status(const struct lab_out *o, int emitted, int flushed)
+{
+	if (o->err)
+		return -o->err; /* the real cause, whatever emit said */
+	if (emitted)
+		return emitted;
+	return flushed ? -(errno ? errno : EIO) : 0;
+}
+
 int lab_write_atomic(const char *path, int (*emit)(FILE *f, const void *arg),
 		     const void *arg)
 {
+	static const cookie_io_functions_t io = { .write = lab_out_write,
+						  .close = lab_out_close };
+	struct lab_out out = { -1, 0 };
 	char tmp[PATH_MAX + 32];
 	FILE *f;
-	int ret;
+	int ret, bad;
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path,
 			     (long)getpid()) >= sizeof(tmp))
 		return lab_write_fail(path, NULL, "write", ENAMETOOLONG);
-	f = fopen(tmp, "w");
-	if (!f)
+	out.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (out.fd < 0)
 		return lab_write_fail(path, NULL, "create", errno);
+	f = fopencookie(&out, "w", io);
+	if (!f) {
+		ret = errno;
+		close(out.fd);
+		return lab_write_fail(path, tmp, "write", ret);
+	}
 	ret = emit(f, arg);
-	if (!ret && (fflush(f) || ferror(f) || fsync(fileno(f))))
-		ret = -(errno ? errno : EIO);
-	if (fclose(f) && !ret)
-		ret = -(errno ? errno : EIO);
+	errno = 0;
+	bad = fflush(f) || ferror(f);
+	if (!bad && !ret && fsync(out.fd))
+		out.err = errno;
+	if (fclose(f))
+		bad = 1;
+	ret = lab_out_status(&out, ret, bad);
 	if (ret)
 		return lab_write_fail(path, tmp, "write", -ret);
 	if (rename(tmp, path))

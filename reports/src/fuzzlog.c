@@ -12,6 +12,7 @@
  */
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,9 @@ struct lab_flog {
 	bool in_stack, stack_done;
 	unsigned excerpt_lines;
 	size_t excerpt_len;
+	/* campaign.env's reproduce command (campaign.sh, absolute) and the
+	 * flags after the target; "" from an older campaign */
+	char reproduce[512], reproduce_flags[512];
 };
 
 /* "#N: cov: C ... exec/s E ... time: Ts" or "#N\tEV cov: C ... exec/s: E" */
@@ -132,10 +136,10 @@ static void lab_flog_line(struct lab_flog *l, char *line)
 /* Names from where campaign.sh puts things: reports/fuzz-<target>-<date>/
  * fuzz.log and .../artifacts/<crash>.log; campaign.env says the target,
  * and the campaign is named after the directory holding it ("" if none). */
-static void lab_flog_target(const char *path, char *target, size_t len,
-			    char *campaign, size_t clen)
+static void lab_flog_target(struct lab_flog *l, const char *path, char *target,
+			    size_t len, char *campaign, size_t clen)
 {
-	char env[1024], line[256];
+	char env[1024], line[1024];
 	const char *slash;
 	FILE *f;
 
@@ -159,10 +163,17 @@ static void lab_flog_target(const char *path, char *target, size_t len,
 		dir = strrchr(full, '/');
 		snprintf(campaign, clen, "%s", dir ? dir + 1 : full);
 	}
-	while (f && fgets(line, sizeof(line), f))
+	while (f && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
 		if (!strncmp(line, "target=", 7))
-			snprintf(target, len, "%.*s",
-				 (int)strcspn(line + 7, "\n"), line + 7);
+			snprintf(target, len, "%s", line + 7);
+		else if (!strncmp(line, "reproduce=", 10))
+			snprintf(l->reproduce, sizeof(l->reproduce), "%s",
+				 line + 10);
+		else if (!strncmp(line, "reproduce_flags=", 16))
+			snprintf(l->reproduce_flags, sizeof(l->reproduce_flags),
+				 "%s", line + 16);
+	}
 	if (f)
 		fclose(f);
 }
@@ -172,6 +183,7 @@ static void lab_flog_finding(struct lab_report_set *s, struct lab_flog *l,
 {
 	struct lab_rec *r = &l->rec;
 	size_t n = strlen(path);
+	char art[1100];
 
 	if (!*r->artifact && n > 4 && !strcmp(path + n - 4, ".log")) {
 		char art[512];
@@ -193,8 +205,14 @@ static void lab_flog_finding(struct lab_report_set *s, struct lab_flog *l,
 	snprintf(r->run, sizeof(r->run), "%s", l->run.id);
 	snprintf(r->seed, sizeof(r->seed), "%s", l->run.seed);
 	r->first_seen = r->last_seen = l->run.ended;
-	snprintf(r->reproduce, sizeof(r->reproduce),
-		 "fuzz/campaign.sh reproduce %s %s", r->artifact, target);
+	lab_shell_quote(r->artifact, art, sizeof(art));
+	if (*l->reproduce) /* runs as printed from any directory */
+		lab_fit(r->reproduce, sizeof(r->reproduce), "%s %s %s%s%s",
+			l->reproduce, art, target,
+			*l->reproduce_flags ? " " : "", l->reproduce_flags);
+	else /* an older campaign: from the source tree */
+		lab_fit(r->reproduce, sizeof(r->reproduce),
+			"fuzz/campaign.sh reproduce %s %s", art, target);
 	snprintf(r->source, sizeof(r->source), "%s", path);
 	lab_rec_sign(r, r->site.function);
 	lab_set_add(s, r);
@@ -237,9 +255,7 @@ void lab_ingest_fuzz_log(struct lab_report_set *s, const char *path)
 	FILE *f = fopen(path, "r");
 
 	if (!l || !f || fstat(fileno(f), &st)) {
-		fprintf(stderr, "labyrinth report: skipped %s: cannot read\n",
-			path);
-		s->files_bad++;
+		lab_ingest_skip(s, path, strerror(errno));
 		goto out;
 	}
 	lab_runrec_init(&l->run, "");
@@ -248,7 +264,7 @@ void lab_ingest_fuzz_log(struct lab_report_set *s, const char *path)
 		lab_flog_line(l, line);
 	if (!l->libfuzzer && !l->crashed)
 		goto out; /* some other log */
-	lab_flog_target(path, target, sizeof(target), campaign,
+	lab_flog_target(l, path, target, sizeof(target), campaign,
 			sizeof(campaign));
 	lab_flog_finish_run(l, path, target, campaign, (int64_t)st.st_mtime);
 	if (l->status_lines)

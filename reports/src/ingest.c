@@ -26,10 +26,23 @@
 
 #define LAB_INGEST_DEPTH 12
 
+/* One line per skipped path, "labyrinth: report: skipped PATH: why", with
+ * control bytes escaped (a file name may hold a newline). */
 static void lab_ingest_bad(struct lab_report_set *s, const char *err)
 {
-	fprintf(stderr, "labyrinth report: skipped %s\n", err);
+	fputs("labyrinth: report: skipped ", stderr);
+	lab_shown_line(stderr, err);
+	fputc('\n', stderr);
 	s->files_bad++;
+}
+
+void lab_ingest_skip(struct lab_report_set *s, const char *path,
+		     const char *why)
+{
+	char err[PATH_MAX + 256];
+
+	lab_fit(err, sizeof(err), "%s: %s", path, why);
+	lab_ingest_bad(s, err);
 }
 
 static void lab_ingest_finding(struct lab_report_set *s, const char *path)
@@ -105,6 +118,7 @@ static int lab_ingest_dir(struct lab_report_set *s, const char *path, int depth,
 {
 	DIR *d = opendir(path);
 	struct dirent *e;
+	int ret;
 
 	if (!d)
 		return -errno;
@@ -115,13 +129,24 @@ static int lab_ingest_dir(struct lab_report_set *s, const char *path, int depth,
 		if (e->d_name[0] == '.')
 			continue;
 		if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", path,
-				     e->d_name) >= sizeof(sub) ||
-		    lstat(sub, &st))
+				     e->d_name) >= sizeof(sub)) {
+			if (!phase)
+				lab_ingest_skip(s, path,
+						strerror(ENAMETOOLONG));
 			continue;
-		if (S_ISDIR(st.st_mode))
-			lab_ingest_path(s, sub, depth + 1, false, phase);
-		else if (S_ISREG(st.st_mode))
+		}
+		if (lstat(sub, &st)) {
+			if (!phase)
+				lab_ingest_skip(s, sub, strerror(errno));
+			continue;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			ret = lab_ingest_path(s, sub, depth + 1, false, phase);
+			if (ret && !phase) /* once, not in both phases */
+				lab_ingest_skip(s, sub, strerror(-ret));
+		} else if (S_ISREG(st.st_mode)) {
 			lab_ingest_file(s, sub, false, phase);
+		}
 	}
 	closedir(d);
 	return 0;
@@ -134,19 +159,50 @@ static int lab_ingest_path(struct lab_report_set *s, const char *path,
 
 	if (stat(path, &st))
 		return -errno;
+	if (S_ISDIR(st.st_mode) && depth > LAB_INGEST_DEPTH) {
+		if (!phase)
+			lab_ingest_skip(s, path,
+					"nested too deep (more than "
+					"12 directories below the path given)");
+		return 0;
+	}
 	if (S_ISDIR(st.st_mode))
-		return depth > LAB_INGEST_DEPTH ?
-			       0 :
-			       lab_ingest_dir(s, path, depth, phase);
+		return lab_ingest_dir(s, path, depth, phase);
 	if (!S_ISREG(st.st_mode))
 		return -EINVAL;
 	lab_ingest_file(s, path, named, phase);
 	return 0;
 }
 
+/* Why a path given by name added nothing: it holds nothing report reads. */
+static void lab_ingest_nothing(struct lab_report_set *s, const char *path)
+{
+	struct stat st;
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+
+	if (!stat(path, &st) && S_ISDIR(st.st_mode))
+		lab_ingest_skip(s, path,
+				"no finding-*.json, run-*.json or libFuzzer "
+				"log in it (a findings.json is read only "
+				"when named)");
+	else if (!fnmatch("*.lab", base, 0))
+		lab_ingest_skip(s, path,
+				"an artifact, not a record (run it with "
+				"'labyrinth replay')");
+	else
+		lab_ingest_skip(s, path,
+				"not a finding or run record, findings.json "
+				"or libFuzzer log");
+}
+
 int lab_set_ingest(struct lab_report_set *s, const char *path)
 {
+	unsigned before = s->files_read + s->files_bad;
 	int ret = lab_ingest_path(s, path, 0, true, 0);
 
-	return ret ? ret : lab_ingest_path(s, path, 0, true, 1);
+	if (!ret)
+		ret = lab_ingest_path(s, path, 0, true, 1);
+	if (!ret && s->files_read + s->files_bad == before)
+		lab_ingest_nothing(s, path);
+	return ret;
 }

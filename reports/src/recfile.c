@@ -161,6 +161,38 @@ static void lab_emit_series(struct lab_jw *w, const struct lab_runrec *r)
 		"");
 }
 
+/* The numbers of a latency row, in this order in files. */
+#define LAB_LATENCY_FIELDS(X) \
+	X(count) X(mean_ns) X(p50_ns) X(p90_ns) X(p99_ns) X(p999_ns) X(max_ns)
+
+/* "latency": {"note": ..., "classes": [{...}, ...]}, only when the run
+ * measured any (an optional field: version 1 readers skip it). */
+static void lab_emit_latency(struct lab_jw *w, const struct lab_runrec *r)
+{
+	unsigned i;
+
+	if (!r->nlatency)
+		return;
+	lab_jw_key(w, "latency");
+	fputs("{\"note\": ", w->f);
+	lab_json_str(w->f, r->latency_note);
+	fputs(", \"classes\": [", w->f);
+	for (i = 0; i < r->nlatency; i++) {
+		const struct lab_latency *l = &r->latency[i];
+
+		fprintf(w->f, "%s\n%*s{\"class\": ", i ? "," : "", w->ind + 2,
+			"");
+		lab_json_str(w->f, l->cls);
+		fputs(", \"context\": ", w->f);
+		lab_json_str(w->f, l->context);
+#define LAB_EMIT_LAT(fld) fprintf(w->f, ", \"" #fld "\": %" PRIu64, l->fld);
+		LAB_LATENCY_FIELDS(LAB_EMIT_LAT)
+#undef LAB_EMIT_LAT
+		fputc('}', w->f);
+	}
+	fprintf(w->f, "\n%*s]}", w->ind, "");
+}
+
 static void lab_emit_run_fields(struct lab_jw *w, const struct lab_runrec *r)
 {
 	lab_jw_str(w, "id", r->id);
@@ -174,6 +206,7 @@ static void lab_emit_run_fields(struct lab_jw *w, const struct lab_runrec *r)
 	lab_jw_str(w, "seed", r->seed);
 	lab_jw_str(w, "detail", r->detail);
 	lab_emit_series(w, r);
+	lab_emit_latency(w, r);
 }
 
 static int lab_emit_run_file(FILE *f, const void *arg)
@@ -449,6 +482,45 @@ static int lab_series_from_json(struct lab_jr *jr, const struct lab_jval *o,
 	return 0;
 }
 
+static int lab_latency_from_json(struct lab_jr *jr, const struct lab_jval *o,
+				 struct lab_latency *l)
+{
+	struct lab_jr sub = { o, jr->err, jr->errlen, false };
+
+	if (o->type != LAB_J_OBJ)
+		return lab_jr_fail(jr, "latency", "a class is not an object");
+	lab_jr_str(&sub, "class", l->cls, sizeof(l->cls), true);
+	lab_jr_str(&sub, "context", l->context, sizeof(l->context), true);
+#define LAB_READ_LAT(fld) lab_jr_uint(&sub, #fld, &l->fld, true);
+	LAB_LATENCY_FIELDS(LAB_READ_LAT)
+#undef LAB_READ_LAT
+	jr->failed |= sub.failed;
+	return sub.failed ? -1 : 0;
+}
+
+/* The optional "latency" object of a run (lab_emit_latency). */
+static int lab_run_latency_from_json(struct lab_jr *jr, struct lab_runrec *r)
+{
+	const struct lab_jval *v = lab_json_get(jr->obj, "latency");
+	struct lab_jr sub = { v, jr->err, jr->errlen, false };
+	const struct lab_jval *a;
+	size_t i;
+
+	if (!v)
+		return 0;
+	if (v->type != LAB_J_OBJ)
+		return lab_jr_fail(jr, "latency", "not an object");
+	lab_jr_str(&sub, "note", r->latency_note, sizeof(r->latency_note),
+		   false);
+	a = sub.failed ? NULL :
+			 lab_jr_array(&sub, "classes", LAB_RUN_LATENCIES);
+	for (i = 0; a && i < a->n && !sub.failed; i++)
+		lab_latency_from_json(&sub, &a->kids[i],
+				      &r->latency[r->nlatency++]);
+	jr->failed |= sub.failed;
+	return sub.failed ? -1 : 0;
+}
+
 static int lab_run_from_json(const struct lab_jval *o, struct lab_runrec *r,
 			     char *err, size_t errlen)
 {
@@ -478,6 +550,8 @@ static int lab_run_from_json(const struct lab_jval *o, struct lab_runrec *r,
 	for (i = 0; a && i < a->n && !jr.failed; i++)
 		lab_series_from_json(&jr, &a->kids[i],
 				     &r->series[r->nseries++]);
+	if (!jr.failed)
+		lab_run_latency_from_json(&jr, r);
 	return jr.failed ? -1 : 0;
 }
 

@@ -128,7 +128,18 @@ struct lab_series {
  * dropped) so a long run keeps its whole shape in bounded space. */
 void lab_series_add(struct lab_series *s, double t, double v);
 
+/* Latency of one kind of call in a run: an allocation class in one
+ * context ("task": process context, "irq": an interrupt handler), from a
+ * histogram whose percentiles are upper bounds within 25% (stress
+ * latency.c).  All in nanoseconds. */
+struct lab_latency {
+	char cls[16];	  /* "KERNEL", "NOWAIT", "ATOMIC" */
+	char context[16]; /* "task", "irq", "task-cpu", "irq-cpu" */
+	uint64_t count, mean_ns, p50_ns, p90_ns, p99_ns, p999_ns, max_ns;
+};
+
 #define LAB_RUN_SERIES 4
+#define LAB_RUN_LATENCIES 8
 /* A run: one invocation of a tool.  JUnit makes one test case of each. */
 struct lab_runrec {
 	char id[64]; /* unique: tool, time, pid */
@@ -142,6 +153,11 @@ struct lab_runrec {
 	char detail[512]; /* one line: what it did ("12000 ops, ...") */
 	struct lab_series series[LAB_RUN_SERIES];
 	unsigned nseries;
+	/* optional (free-running runs): latency per class and context, and
+	 * one line saying what the figures include */
+	struct lab_latency latency[LAB_RUN_LATENCIES];
+	unsigned nlatency;
+	char latency_note[384];
 	char source[512];
 };
 
@@ -203,9 +219,15 @@ int lab_set_add_run(struct lab_report_set *s, const struct lab_runrec *r);
 bool lab_set_knows_artifact(const struct lab_report_set *s, const char *art);
 /* Reads a file or a directory tree: finding-*.json, run-*.json,
  * findings.json (a merged set), libFuzzer logs (fuzz-*.log, *.log with
- * libFuzzer output).  Bad files are reported and skipped.  0, or -errno
- * if path itself cannot be read. */
+ * libFuzzer output).  Bad files, unreadable directories, and a path that
+ * adds nothing (an empty directory, an artifact, another kind of file)
+ * are named on stderr and counted in files_bad.  0, or -errno if path
+ * itself cannot be read (not counted: the caller names it). */
 int lab_set_ingest(struct lab_report_set *s, const char *path);
+/* Names a skipped path on stderr ("labyrinth: report: skipped PATH:
+ * why") and counts it in s->files_bad. */
+void lab_ingest_skip(struct lab_report_set *s, const char *path,
+		     const char *why);
 /* Reads one libFuzzer log (fuzzlog.c) into s: see lab_set_ingest. */
 void lab_ingest_fuzz_log(struct lab_report_set *s, const char *path);
 /* Sort findings for output: most severe kind first, then count. */
@@ -222,6 +244,16 @@ int lab_render_html(FILE *f, const struct lab_report_set *s);
 /* Writes all five into dir (created): summary.md, findings.json,
  * report.sarif, junit.xml, report.html.  0 or -errno. */
 int lab_report_write_all(const struct lab_report_set *s, const char *dir);
+/* Same, and lost(file, errno, arg) for each rendering not written (all
+ * five if dir cannot be made): its name in dir, and why. */
+typedef void (*lab_lost_fn)(const char *file, int err, void *arg);
+int lab_report_write_each(const struct lab_report_set *s, const char *dir,
+			  lab_lost_fn lost, void *arg);
+/* The same five into dir (created) as one set (publish.c): written into
+ * dir/.render-PID first and moved over the old ones only when all five
+ * were written, so dir holds the old set or the new one, and no other file
+ * in dir is touched.  0 or -errno (named on stderr). */
+int lab_report_publish(const struct lab_report_set *s, const char *dir);
 
 /* ---- files (fileio.c) ---- */
 
@@ -243,6 +275,22 @@ void lab_shell_quote(const char *s, char *buf, size_t len);
  * contract (a record's bounded strings); true if nothing was cut. */
 bool lab_fit(char *buf, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* ---- values in error lines (shown.c) ---- */
+
+/* Room for one value as lab_shown writes it. */
+struct lab_shown {
+	char s[400];
+};
+/* s as an error line shows it: in single quotes, control bytes and
+ * backslash escaped (\n, \t, \x1b, \\), and when long, its start and end
+ * around "..." followed by its length ("'aaa...zzz' (5000 bytes)").
+ * Returns out->s (or "(none)" for NULL): one buffer per value printed. */
+const char *lab_shown(const char *s, struct lab_shown *out);
+/* Writes line to f with control bytes escaped as lab_shown does (a
+ * backslash is left alone: the values in it are already shown), so a
+ * message stays one line whatever it quotes.  No newline is added. */
+void lab_shown_line(FILE *f, const char *line);
 
 /* ---- JSON writing (json_out.c) ---- */
 

@@ -410,7 +410,8 @@ struct lab_line {
 	const double *t, *v;
 	unsigned n;
 	bool step;
-	unsigned yhow; /* lab_axis_flags beyond LAB_AXIS_ZERO */
+	unsigned yhow;	 /* lab_axis_flags beyond LAB_AXIS_ZERO */
+	double xlo, xhi; /* the x axis spans at least this when xlo < xhi */
 };
 
 static bool lab_point_ok(const struct lab_line *l, unsigned i)
@@ -447,6 +448,10 @@ static void lab_line_points(FILE *f, const struct lab_line *l,
 	unsigned i;
 
 	fputs("<polyline class=\"data\" points=\"", f);
+	if (l->step) { /* the count is 0 from the axis' start */
+		lab_svg_xy(f, lab_plot_px(p, p->x0), lab_plot_py(p, 0));
+		fputc(' ', f);
+	}
 	for (i = 0; i < l->n; i++) {
 		if (!lab_point_ok(l, i))
 			continue;
@@ -459,6 +464,8 @@ static void lab_line_points(FILE *f, const struct lab_line *l,
 		lab_svg_xy(f, lab_plot_px(p, l->t[i]), lab_plot_py(p, l->v[i]));
 		fputc(' ', f);
 	}
+	if (l->step) /* ... and stays at the last count to the end */
+		lab_svg_xy(f, lab_plot_px(p, p->x1), lab_plot_py(p, prev));
 	fputs("\"/>\n", f);
 }
 
@@ -490,6 +497,10 @@ static void lab_svg_line_chart(FILE *f, const struct lab_line *l)
 	}
 	p.width = LAB_SVG_W - p.left - LAB_PLOT_RIGHT;
 	p.height = LAB_SVG_H - p.top - LAB_PLOT_BOTTOM;
+	if (l->xlo < l->xhi) {
+		p.x0 = l->xlo < p.x0 ? l->xlo : p.x0;
+		p.x1 = l->xhi > p.x1 ? l->xhi : p.x1;
+	}
 	lab_axis_fit(&p.x0, &p.x1, &p.xstep, LAB_AXIS_TIGHT);
 	lab_axis_fit(&p.y0, &p.y1, &p.ystep, l->yhow | LAB_AXIS_ZERO);
 	lab_svg_open(f, l->name, l->run, l->title, LAB_SVG_H);
@@ -849,6 +860,35 @@ static const char *lab_html_result_class(const char *result)
 	return "other";
 }
 
+/* Whether word is one of the blank-separated words of s, alone or as
+ * "word=...". */
+static bool lab_has_word(const char *s, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p;
+
+	for (p = strstr(s, word); p; p = strstr(p + 1, word))
+		if ((p == s || p[-1] == ' ') &&
+		    (!p[n] || p[n] == ' ' || p[n] == '='))
+			return true;
+	return false;
+}
+
+/* The command as recorded; a stress run's gets the seed it ran with when
+ * it did not name one (the seed came from the clock), so that what the
+ * table shows runs the same thing again. */
+static void lab_html_run_command(FILE *f, const struct lab_runrec *r)
+{
+	fputs("<td><code>", f);
+	lab_html_text(f, r->command);
+	if (*r->seed && !strncmp(r->tool, "stress", 6) &&
+	    !lab_has_word(r->command, "--seed")) {
+		fputs(" --seed ", f);
+		lab_html_text(f, r->seed);
+	}
+	fputs("</code></td>", f);
+}
+
 static void lab_html_run_row(FILE *f, const struct lab_runrec *r)
 {
 	fputs("<tr class=\"run\">", f);
@@ -863,10 +903,10 @@ static void lab_html_run_row(FILE *f, const struct lab_runrec *r)
 	fputs("</td><td class=\"num\">", f);
 	lab_html_duration(f, r->started, r->ended);
 	fprintf(f, "</td><td class=\"num\">%" PRIu64 "</td>", r->findings);
+	lab_html_td(f, "num seed", *r->seed ? r->seed : "-");
 	lab_html_td(f, NULL, r->detail);
-	fputs("<td><code>", f);
-	lab_html_text(f, r->command);
-	fputs("</code></td></tr>\n", f);
+	lab_html_run_command(f, r);
+	fputs("</tr>\n", f);
 }
 
 static void lab_html_runs(FILE *f, const struct lab_report_set *s)
@@ -881,12 +921,72 @@ static void lab_html_runs(FILE *f, const struct lab_report_set *s)
 	}
 	fputs("<table class=\"runs\">\n<thead><tr><th>Tool</th><th>Id</th>"
 	      "<th>Result</th><th>Started</th><th class=\"num\">Duration</th>"
-	      "<th class=\"num\">Findings</th><th>Detail</th><th>Command</th>"
+	      "<th class=\"num\">Findings</th><th class=\"num\">Seed</th>"
+	      "<th>Detail</th><th>Command</th>"
 	      "</tr></thead>\n<tbody>\n",
 	      f);
 	for (i = 0; i < s->nruns; i++)
 		lab_html_run_row(f, &s->runs[i]);
 	fputs("</tbody>\n</table>\n</section>\n", f);
+}
+
+/* ---- latency ------------------------------------------------------------- */
+
+static void lab_html_latency_rows(FILE *f, const struct lab_runrec *r)
+{
+	unsigned k;
+
+	for (k = 0; k < r->nlatency; k++) {
+		const struct lab_latency *l = &r->latency[k];
+
+		fputs("<tr><td><code>", f);
+		lab_html_text(f, r->id);
+		fputs("</code></td>", f);
+		lab_html_td(f, NULL, l->cls);
+		lab_html_td(f, NULL, l->context);
+		fprintf(f,
+			"<td class=\"num\">%" PRIu64 "</td>"
+			"<td class=\"num\">%.1f</td><td class=\"num\">%.1f</td>"
+			"<td class=\"num\">%.1f</td><td class=\"num\">%.1f</td>"
+			"<td class=\"num\">%.1f</td><td class=\"num\">%.1f</td>"
+			"</tr>\n",
+			l->count, l->mean_ns / 1e3, l->p50_ns / 1e3,
+			l->p90_ns / 1e3, l->p99_ns / 1e3, l->p999_ns / 1e3,
+			l->max_ns / 1e3);
+	}
+}
+
+/* Allocation latency of the runs that measured it (free-running stress):
+ * a table per class and context, and what the figures include. */
+static void lab_html_latency(FILE *f, const struct lab_report_set *s)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < s->nruns; i++)
+		n += s->runs[i].nlatency > 0;
+	if (!n)
+		return;
+	fputs("<section id=\"latency\">\n<h2>Allocation latency</h2>\n"
+	      "<table class=\"latency\">\n<thead><tr><th>Run</th>"
+	      "<th>Class</th><th>Context</th><th class=\"num\">Count</th>"
+	      "<th class=\"num\">Mean (&micro;s)</th>"
+	      "<th class=\"num\">p50</th><th class=\"num\">p90</th>"
+	      "<th class=\"num\">p99</th><th class=\"num\">p99.9</th>"
+	      "<th class=\"num\">Max (&micro;s)</th></tr></thead>\n<tbody>\n",
+	      f);
+	for (i = 0; i < s->nruns; i++)
+		lab_html_latency_rows(f, &s->runs[i]);
+	fputs("</tbody>\n</table>\n", f);
+	for (i = 0; i < s->nruns; i++) {
+		if (!s->runs[i].nlatency || !*s->runs[i].latency_note)
+			continue;
+		fputs("<p class=\"note\"><code>", f);
+		lab_html_text(f, s->runs[i].id);
+		fputs("</code>: ", f);
+		lab_html_text(f, s->runs[i].latency_note);
+		fputs("</p>\n", f);
+	}
+	fputs("</section>\n", f);
 }
 
 /* ---- charts -------------------------------------------------------------- */
@@ -968,6 +1068,44 @@ static void lab_time_unit(int64_t span, double *div, const char **name)
 	*name = units[i].name;
 }
 
+/* The time window of the runs, [*lo, *hi], when it holds t and is not
+ * empty; false otherwise. */
+static bool lab_runs_window(const struct lab_report_set *s, int64_t t,
+			    int64_t *lo, int64_t *hi)
+{
+	bool any = false;
+	size_t i;
+
+	for (i = 0; i < s->nruns; i++) {
+		const struct lab_runrec *r = &s->runs[i];
+
+		if (r->started <= 0 || r->ended < r->started)
+			continue;
+		*lo = !any || r->started < *lo ? r->started : *lo;
+		*hi = !any || r->ended > *hi ? r->ended : *hi;
+		any = true;
+	}
+	return any && *lo <= t && t <= *hi && *lo < *hi;
+}
+
+#define LAB_LONE_SPAN 60 /* seconds around findings all seen at once */
+
+/* Where the time axis of the findings chart starts and ends (epoch
+ * seconds): the findings' own span; when they were all first seen in
+ * the same second (one finding), the runs' window around them, else a
+ * minute centred on them, so the axis is real time, not -1..1. */
+static void lab_findings_window(const struct lab_report_set *s,
+				const int64_t *ts, size_t n, int64_t *lo,
+				int64_t *hi)
+{
+	*lo = n ? ts[0] : 0;
+	*hi = n ? ts[n - 1] : 0;
+	if (!n || *hi > *lo || lab_runs_window(s, ts[0], lo, hi))
+		return;
+	*lo = ts[0] - LAB_LONE_SPAN / 2;
+	*hi = ts[0] + LAB_LONE_SPAN / 2;
+}
+
 /* Cumulative distinct findings against the time each was first seen;
  * findings without a time are left out (and counted in the title). */
 static int lab_html_findings_over_time(FILE *f, const struct lab_report_set *s)
@@ -980,6 +1118,7 @@ static int lab_html_findings_over_time(FILE *f, const struct lab_report_set *s)
 			      .yhow = LAB_AXIS_INT };
 	char xtitle[80], title[96], iso[32];
 	size_t i, n = 0;
+	int64_t lo, hi;
 	double div;
 	const char *unit;
 
@@ -992,12 +1131,15 @@ static int lab_html_findings_over_time(FILE *f, const struct lab_report_set *s)
 		if (s->recs[i].first_seen > 0)
 			ts[n++] = s->recs[i].first_seen;
 	qsort(ts, n, sizeof(*ts), lab_cmp_i64);
-	lab_time_unit(n ? ts[n - 1] - ts[0] : 0, &div, &unit);
+	lab_findings_window(s, ts, n, &lo, &hi);
+	lab_time_unit(hi - lo, &div, &unit);
 	for (i = 0; i < n; i++) {
-		tv[i] = (double)(ts[i] - ts[0]) / div;
+		tv[i] = (double)(ts[i] - lo) / div;
 		tv[n + i] = (double)(i + 1);
 	}
-	lab_iso_time(n ? ts[0] : 0, iso, sizeof(iso));
+	l.xlo = 0;
+	l.xhi = (double)(hi - lo) / div;
+	lab_iso_time(lo, iso, sizeof(iso));
 	snprintf(xtitle, sizeof(xtitle), "%s since %s", unit, iso);
 	snprintf(title, sizeof(title), "Findings over time (%zu of %zu dated)",
 		 n, s->nrecs);
@@ -1265,6 +1407,7 @@ int lab_render_html(FILE *f, const struct lab_report_set *s)
 	ret = lab_html_overview(f, s);
 	lab_html_findings(f, s);
 	lab_html_runs(f, s);
+	lab_html_latency(f, s);
 	lab_html_run_charts(f, s);
 	if (!ret && s->bench[0])
 		ret = lab_html_bench(f, s->bench);

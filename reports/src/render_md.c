@@ -186,6 +186,59 @@ static void lab_md_runs(FILE *f, const struct lab_report_set *s)
 	fputc('\n', f);
 }
 
+/* Runs that measured allocation latency: one row per class and context,
+ * in microseconds, and what the figures include. */
+static void lab_md_latency(FILE *f, const struct lab_report_set *s)
+{
+	bool head = false;
+	size_t i;
+	unsigned k;
+
+	for (i = 0; i < s->nruns; i++) {
+		const struct lab_runrec *r = &s->runs[i];
+
+		if (!r->nlatency)
+			continue;
+		if (!head)
+			fputs("## Allocation latency\n\n| run | class | context | "
+			      "count | mean (us) | p50 | p90 | p99 | p99.9 | "
+			      "max (us) |\n|---|---|---|---|---|---|---|---|---|"
+			      "---|\n",
+			      f);
+		head = true;
+		for (k = 0; k < r->nlatency; k++) {
+			const struct lab_latency *l = &r->latency[k];
+
+			fputs("| ", f);
+			lab_md_code(f, r->id);
+			fputs(" | ", f);
+			lab_md_cell(f, l->cls);
+			fputs(" | ", f);
+			lab_md_cell(f, l->context);
+			fprintf(f,
+				" | %llu | %.1f | %.1f | %.1f | %.1f | %.1f | "
+				"%.1f |\n",
+				(unsigned long long)l->count, l->mean_ns / 1e3,
+				l->p50_ns / 1e3, l->p90_ns / 1e3,
+				l->p99_ns / 1e3, l->p999_ns / 1e3,
+				l->max_ns / 1e3);
+		}
+	}
+	if (!head)
+		return;
+	fputc('\n', f);
+	for (i = 0; i < s->nruns; i++) {
+		if (!s->runs[i].nlatency || !*s->runs[i].latency_note)
+			continue;
+		fputs("- ", f);
+		lab_md_code(f, s->runs[i].id);
+		fputs(": ", f);
+		lab_md_cell(f, s->runs[i].latency_note);
+		fputc('\n', f);
+	}
+	fputc('\n', f);
+}
+
 int lab_render_markdown(FILE *f, const struct lab_report_set *s)
 {
 	size_t i;
@@ -195,6 +248,7 @@ int lab_render_markdown(FILE *f, const struct lab_report_set *s)
 	for (i = 0; i < s->nrecs; i++)
 		lab_md_detail(f, i, &s->recs[i]);
 	lab_md_runs(f, s);
+	lab_md_latency(f, s);
 	fputs("Open report.html for charts; report.sarif and junit.xml are "
 	      "for CI.\n",
 	      f);

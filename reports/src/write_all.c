@@ -33,28 +33,37 @@ static int lab_emit_rendering(FILE *f, const void *arg)
 	return a->r->render(f, a->s);
 }
 
-int lab_report_write_all(const struct lab_report_set *s, const char *dir)
+int lab_report_write_each(const struct lab_report_set *s, const char *dir,
+			  lab_lost_fn lost, void *arg)
 {
 	char path[PATH_MAX];
-	size_t i;
+	size_t i, n = sizeof(lab_renderings) / sizeof(lab_renderings[0]);
 	int ret = lab_mkdir_p(dir), first = 0;
 
 	if (ret) {
 		fprintf(stderr, "labyrinth: %s: cannot create: %s\n", dir,
 			strerror(-ret));
+		for (i = 0; lost && i < n; i++)
+			lost(lab_renderings[i].file, -ret, arg);
 		return ret;
 	}
-	for (i = 0; i < sizeof(lab_renderings) / sizeof(lab_renderings[0]);
-	     i++) {
+	for (i = 0; i < n; i++) {
 		struct lab_render_arg a = { &lab_renderings[i], s };
 
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
 				     a.r->file) >= sizeof(path))
-			return -ENAMETOOLONG;
-		/* one rendering failing does not stop the others */
-		ret = lab_write_atomic(path, lab_emit_rendering, &a);
+			ret = -ENAMETOOLONG;
+		else /* one rendering failing does not stop the others */
+			ret = lab_write_atomic(path, lab_emit_rendering, &a);
+		if (ret && lost)
+			lost(a.r->file, -ret, arg);
 		if (ret && !first)
 			first = ret;
 	}
 	return first;
+}
+
+int lab_report_write_all(const struct lab_report_set *s, const char *dir)
+{
+	return lab_report_write_each(s, dir, NULL, NULL);
 }

@@ -5,7 +5,8 @@
 #
 # usage: html_chromium.sh DIR [--findings N] [--sightings N] [--runs N]
 #                             [--failed N] [--charts NAME,NAME,...]
-#                             [--text STRING]... [--timeout SECONDS]
+#                             [--text STRING]... [--xaxis NAME:LO:HI]...
+#                             [--timeout SECONDS]
 #
 #   --findings N   N rows tr.finding, each with its own data-signature,
 #                  and the header's distinct-findings total is N
@@ -16,25 +17,29 @@
 #                  whose data marks (class "data") are there
 #   --text S       S appears verbatim in the serialized DOM (how an
 #                  escaped title must come out: "&lt;script&gt;...")
+#   --xaxis N:LO:HI  the x tick labels of chart N are numbers from LO to
+#                  HI, rising (a lone point's axis is real, not -1..1)
 # Always: every svg.chart has a <title> and finite coordinates; the DOM
 # has no <script> element; nothing in the page points outside it
 # (src/href, CSS url()/@import, meta refresh); the browser's network log
 # shows no request made by the page; no Content-Security-Policy violation.
 #
 # Chromium: $CHROMIUM, else chromium, chromium-browser, google-chrome on
-# PATH.  When there is none, root on a Debian-like system installs the
-# packages chromium and chromium-driver with apt-get unless
-# LAB_NO_INSTALL=1.  No browser: exit 77 (ctest SKIP_RETURN_CODE).
+# PATH.  When there is none it installs the Debian packages chromium and
+# chromium-driver with apt-get only where tests may install
+# (tool_install.sh: LAB_TOOL_INSTALL=1 from the test preset, LAB_NO_INSTALL
+# not 1, root).  No browser: skipped, exit 77 (ctest SKIP_RETURN_CODE),
+# with the reason; under CI=true a failure.
 # Exit 0 all checks pass, 1 a check failed, 2 usage, 77 skipped.
 
 set -u
 
 me=html_chromium.sh
-skip=77
+. "$(dirname "$0")/tool_install.sh" || exit 2
 
 usage()
 {
-	sed -n 's/^# \{0,1\}//; 6,20p' "$0" >&2
+	sed -n 's/^# \{0,1\}//; 6,23p' "$0" >&2
 	exit 2
 }
 
@@ -45,6 +50,7 @@ expect_runs=
 expect_failed=
 expect_charts=
 expect_texts=()
+expect_axes=()
 budget=120
 
 while [ $# -gt 0 ]; do
@@ -55,6 +61,7 @@ while [ $# -gt 0 ]; do
 	--failed) expect_failed=${2-}; shift 2 || usage ;;
 	--charts) expect_charts=${2-}; shift 2 || usage ;;
 	--text) expect_texts+=("${2-}"); shift 2 || usage ;;
+	--xaxis) expect_axes+=("${2-}"); shift 2 || usage ;;
 	--timeout) budget=${2-}; shift 2 || usage ;;
 	-h | --help) usage ;;
 	-*) echo "$me: unknown option $1" >&2; usage ;;
@@ -94,58 +101,35 @@ find_chromium()
 	return 1
 }
 
-# Installs Chromium from the distribution (0 when it is then present).
-# apt-get update only when the first attempt fails: the package lists may
-# simply be missing in a fresh container.
+# Installs Chromium from the distribution where this test may (0 when it
+# is then present).
 install_chromium()
 {
-	local log=$work/apt.log
-	local apt=(apt-get -y -q --no-install-recommends
-		   -o DPkg::Lock::Timeout=300 install chromium chromium-driver)
-
-	if [ "${LAB_NO_INSTALL:-0}" = 1 ]; then
-		echo "$me: LAB_NO_INSTALL=1: not installing Chromium" >&2
+	if ! lab_may_apt; then
+		chromium_why="not installed: $lab_no_install_why"
 		return 1
 	fi
-	if [ "$(id -u)" != 0 ]; then
-		echo "$me: not root: cannot install Chromium" >&2
+	if ! lab_apt_install "$work/apt.log" chromium chromium-driver; then
+		chromium_why="apt-get install chromium chromium-driver failed"
 		return 1
 	fi
-	if ! command -v apt-get >/dev/null 2>&1; then
-		echo "$me: no apt-get: cannot install Chromium" >&2
-		return 1
-	fi
-	echo "$me: Chromium not found; installing the Debian packages" \
-	     "chromium and chromium-driver with apt-get" \
-	     "(this may take a few minutes)..."
-	export DEBIAN_FRONTEND=noninteractive
-	if ! "${apt[@]}" >"$log" 2>&1; then
-		echo "$me: apt-get install failed; running apt-get update first"
-		if ! apt-get -q -o DPkg::Lock::Timeout=300 update >>"$log" 2>&1 ||
-		   ! "${apt[@]}" >>"$log" 2>&1; then
-			echo "$me: installing Chromium failed; the end of the" \
-			     "apt-get output:" >&2
-			tail -n 15 "$log" >&2
-			return 1
-		fi
-	fi
-	echo "$me: Chromium installed"
 }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/lab-html-chromium.XXXXXX") || exit 1
 trap 'rm -rf "$work"' EXIT
 
 if ! chromium=$(find_chromium); then
+	chromium_why=
 	if install_chromium; then
 		# apt installs into /usr/bin, which PATH may not hold
 		chromium=$(PATH=$PATH:/usr/bin find_chromium)
 	fi
 	if [ -z "${chromium:-}" ]; then
 		looked="chromium, chromium-browser, google-chrome on PATH"
-		echo "$me: SKIP: no Chromium (looked for ${CHROMIUM:-$looked});" \
-		     "install the Debian package chromium or set" \
-		     "CHROMIUM=/path/to/chrome" >&2
-		exit $skip
+		lab_tool_unavailable "no Chromium (looked for" \
+			"${CHROMIUM:-$looked}); ${chromium_why:-not found after installing};" \
+			"apt-get install chromium chromium-driver, or set" \
+			"CHROMIUM=/path/to/chrome"
 	fi
 fi
 
@@ -362,6 +346,39 @@ check_texts()
 	done
 }
 
+# The x tick labels of chart $1, in order, one a line: the unclassed
+# middle-anchored <text> elements (axis titles and headings have a class).
+x_ticks()
+{
+	tr '\n' ' ' <"$dom" | sed 's/<svg[ >]/\n&/g' |
+		grep -F "data-chart=\"$1\"" | sed 's:</svg>.*::' |
+		grep -oE '<text x="[^"]*" y="[^"]*" text-anchor="middle">[^<]*</text>' |
+		sed 's/.*">\([^<]*\)<\/text>$/\1/'
+}
+
+check_axes()
+{
+	local a name lo hi ticks
+
+	for a in "${expect_axes[@]}"; do
+		IFS=: read -r name lo hi <<<"$a"
+		ticks=$(x_ticks "$name" | tr '\n' ' ')
+		if [ -z "$ticks" ]; then
+			fail "chart $name: no x tick labels"
+		elif ! awk -v lo="$lo" -v hi="$hi" '{
+			for (i = 1; i <= NF; i++) {
+				if ($i !~ /^-?[0-9.]+$/ || (i > 1 && $i + 0 <= $(i - 1) + 0))
+					exit 1
+			}
+			exit !($1 + 0 == lo + 0 && $NF + 0 == hi + 0)
+		}' <<<"$ticks"; then
+			fail "chart $name: x ticks '$ticks', expected $lo rising to $hi"
+		else
+			ok "chart $name: x ticks $ticks"
+		fi
+	done
+}
+
 # References out of the page: in tags (not text, which may well mention a
 # URL), anything but "#fragment" and "data:" in a src/href-like attribute;
 # in style sheets, url() and @import; a meta refresh.
@@ -410,6 +427,7 @@ check_runs
 check_charts
 check_scripts
 check_texts
+check_axes
 check_offline
 
 if [ "$failures" -ne 0 ]; then

@@ -8,7 +8,9 @@
  * source line, runs with stress series (ops/s, failures) and fuzz series
  * (exec/s, coverage), a failed, a passed and an interrupted run.
  *
- * usage: report_fixture DIR   (exit 0 when all five files are written)
+ * usage: report_fixture DIR [--one]   (exit 0 when all five files are
+ * written); --one: a single finding and no run, the set whose findings
+ * chart has one point in time.
  */
 #include <stdio.h>
 #include <string.h>
@@ -181,27 +183,36 @@ static void fixture_run(struct lab_report_set *set, const char *id,
 	lab_set_add_run(set, &run);
 }
 
+static void fixture_runs(struct lab_report_set *set)
+{
+	fixture_run(set, "run-free", "stress-free", "fail", T0, 60, 3);
+	fixture_run(set, "run-controlled", "stress-controlled", "fail", T0 + 60,
+		    40, 10);
+	fixture_run(set, "run-fuzz", "fuzz_ops", "fail", T0 + 120, 120, 1);
+	fixture_run(set, "run-clean", "stress-free", "pass", T0 + 300, 20, 0);
+	fixture_run(set, "run-stopped", "stress-controlled", "interrupted",
+		    T0 + 400, 5, 0);
+}
+
 int main(int argc, char **argv)
 {
 	struct lab_report_set set;
 	int ret;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: report_fixture DIR\n");
+	if (argc != 2 && (argc != 3 || strcmp(argv[2], "--one"))) {
+		fprintf(stderr, "usage: report_fixture DIR [--one]\n");
 		return 2;
 	}
 	lab_set_init(&set);
-	fixture_race(&set);
-	fixture_invariant(&set);
-	fixture_fuzz(&set);
-	fixture_rest(&set);
-	fixture_run(&set, "run-free", "stress-free", "fail", T0, 60, 3);
-	fixture_run(&set, "run-controlled", "stress-controlled", "fail",
-		    T0 + 60, 40, 10);
-	fixture_run(&set, "run-fuzz", "fuzz_ops", "fail", T0 + 120, 120, 1);
-	fixture_run(&set, "run-clean", "stress-free", "pass", T0 + 300, 20, 0);
-	fixture_run(&set, "run-stopped", "stress-controlled", "interrupted",
-		    T0 + 400, 5, 0);
+	if (argc == 3) { /* one finding, no run: the lone-point chart */
+		fixture_invariant(&set);
+	} else {
+		fixture_race(&set);
+		fixture_invariant(&set);
+		fixture_fuzz(&set);
+		fixture_rest(&set);
+		fixture_runs(&set);
+	}
 	lab_set_sort(&set);
 	ret = lab_report_write_all(&set, argv[1]);
 	lab_set_free(&set);

@@ -22,9 +22,10 @@
 #   report_junit_edge,         the edge set's junit.xml and the empty one
 #   report_junit_empty
 #
-# The multitool is installed once into <build>/sarif-multitool (npm);
-# without node/npm and no way to install them, the SARIF tests are skipped
-# (77), except under CI=true where they fail.
+# The multitool is installed once into <build>/sarif-multitool (npm, its
+# cache there too) when the configuration lets tests install
+# (cmake/LabTestTools.cmake); without it, or without node/npm, the SARIF
+# tests are skipped (77), except under CI=true where they fail.
 
 set(_lab_sarif_tests "${CMAKE_CURRENT_LIST_DIR}")
 set(_lab_sarif_fixture "${LAB_REPORT_FIXTURE_DIR}")
@@ -48,7 +49,9 @@ if(_lab_sarif_env)
 		ENVIRONMENT "${_lab_sarif_env}")
 endif()
 
-find_program(LAB_BASH bash)
+# Tools found and announced by cmake/LabTestTools.cmake.
+lab_test_tools_env(_lab_sarif_tool_env)
+set(_lab_sarif_names report_sarif report_sarif_rejects_bad report_sarif_edge)
 if(LAB_BASH)
 	set(_lab_sarif_validate ${LAB_BASH} "${_lab_sarif_tests}/sarif_validate.sh"
 		--cache "${_lab_sarif_cache}")
@@ -62,19 +65,21 @@ if(LAB_BASH)
 		 COMMAND ${_lab_sarif_validate} "${_lab_sarif_edge}/edge.sarif"
 			 "${_lab_sarif_edge}/empty.sarif")
 	# one npm install into the shared cache at a time
-	set_tests_properties(report_sarif report_sarif_rejects_bad
-		report_sarif_edge PROPERTIES
+	set_tests_properties(${_lab_sarif_names} PROPERTIES
 		LABELS report SKIP_RETURN_CODE 77 TIMEOUT 600
-		RESOURCE_LOCK lab_sarif_multitool)
+		RESOURCE_LOCK lab_sarif_multitool
+		ENVIRONMENT "${_lab_sarif_tool_env};LAB_SARIF_MULTITOOL_VERSION=${LAB_SARIF_MULTITOOL_VERSION}")
 	set_tests_properties(report_sarif PROPERTIES
 		FIXTURES_REQUIRED report_fixture)
 	set_tests_properties(report_sarif_edge PROPERTIES
 		FIXTURES_REQUIRED report_sarif_edge)
 else()
-	message(STATUS "labyrinth: no bash; SARIF validation tests skipped")
+	foreach(_t IN LISTS _lab_sarif_names)
+		lab_add_skipped_test(${_t} "no bash (apt-get install bash)"
+				     LABELS report)
+	endforeach()
 endif()
 
-find_program(LAB_PYTHON3 python3)
 if(LAB_PYTHON3)
 	set(_lab_junit_check ${LAB_PYTHON3} "${_lab_sarif_tests}/junit_check.py")
 	# report_fixture.c: 5 runs (one interrupted), 12 findings, all of
@@ -99,5 +104,9 @@ if(LAB_PYTHON3)
 	set_tests_properties(report_junit_edge report_junit_empty PROPERTIES
 		FIXTURES_REQUIRED report_sarif_edge)
 else()
-	message(STATUS "labyrinth: no python3; JUnit rendering tests skipped")
+	foreach(_t IN ITEMS report_junit report_junit_edge report_junit_empty)
+		lab_add_skipped_test(${_t}
+			"no python3, which junit_check.py needs (apt-get install python3)"
+			LABELS report)
+	endforeach()
 endif()

@@ -22,10 +22,20 @@
 # The multitool exits 0 even when it finds errors, so its SARIF output log
 # is read back and its results counted by level.
 #
+# Installing: node and npm come from Debian's packages (apt-get), the
+# multitool from the npm registry into the cache directory (npm's own
+# cache inside it too: nothing goes to ~/.npm), and only where tests may
+# install (tool_install.sh: LAB_TOOL_INSTALL=1 from the test preset,
+# LAB_NO_INSTALL not 1; root for apt-get).
+#
 # exit: 0 as expected, 1 not (or the validator broke), 2 usage, 77 the
-# validator cannot be had here (no node/npm and no way to install them, or
-# the registry unreachable); with CI=true that is 1, since CI must validate.
+# validator cannot be had here (no node/npm or multitool and no leave to
+# install them, or the registry unreachable); with CI=true that is 1,
+# since CI must validate.
 set -u
+
+me=sarif_validate
+. "$(dirname "$0")/tool_install.sh" || exit 2
 
 version=${LAB_SARIF_MULTITOOL_VERSION:-5.7.0}
 kinds=${LAB_SARIF_RULE_KINDS:-Sarif;Ghas}
@@ -40,13 +50,7 @@ usage() {
 
 # The validator is missing: a skip for a developer, a failure in CI.
 unavailable() {
-	echo "sarif_validate: cannot validate: $*" >&2
-	if [ "${CI:-}" = true ]; then
-		echo "sarif_validate: CI=true, so this is a failure" >&2
-		exit 1
-	fi
-	echo "sarif_validate: skipped (exit 77)" >&2
-	exit 77
+	lab_tool_unavailable "$*"
 }
 
 while [ $# -gt 0 ]; do
@@ -62,17 +66,19 @@ done
 [ $# -ge 1 ] || usage
 case $fail_level in error | warning) ;; *) usage ;; esac
 
-# node and npm, from Debian's packages when we may install them.
+# node and npm, from Debian's packages when this test may install them.
 ensure_npm() {
 	command -v node >/dev/null && command -v npm >/dev/null && return 0
-	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-		echo "sarif_validate: installing Debian packages nodejs npm" >&2
-		export DEBIAN_FRONTEND=noninteractive
-		{ apt-get update -q && apt-get install -y -q nodejs npm; } >&2 ||
-			unavailable "apt-get install nodejs npm failed"
-		command -v node >/dev/null && command -v npm >/dev/null && return 0
-	fi
-	unavailable "node and npm are not installed (Debian: apt-get install nodejs npm)"
+	lab_may_apt ||
+		unavailable "node and npm are not installed, and not installed" \
+			"now: $lab_no_install_why (Debian: apt-get install nodejs npm)"
+	local log
+	log=$(mktemp) || unavailable "mktemp failed"
+	lab_apt_install "$log" nodejs npm ||
+		{ rm -f "$log"; unavailable "apt-get install nodejs npm failed"; }
+	rm -f "$log"
+	command -v node >/dev/null && command -v npm >/dev/null ||
+		unavailable "no node and npm after apt-get install nodejs npm"
 }
 
 case $(uname -s) in
@@ -99,10 +105,15 @@ ensure_multitool() {
 	if [ -x "$tool" ] && [ "$(installed_version)" = "$version" ]; then
 		return 0
 	fi
-	ensure_npm
 	pkg=@microsoft/sarif-multitool-$platform@$version
-	echo "sarif_validate: installing $pkg into $cache" >&2
-	npm install --prefix "$cache" --no-audit --no-fund --loglevel=error \
+	lab_may_install ||
+		unavailable "the SARIF Multitool $version is not in $cache," \
+			"and not installed now: $lab_no_install_why"
+	ensure_npm
+	echo "sarif_validate: installing $pkg from the npm registry into" \
+	     "$cache (LAB_NO_INSTALL=1 skips instead)" >&2
+	npm_config_cache=$cache/npm-cache npm install --prefix "$cache" \
+		--no-audit --no-fund --no-update-notifier --loglevel=error \
 		"$pkg" >&2 ||
 		unavailable "npm install $pkg failed (is the npm registry reachable?)"
 	[ -f "$tool" ] || unavailable "the package has no $platform build ($tool)"

@@ -7,7 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -414,6 +418,273 @@ static void test_merged_roundtrip(void)
 	lab_set_free(&s);
 }
 
+/* ---- values in error lines, skipped paths, publishing ------------------------ */
+
+static void test_shown(void)
+{
+	struct lab_shown sh;
+	char long_value[5001];
+
+	CHECK(!strcmp(lab_shown("a\nb\x1b[1m\\\t\r\x7f", &sh),
+		      "'a\\nb\\x1b[1m\\\\\\t\\r\\x7f'"));
+	CHECK(!strcmp(lab_shown("", &sh), "''"));
+	CHECK(!strcmp(lab_shown(NULL, &sh), "(none)"));
+	memset(long_value, 'x', 5000);
+	long_value[0] = 'A';
+	long_value[4999] = 'Z';
+	long_value[5000] = '\0';
+	lab_shown(long_value, &sh);
+	CHECK(strlen(sh.s) < 100);
+	CHECK(!strncmp(sh.s, "'Axxx", 5));
+	CHECK(strstr(sh.s, "...xxx"));
+	CHECK(strstr(sh.s, "xxZ' (5000 bytes)"));
+	memset(long_value, '\n', 5000); /* worst case: every byte escaped */
+	lab_shown(long_value, &sh);
+	CHECK(strstr(sh.s, "\\n\\n' (5000 bytes)") && !strchr(sh.s, '\n'));
+}
+
+/* Each path given by name that adds nothing is counted as skipped. */
+static void test_ingest_skips(void)
+{
+	struct lab_report_set s;
+	char path[PATH_MAX + 64];
+	int i;
+
+	lab_set_init(&s);
+	path_of("skips", path, sizeof(path));
+	CHECK(!mkdir(path, 0777));
+	CHECK(!lab_set_ingest(&s, path)); /* empty directory */
+	CHECK_EQ_U64(s.files_bad, 1);
+	write_file("skips/artifact-1.lab", "labyrinth-artifact 1\n");
+	path_of("skips/artifact-1.lab", path, sizeof(path));
+	CHECK(!lab_set_ingest(&s, path)); /* an artifact, named */
+	CHECK_EQ_U64(s.files_bad, 2);
+	write_file("skips/build.log", "make: nothing to be done\n");
+	path_of("skips/build.log", path, sizeof(path));
+	CHECK(!lab_set_ingest(&s, path)); /* not a libFuzzer log */
+	CHECK_EQ_U64(s.files_bad, 3);
+	path_of("skips/deep", path, sizeof(path));
+	for (i = 0; i < 14; i++) { /* below the walk's depth bound */
+		CHECK(!mkdir(path, 0777));
+		strcat(path, "/d");
+	}
+	path_of("skips", path, sizeof(path));
+	CHECK(!lab_set_ingest(&s, path)); /* one too deep: named, counted */
+	CHECK_EQ_U64(s.files_bad, 4);
+	CHECK_EQ_U64(s.files_read, 0);
+	lab_set_free(&s);
+}
+
+/* The file's bytes (malloc'ed), or NULL. */
+static char *read_all(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t cap = 0;
+
+	if (!f)
+		return NULL;
+	if (getdelim(&buf, &cap, '\0', f) < 0) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+static const char *const renderings[] = { "findings.json", "summary.md",
+					  "report.sarif", "junit.xml",
+					  "report.html" };
+#define NRENDERINGS (sizeof(renderings) / sizeof(renderings[0]))
+
+static void read_renderings(const char *dir, char *out[NRENDERINGS])
+{
+	char path[PATH_MAX + 64];
+	size_t i;
+
+	for (i = 0; i < NRENDERINGS; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, renderings[i]);
+		out[i] = read_all(path);
+		CHECK(out[i]);
+	}
+}
+
+static bool same_renderings(char *a[NRENDERINGS], char *b[NRENDERINGS])
+{
+	size_t i;
+
+	for (i = 0; i < NRENDERINGS; i++)
+		if (strcmp(a[i], b[i]))
+			return false;
+	return true;
+}
+
+static void free_renderings(char *r[NRENDERINGS])
+{
+	size_t i;
+
+	for (i = 0; i < NRENDERINGS; i++)
+		free(r[i]);
+}
+
+/* The staging directory of a process that is gone. */
+static void make_stale_stage(const char *dir, char *stage, size_t len)
+{
+	char file[PATH_MAX + 96];
+	pid_t pid = fork();
+
+	CHECK(pid >= 0);
+	if (!pid)
+		_exit(0);
+	CHECK(waitpid(pid, NULL, 0) == pid);
+	snprintf(stage, len, "%s/.render-%ld", dir, (long)pid);
+	CHECK(!mkdir(stage, 0777));
+	snprintf(file, sizeof(file), "%s/report.html", stage);
+	FILE *f = fopen(file, "w");
+	CHECK(f && fputs("half", f) >= 0 && !fclose(f));
+}
+
+/* A publish that cannot write every rendering (a file size limit plays
+ * the full disk: findings.json fits, report.html does not) leaves the old
+ * set whole; the next one replaces all five; other files are kept. */
+static void test_publish(void)
+{
+	struct lab_report_set a, b;
+	char dir[PATH_MAX], probe[PATH_MAX], stage[PATH_MAX + 64];
+	char path[PATH_MAX + 64], *old[NRENDERINGS], *want[NRENDERINGS];
+	char *now[NRENDERINGS], *notes;
+	struct lab_rec r;
+	struct rlimit lim, saved;
+	struct stat st;
+
+	fill_rec(&r);
+	lab_set_init(&a);
+	CHECK(!lab_set_add(&a, &r));
+	lab_set_init(&b);
+	CHECK(!lab_set_add(&b, &r));
+	snprintf(r.check, sizeof(r.check), "other-check");
+	lab_rec_sign(&r, NULL);
+	CHECK(!lab_set_add(&b, &r));
+	path_of("pub", dir, sizeof(dir));
+	path_of("pub-probe", probe, sizeof(probe));
+	CHECK(!lab_report_publish(&b, probe));
+	read_renderings(probe, want);
+	CHECK(!lab_report_publish(&a, dir));
+	read_renderings(dir, old);
+	CHECK(!same_renderings(old, want));
+	write_file("pub/notes.txt", "the user's");
+	make_stale_stage(dir, stage, sizeof(stage));
+
+	CHECK(!getrlimit(RLIMIT_FSIZE, &saved));
+	lim = saved;
+	lim.rlim_cur = strlen(want[0]) + 16; /* findings.json, not all */
+	CHECK(strlen(want[NRENDERINGS - 1]) > lim.rlim_cur);
+	signal(SIGXFSZ, SIG_IGN); /* EFBIG instead of a signal */
+	CHECK(!setrlimit(RLIMIT_FSIZE, &lim));
+	CHECK(lab_report_publish(&b, dir) < 0);
+	CHECK(!setrlimit(RLIMIT_FSIZE, &saved));
+	read_renderings(dir, now);
+	CHECK(same_renderings(now, old)); /* the old set, all of it */
+	free_renderings(now);
+	CHECK(stat(stage, &st) && errno == ENOENT); /* the dead one's: gone */
+	snprintf(path, sizeof(path), "%s/.render-%ld", dir, (long)getpid());
+	CHECK(stat(path, &st) && errno == ENOENT);
+
+	CHECK(!lab_report_publish(&b, dir));
+	read_renderings(dir, now);
+	CHECK(same_renderings(now, want)); /* the new set, all of it */
+	path_of("pub/notes.txt", path, sizeof(path));
+	notes = read_all(path);
+	CHECK(notes && !strcmp(notes, "the user's"));
+	free(notes);
+	free_renderings(now);
+	free_renderings(old);
+	free_renderings(want);
+	lab_set_free(&a);
+	lab_set_free(&b);
+}
+
+/* report.html of s, as one string (malloc'ed). */
+static char *html_of(const struct lab_report_set *s)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	CHECK(f);
+	CHECK(!lab_render_html(f, s));
+	CHECK(!fclose(f));
+	return buf;
+}
+
+/* The <svg> of chart name in html, cut out (malloc'ed). */
+static char *chart_of(const char *html, const char *name)
+{
+	char key[96];
+	const char *a, *b;
+
+	snprintf(key, sizeof(key), "data-chart=\"%s\"", name);
+	a = strstr(html, key);
+	CHECK(a);
+	b = strstr(a, "</svg>");
+	CHECK(b);
+	return strndup(a, (size_t)(b - a));
+}
+
+static void add_run(struct lab_report_set *s, const char *tool,
+		    const char *command, int64_t start, int64_t end)
+{
+	struct lab_runrec run;
+
+	lab_runrec_init(&run, tool);
+	snprintf(run.id, sizeof(run.id), "%s-%lld", tool, (long long)start);
+	snprintf(run.command, sizeof(run.command), "%s", command);
+	snprintf(run.seed, sizeof(run.seed), "777");
+	snprintf(run.result, sizeof(run.result), "fail");
+	run.started = start;
+	run.ended = end;
+	CHECK(!lab_set_add_run(s, &run));
+}
+
+/* One finding: the findings chart's time axis is a real span around it
+ * (a minute, or the runs' window holding it), never -1..1; a stress
+ * run's command shows the seed it ran with. */
+static void test_html_lone_finding(void)
+{
+	struct lab_report_set s;
+	struct lab_rec r;
+	char *html, *chart;
+
+	fill_rec(&r); /* first seen 1795000000 = 2026-11-18T11:06:40Z */
+	lab_set_init(&s);
+	CHECK(!lab_set_add(&s, &r));
+	html = html_of(&s);
+	chart = chart_of(html, "findings-over-time");
+	CHECK(!strstr(chart, ">-1</text>") && !strstr(chart, ">-0.5</text>"));
+	CHECK(strstr(chart, ">0</text>") && strstr(chart, ">60</text>"));
+	CHECK(strstr(chart, "seconds since 2026-11-18T11:06:10Z"));
+	free(chart);
+	free(html);
+
+	add_run(&s, "stress-free", "labyrinth stress --mode free",
+		1795000000 - 100, 1795000000 + 20);
+	add_run(&s, "stress-free", "labyrinth stress --seed=5", 1794999950,
+		1794999960);
+	add_run(&s, "fuzz_ops", "libFuzzer log x.log", 1794999950, 1794999960);
+	html = html_of(&s);
+	chart = chart_of(html, "findings-over-time");
+	CHECK(strstr(chart, "seconds since 2026-11-18T11:05:00Z"));
+	CHECK(!strstr(chart, ">-1</text>"));
+	free(chart);
+	CHECK(strstr(html, "<code>labyrinth stress --mode free --seed 777"
+			   "</code>"));
+	CHECK(strstr(html, "<code>labyrinth stress --seed=5</code>"));
+	CHECK(strstr(html, "<code>libFuzzer log x.log</code>"));
+	CHECK(strstr(html, "<td class=\"num seed\">777</td>"));
+	free(html);
+	lab_set_free(&s);
+}
+
 int main(void)
 {
 	char cmd[PATH_MAX + 16];
@@ -430,6 +701,10 @@ int main(void)
 	test_frames();
 	test_ingest();
 	test_merged_roundtrip();
+	test_shown();
+	test_ingest_skips();
+	test_publish();
+	test_html_lone_finding();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", scratch);
 	CHECK(!system(cmd));
 	printf("test_report: all passed\n");

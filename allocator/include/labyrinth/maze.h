@@ -49,7 +49,8 @@ struct lab_maze_config {
 	uint64_t wmark_min, wmark_low, wmark_high;
 	unsigned reclaim_rounds;  /* GFP_KERNEL retries; default 16 */
 	unsigned wait_timeout_ms; /* per round wait for a free; default 100 */
-	unsigned atomic_probe_budget; /* bitmap words GFP_ATOMIC may probe */
+	/* bitmap words GFP_ATOMIC may probe, failed CASes included */
+	unsigned atomic_probe_budget;
 	unsigned pcp_high;  /* per-context cached frames; 0 = no cache */
 	unsigned pcp_batch; /* frames moved per refill/drain */
 	lab_reclaim_fn reclaim;
@@ -177,6 +178,11 @@ struct lab_class_stats {
 	uint64_t reclaims;     /* GFP_KERNEL: reclaim callback calls */
 	uint64_t wait_ns_max;  /* longest single wait */
 	uint64_t wait_ns_total;
+	/* failed CASes retried (the free count or a bitmap word changed
+	 * under the attempt: contention), and attempts that gave up at the
+	 * class's retry bound (GFP_ATOMIC, GFP_NOWAIT never spin unbounded) */
+	uint64_t retries;
+	uint64_t retry_limited;
 };
 
 struct lab_maze_stats {
