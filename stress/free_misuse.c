@@ -795,6 +795,24 @@ void lab_fr_op_misuse(struct lab_fr *fr, struct lab_fr_worker *w)
 	lab_mu_run(fr, slot, d);
 }
 
+_Static_assert(LAB_DET_COUNT <= LAB_RUN_DETECTORS,
+	       "the run record holds every detector");
+
+/* The coverage into the run record (its HTML and Markdown tables). */
+static void lab_mu_record(const struct lab_fr_misuse *mu)
+{
+	struct lab_coverage rows[LAB_DET_COUNT];
+	unsigned d;
+
+	for (d = 0; d < LAB_DET_COUNT; d++) {
+		snprintf(rows[d].detector, sizeof(rows[d].detector), "%s",
+			 lab_detector_name(d));
+		rows[d].provoked = mu->provoked[d];
+		rows[d].fired = mu->fired[d];
+	}
+	lab_runlog_coverage(rows, LAB_DET_COUNT);
+}
+
 /* Every act (the stale ones included) a few times on main, then the sum
  * of everything provoked against what the detectors counted. */
 void lab_fr_misuse_finish(struct lab_fr *fr)
@@ -833,6 +851,7 @@ void lab_fr_misuse_finish(struct lab_fr *fr)
 	mu->fired[LAB_DET_CONTEXT_IMBALANCE] =
 		st.fired[LAB_DET_CONTEXT_IMBALANCE] -
 		mu->at_start.fired[LAB_DET_CONTEXT_IMBALANCE];
+	lab_mu_record(mu);
 	for (d = 0; d < LAB_DET_COUNT; d++) {
 		if (mu->fired[d] >= mu->provoked[d])
 			continue;

@@ -45,6 +45,17 @@ misuse)
 	if grep -E 'SILENT|not provoked' "$log"; then
 		fail "a detector was silent or not provoked"
 	fi
+	# the run record carries the coverage, and the renderings show it,
+	# also when `labyrinth report` reads the record back
+	grep -q '"detector": "poison-scan", "provoked": [1-9]' \
+		"$scratch"/misuse/run-*.json || fail "no coverage in the run record"
+	grep -q "Detector coverage" "$scratch/misuse/report.html" ||
+		fail "no coverage table in report.html"
+	"$bin" report --out "$scratch/merged" "$scratch/misuse" \
+		>"$scratch/report.log" 2>&1 || fail "labyrinth report failed"
+	grep -Eq '\| stale-handoff \| [1-9][0-9]* \| [1-9][0-9]* \| fired \|' \
+		"$scratch/merged/summary.md" ||
+		fail "no coverage row in the merged summary.md"
 	;;
 relaxed)
 	run relaxed --profile relaxed --seconds 3 --seed 5
