@@ -74,8 +74,8 @@ struct lab_mu_slot {
 };
 
 struct lab_fr_misuse {
-	struct lab_maze *other; /* wrong-maze acts: never allocated from */
-	struct lab_mu_slot *w;	/* per worker */
+	struct lab_maze *other;	 /* wrong-maze acts: never allocated from */
+	struct lab_mu_slot *w;	 /* per worker */
 	struct lab_mu_slot main; /* main's quiescent acts */
 	uint64_t provoked[LAB_DET_COUNT], fired[LAB_DET_COUNT];
 	struct lab_detector_stats at_start; /* process-wide */
@@ -152,14 +152,16 @@ static void lab_mu_check(struct lab_mu_env *e, enum lab_detector det,
 	char m[160];
 
 	if (!lab_fr_expect_met()) {
-		lab_format(m, sizeof(m), "misuse for detector %s was not "
-					 "reported",
+		lab_format(m, sizeof(m),
+			   "misuse for detector %s was not "
+			   "reported",
 			   lab_detector_name(det));
 		lab_fr_note(e->fr, "report-missing", lab_detector_name(det), m);
 	}
 	if (!refused) {
-		lab_format(m, sizeof(m), "misuse for detector %s was not "
-					 "refused",
+		lab_format(m, sizeof(m),
+			   "misuse for detector %s was not "
+			   "refused",
 			   lab_detector_name(det));
 		lab_fr_note(e->fr, "misuse-accepted", lab_detector_name(det),
 			    m);
@@ -213,14 +215,14 @@ static bool lab_mu_wrong_order(struct lab_mu_env *e)
 
 static bool lab_mu_tail_frame(struct lab_mu_env *e)
 {
-	return lab_mu_bad_free(e, LAB_DET_TAIL_FRAME_FREE, 1,
-			       e->fr->page_size, 0);
+	return lab_mu_bad_free(e, LAB_DET_TAIL_FRAME_FREE, 1, e->fr->page_size,
+			       0);
 }
 
 static bool lab_mu_misaligned(struct lab_mu_env *e)
 {
-	return lab_mu_bad_free(e, LAB_DET_MISALIGNED_FREE, 1,
-			       e->fr->page_size, 1);
+	return lab_mu_bad_free(e, LAB_DET_MISALIGNED_FREE, 1, e->fr->page_size,
+			       1);
 }
 
 static bool lab_mu_inside_frame(struct lab_mu_env *e)
@@ -449,8 +451,7 @@ static bool lab_mu_context_imbalance(struct lab_mu_env *e)
 {
 	lab_mu_expect(e, LAB_DET_CONTEXT_IMBALANCE);
 	lab_preempt_enable(); /* without a disable: reported, ignored */
-	lab_mu_check(e, LAB_DET_CONTEXT_IMBALANCE,
-		     lab_preempt_count() == 0);
+	lab_mu_check(e, LAB_DET_CONTEXT_IMBALANCE, lab_preempt_count() == 0);
 	return true;
 }
 
@@ -612,17 +613,18 @@ static bool lab_mu_stale(struct lab_mu_env *e, enum lab_detector det)
 
 	if (!p)
 		return false;
-	lab_mu_rec = (struct lab_mu_recycle){
-		e, det == LAB_DET_STALE_FREE ? LAB_YP_FREE_DESC : LAB_YP_HANDOFF,
-		p, false, false
-	};
+	lab_mu_rec = (struct lab_mu_recycle){ e,
+					      det == LAB_DET_STALE_FREE ?
+						      LAB_YP_FREE_DESC :
+						      LAB_YP_HANDOFF,
+					      p, false, false };
 	lab_mu_expect(e, det);
 	lab_set_sched_hooks(&hooks);
 	if (det == LAB_DET_STALE_FREE)
 		ret = lab_free_pages_addr(e->maze, p, 0);
 	else
-		ret = lab_page_handoff(e->maze, lab_virt_to_page(e->maze, p),
-				       0, lab_ctx_task_id(e->stranger));
+		ret = lab_page_handoff(e->maze, lab_virt_to_page(e->maze, p), 0,
+				       lab_ctx_task_id(e->stranger));
 	lab_set_sched_hooks(NULL);
 	if (!lab_mu_rec.again) { /* the frame did not come back: no act */
 		e->provoked[det]--;
@@ -767,12 +769,11 @@ void lab_fr_extra_destroy(struct lab_fr *fr)
 
 static void lab_mu_run(struct lab_fr *fr, struct lab_mu_slot *slot, unsigned d)
 {
-	struct lab_mu_env e = { fr,
-				lab_mu_acts[d].where == LAB_MU_SHARED ?
-					fr->maze :
-					slot->priv,
-				slot->stranger, fr->misuse->other,
-				slot->provoked };
+	struct lab_mu_env e = {
+		fr,
+		lab_mu_acts[d].where == LAB_MU_SHARED ? fr->maze : slot->priv,
+		slot->stranger, fr->misuse->other, slot->provoked
+	};
 
 	lab_mu_acts[d].act(&e);
 }
@@ -841,9 +842,8 @@ void lab_fr_misuse_finish(struct lab_fr *fr)
 	lab_detector_stats(fr->maze, &st);
 	memcpy(mu->fired, st.fired, sizeof(mu->fired));
 	for (i = 0; i <= fr->nworkers; i++) {
-		lab_detector_stats(i < fr->nworkers ? mu->w[i].priv :
-						      mu->main.priv,
-				   &st);
+		lab_detector_stats(
+			i < fr->nworkers ? mu->w[i].priv : mu->main.priv, &st);
 		for (d = 0; d < LAB_DET_COUNT; d++)
 			mu->fired[d] += st.fired[d];
 	}
@@ -884,6 +884,6 @@ void lab_fr_misuse_print(const struct lab_fr *fr)
 		       mu->provoked[d]	  ? "SILENT" :
 					    "not provoked");
 	}
-	printf("  %u of %u detectors with an act provoked and fired\n",
-	       covered, actable);
+	printf("  %u of %u detectors with an act provoked and fired\n", covered,
+	       actable);
 }

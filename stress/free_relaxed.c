@@ -77,8 +77,8 @@ void lab_fr_relaxed_destroy(struct lab_fr *fr)
 static uint64_t lab_rx_pack(const struct lab_fr *fr,
 			    const struct lab_fr_block *b)
 {
-	uint64_t pfn = lab_page_to_pfn(fr->maze,
-				       lab_virt_to_page(fr->maze, b->addr));
+	uint64_t pfn =
+		lab_page_to_pfn(fr->maze, lab_virt_to_page(fr->maze, b->addr));
 
 	return LAB_RX_FULL | (b->seq & LAB_RX_SEQ_MASK) << 41 |
 	       (uint64_t)(b->owner & 0xff) << 33 | (uint64_t)b->order << 28 |

@@ -431,7 +431,8 @@ static void test_handoff_args_count_without_report(void)
 		     -EINVAL);
 	CHECK_EQ_INT(lab_page_handoff(e.m, NULL, 0, 7), -EINVAL);
 	lab_detector_stats(e.m, &a);
-	CHECK_EQ_U64(a.fired[LAB_DET_HANDOFF_ARGS] - b.fired[LAB_DET_HANDOFF_ARGS],
+	CHECK_EQ_U64(a.fired[LAB_DET_HANDOFF_ARGS] -
+			     b.fired[LAB_DET_HANDOFF_ARGS],
 		     2);
 	CHECK_EQ_U64(cap_total(&cap), 0);
 	give_back(&e, p, 0);
