@@ -113,8 +113,8 @@ void lab_fr_expect_repeat(unsigned det)
  * (kind & 0xff). */
 int lab_fr_expect_save(void)
 {
-	int saved = (int)lab_fr_repeat << 16 |
-		    (lab_fr_expected_det + 1) << 8 | (lab_fr_expected & 0xff);
+	int saved = (int)lab_fr_repeat << 16 | (lab_fr_expected_det + 1) << 8 |
+		    (lab_fr_expected & 0xff);
 
 	lab_fr_expected = -1;
 	lab_fr_expected_det = -1;

@@ -49,10 +49,10 @@ static const char *const lab_mode_words[] = { "free", "controlled", "campaign",
 					      NULL };
 static const char *const lab_strategy_words[] = { "random", "pct", "list",
 						  NULL };
-static const char *const lab_profile_words[] = {
-	"mixed", "pressure", "exclusive", "orders", "irq-storm", "misuse",
-	"relaxed", NULL
-};
+static const char *const lab_profile_words[] = { "mixed",     "pressure",
+						 "exclusive", "orders",
+						 "irq-storm", "misuse",
+						 "relaxed",   NULL };
 
 _Static_assert(sizeof(enum lab_mode) == sizeof(int) &&
 		       sizeof(enum lab_strategy) == sizeof(int),
@@ -142,7 +142,8 @@ static const struct lab_opt_spec lab_opt_specs[] = {
 	/* Recorded (as an absolute path) for the reader: where the run's
 	 * findings went.  It does not change what runs. */
 	{ "out", LAB_OK_PATH, LAB_BOTH | LAB_OPT_OPTIONAL, LAB_FIELD(out_dir),
-	  0, 0, NULL, "DIR", "where findings and reports go (default: a new "
+	  0, 0, NULL, "DIR",
+	  "where findings and reports go (default: a new "
 	  "reports/TIME-stress-MODE-seedN/, linked from reports/latest)" },
 	/* Not an artifact field: it only draws a line on the terminal. */
 	{ "no-progress", LAB_OK_OFF, LAB_OPT_CLI, LAB_FIELD(progress), 0, 0,
@@ -198,10 +199,10 @@ int lab_opts_check(const struct lab_opts *o, char *err, size_t errlen)
 
 	/* Their operations (free_misuse.c, free_relaxed.c) exist only in
 	 * the free-running mode. */
-	if (o->mode != LAB_MODE_FREE && (!strcmp(o->profile, "misuse") ||
-					 !strcmp(o->profile, "relaxed"))) {
-		snprintf(err, errlen,
-			 "--profile %s runs in --mode free only", o->profile);
+	if (o->mode != LAB_MODE_FREE &&
+	    (!strcmp(o->profile, "misuse") || !strcmp(o->profile, "relaxed"))) {
+		snprintf(err, errlen, "--profile %s runs in --mode free only",
+			 o->profile);
 		return -1;
 	}
 	if (frames <= LAB_FRAMES_MAX)

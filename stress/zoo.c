@@ -111,8 +111,8 @@ static const char *const lab_zoo_workload[] = {
  * own) leaves the ordering to the allocator, on the default maze: in the
  * small one every operation passes the shared free count, whose seq_cst
  * updates order the two owners anyway. */
-static const char *const lab_zoo_relaxed_workload[] = { "--profile",
-							"relaxed", NULL };
+static const char *const lab_zoo_relaxed_workload[] = { "--profile", "relaxed",
+							NULL };
 
 static const char *const *lab_zoo_workload_for(const struct lab_zoo_mode *m,
 					       const char *bug)

@@ -432,8 +432,8 @@ static void lab_warn_failure(struct lab_maze *maze, lab_gfp_t gfp,
 {
 	if (gfp & LAB_GFP_NOWARN)
 		return;
-	_lab_report(maze, LAB_DET_ALLOC_FAILURE, "lab_alloc_pages",
-		    LAB_NO_PFN, order, 0,
+	_lab_report(maze, LAB_DET_ALLOC_FAILURE, "lab_alloc_pages", LAB_NO_PFN,
+		    order, 0,
 		    "page allocation failure: order:%u, mode:%x (%s), free "
 		    "%llu, min %llu",
 		    order, gfp, lab_gfp_class_name(lab_gfp_class(gfp)),

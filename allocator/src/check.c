@@ -181,9 +181,10 @@ static void lab_check_reserves(struct lab_walk *w)
 
 	lab_maze_stats(w->maze, &st);
 	if (st.cls[LAB_CLASS_NOWAIT].reserve_dips)
-		lab_problem_by(w, LAB_DET_WATERMARK_DIP, LAB_NO_PFN,
-			    "GFP_NOWAIT allocations took the free count below "
-			    "min");
+		lab_problem_by(
+			w, LAB_DET_WATERMARK_DIP, LAB_NO_PFN,
+			"GFP_NOWAIT allocations took the free count below "
+			"min");
 }
 
 long _lab_check(struct lab_maze *maze)

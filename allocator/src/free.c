@@ -49,21 +49,20 @@ static void lab_free_report(struct lab_maze *maze, enum lab_report_kind kind,
 			return;
 		}
 		_lab_report(maze, LAB_DET_DOUBLE_FREE, "lab_free_pages", pfn,
-			    order, 0, "double free of pfn %llu order %u (not allocated)",
+			    order, 0,
+			    "double free of pfn %llu order %u (not allocated)",
 			    (unsigned long long)pfn, order);
 		return;
 	case LAB_REPORT_WRONG_ORDER:
 		_lab_report(maze, LAB_DET_WRONG_ORDER_FREE, "lab_free_pages",
-			    pfn, order,
-			    LAB_PG_OWNER(s),
+			    pfn, order, LAB_PG_OWNER(s),
 			    "pfn %llu freed with order %u, allocated with "
 			    "order %u",
 			    (unsigned long long)pfn, order, LAB_PG_ORDER(s));
 		return;
 	default:
 		_lab_report(maze, LAB_DET_FOREIGN_FREE, "lab_free_pages", pfn,
-			    order,
-			    LAB_PG_OWNER(s),
+			    order, LAB_PG_OWNER(s),
 			    "exclusive block pfn %llu order %u owned by %x "
 			    "freed by %x",
 			    (unsigned long long)pfn, order, LAB_PG_OWNER(s),
@@ -184,7 +183,8 @@ static int lab_free_pfn(struct lab_maze *maze, uint64_t pfn, unsigned order)
 	}
 	if (pfn & (((uint64_t)1 << order) - 1)) {
 		_lab_report(maze, LAB_DET_MISALIGNED_FREE, "lab_free_pages",
-			    pfn, order, 0, "pfn %llu is not aligned to order %u",
+			    pfn, order, 0,
+			    "pfn %llu is not aligned to order %u",
 			    (unsigned long long)pfn, order);
 		return -EINVAL;
 	}
@@ -254,8 +254,7 @@ static bool lab_may_touch(uint64_t s)
 static void lab_report_foreign(struct lab_maze *maze, enum lab_detector det,
 			       const char *function, uint64_t head, uint64_t s)
 {
-	_lab_report(maze, det, function, head,
-		    LAB_PG_ORDER(s), LAB_PG_OWNER(s),
+	_lab_report(maze, det, function, head, LAB_PG_ORDER(s), LAB_PG_OWNER(s),
 		    "%s: exclusive block pfn %llu order %u owned by %x, "
 		    "touched by %x",
 		    function, (unsigned long long)head, LAB_PG_ORDER(s),
@@ -302,8 +301,8 @@ int lab_access_check(struct lab_maze *maze, const void *addr, size_t len)
 	pfn = _lab_page_pfn(maze, pg);
 	head = _lab_block_head(maze, pfn, &s);
 	if (head == LAB_NO_PFN) {
-		_lab_report(maze, LAB_DET_ACCESS_FREE, "lab_access_check",
-			    pfn, 0, 0, "access to free pfn %llu at %p",
+		_lab_report(maze, LAB_DET_ACCESS_FREE, "lab_access_check", pfn,
+			    0, 0, "access to free pfn %llu at %p",
 			    (unsigned long long)pfn, addr);
 		return -EFAULT;
 	}
@@ -372,13 +371,14 @@ int lab_page_handoff(struct lab_maze *maze, struct lab_page *page,
 					    "an allocated block head",
 					    (unsigned long long)pfn);
 			else
-				_lab_report(maze, LAB_DET_HANDOFF_ARGS,
-					    "lab_page_handoff", pfn, order,
-					    LAB_PG_OWNER(s),
-					    "handoff of pfn %llu with order %u, "
-					    "allocated with order %u",
-					    (unsigned long long)pfn, order,
-					    LAB_PG_ORDER(s));
+				_lab_report(
+					maze, LAB_DET_HANDOFF_ARGS,
+					"lab_page_handoff", pfn, order,
+					LAB_PG_OWNER(s),
+					"handoff of pfn %llu with order %u, "
+					"allocated with order %u",
+					(unsigned long long)pfn, order,
+					LAB_PG_ORDER(s));
 			return v == LAB_REPORT_FOREIGN_FREE ? -EPERM : -EINVAL;
 		}
 		lab_yield(HANDOFF);

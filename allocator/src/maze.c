@@ -520,8 +520,8 @@ struct lab_page *_lab_addr_report(struct lab_maze *maze, const void *addr,
 	}
 	other = _lab_registry_find_addr(addr);
 	if (other) {
-		_lab_report(maze, LAB_DET_WRONG_MAZE, function, LAB_NO_PFN,
-			    0, 0, "%s: %p belongs to maze %llu, not maze %llu",
+		_lab_report(maze, LAB_DET_WRONG_MAZE, function, LAB_NO_PFN, 0,
+			    0, "%s: %p belongs to maze %llu, not maze %llu",
 			    function, addr, (unsigned long long)other->id,
 			    (unsigned long long)maze->id);
 		return NULL;

@@ -965,7 +965,7 @@ static void lab_html_coverage(FILE *f, const struct lab_report_set *s)
 				"<td class=\"num\">%" PRIu64 "</td>",
 				c->provoked, c->fired);
 			lab_html_td(f, NULL,
-				    !c->provoked ? "not provoked" :
+				    !c->provoked	    ? "not provoked" :
 				    c->fired >= c->provoked ? "fired" :
 							      "SILENT");
 			fputs("</tr>\n", f);
