@@ -85,45 +85,6 @@ struct lab_fr_misuse {
 	bool done;
 };
 
-/* ---- profiles ------------------------------------------------------------------ */
-
-/* weight: ALLOC, FREE, HANDOFF, FOREIGN, IRQS_OFF, MISUSE, RELAXED. */
-static const struct lab_fr_profile lab_fr_extra_profiles[] = {
-	{ .name = "misuse",
-	  .weight = { 46, 34, 6, 2, 4, 8, 0 },
-	  .cls_pct = { 34, 33, 33 },
-	  .excl_pct = 25,
-	  .small_pct = 8,
-	  .high_pct = 2,
-	  .irq_mult = 1,
-	  .isr_allocs = 1,
-	  .isr_foreign = true },
-	/* Every handoff through the relaxed channel (free_relaxed.c);
-	 * small orders, non-blocking classes: the per-context caches keep
-	 * the shared counters, which would order the two owners through
-	 * the allocator's other paths, out of most operations. */
-	{ .name = "relaxed",
-	  .weight = { 46, 22, 0, 0, 4, 0, 28 },
-	  .cls_pct = { 0, 50, 50 },
-	  .excl_pct = 30,
-	  .small_pct = 10,
-	  .order_cap = 1,
-	  .irq_mult = 1,
-	  .isr_allocs = 1 },
-};
-
-const struct lab_fr_profile *lab_fr_profile_find_extra(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(lab_fr_extra_profiles) /
-				sizeof(lab_fr_extra_profiles[0]);
-	     i++)
-		if (!strcmp(lab_fr_extra_profiles[i].name, name))
-			return &lab_fr_extra_profiles[i];
-	return NULL;
-}
-
 /* ---- helpers of the acts -------------------------------------------------------- */
 
 static void *lab_mu_own(struct lab_mu_env *e, lab_gfp_t gfp, unsigned order)
@@ -457,7 +418,9 @@ static bool lab_mu_context_imbalance(struct lab_mu_env *e)
 
 /* ---- acts on freed frames (a private maze) ------------------------------------- */
 
-static bool lab_mu_double_free(struct lab_mu_env *e)
+/* A block of ours freed, then freed again, handed over or checked for
+ * access: refused with -EINVAL (free, handoff) or -EFAULT (access). */
+static bool lab_mu_after_free(struct lab_mu_env *e, enum lab_detector det)
 {
 	void *p = lab_mu_own(e, LAB_GFP_NOWAIT, 0);
 	int ret;
@@ -465,39 +428,31 @@ static bool lab_mu_double_free(struct lab_mu_env *e)
 	if (!p)
 		return false;
 	lab_mu_give_back(e, p, 0);
-	lab_mu_expect(e, LAB_DET_DOUBLE_FREE);
-	ret = lab_free_pages_addr(e->maze, p, 0);
-	lab_mu_check(e, LAB_DET_DOUBLE_FREE, ret == -EINVAL);
+	lab_mu_expect(e, det);
+	if (det == LAB_DET_DOUBLE_FREE)
+		ret = lab_free_pages_addr(e->maze, p, 0);
+	else if (det == LAB_DET_HANDOFF_FREED)
+		ret = lab_page_handoff(e->maze, lab_virt_to_page(e->maze, p), 0,
+				       lab_ctx_id());
+	else
+		ret = lab_access_check(e->maze, p, 8) == -EFAULT ? -EINVAL : 0;
+	lab_mu_check(e, det, ret == -EINVAL);
 	return true;
+}
+
+static bool lab_mu_double_free(struct lab_mu_env *e)
+{
+	return lab_mu_after_free(e, LAB_DET_DOUBLE_FREE);
 }
 
 static bool lab_mu_handoff_freed(struct lab_mu_env *e)
 {
-	void *p = lab_mu_own(e, LAB_GFP_NOWAIT, 0);
-	int ret;
-
-	if (!p)
-		return false;
-	lab_mu_give_back(e, p, 0);
-	lab_mu_expect(e, LAB_DET_HANDOFF_FREED);
-	ret = lab_page_handoff(e->maze, lab_virt_to_page(e->maze, p), 0,
-			       lab_ctx_id());
-	lab_mu_check(e, LAB_DET_HANDOFF_FREED, ret == -EINVAL);
-	return true;
+	return lab_mu_after_free(e, LAB_DET_HANDOFF_FREED);
 }
 
 static bool lab_mu_access_free(struct lab_mu_env *e)
 {
-	void *p = lab_mu_own(e, LAB_GFP_NOWAIT, 0);
-	int ret;
-
-	if (!p)
-		return false;
-	lab_mu_give_back(e, p, 0);
-	lab_mu_expect(e, LAB_DET_ACCESS_FREE);
-	ret = lab_access_check(e->maze, p, 8);
-	lab_mu_check(e, LAB_DET_ACCESS_FREE, ret == -EFAULT);
-	return true;
+	return lab_mu_after_free(e, LAB_DET_ACCESS_FREE);
 }
 
 /* A write to a freed page: the allocation that takes the frame again

@@ -240,8 +240,6 @@ void lab_fr_pool_drain(struct lab_fr *fr);
 void lab_fr_delays(struct lab_fr *fr, bool on);
 
 /* "free_misuse.c" */
-/* The profiles defined there (misuse, relaxed), NULL for another name. */
-const struct lab_fr_profile *lab_fr_profile_find_extra(const char *name);
 /* Set-up (main, before the workers start): private mazes and contexts
  * of the misuse profile, the channel of the relaxed one.  0 or -1. */
 int lab_fr_extra_create(struct lab_fr *fr);

@@ -40,7 +40,8 @@
 
 /* ---- profiles ----------------------------------------------------------------- */
 
-/* weight: ALLOC, FREE, HANDOFF, FOREIGN, IRQS_OFF (percent). */
+/* weight: ALLOC, FREE, HANDOFF, FOREIGN, IRQS_OFF, MISUSE, RELAXED
+ * (percent). */
 static const struct lab_fr_profile lab_fr_profiles[] = {
 	{ .name = "mixed",
 	  .weight = { 50, 36, 8, 2, 4 },
@@ -89,6 +90,28 @@ static const struct lab_fr_profile lab_fr_profiles[] = {
 	  .irq_mult = 20,
 	  .isr_allocs = 2,
 	  .isr_max_order = 1 },
+	/* Every detector provoked on purpose (free_misuse.c). */
+	{ .name = "misuse",
+	  .weight = { 46, 34, 6, 2, 4, 8, 0 },
+	  .cls_pct = { 34, 33, 33 },
+	  .excl_pct = 25,
+	  .small_pct = 8,
+	  .high_pct = 2,
+	  .irq_mult = 1,
+	  .isr_allocs = 1,
+	  .isr_foreign = true },
+	/* Every handoff through the relaxed channel (free_relaxed.c);
+	 * small orders, non-blocking classes: the per-context caches keep
+	 * the shared counters, which would order the two owners through
+	 * the allocator's other paths, out of most operations. */
+	{ .name = "relaxed",
+	  .weight = { 46, 22, 0, 0, 4, 0, 28 },
+	  .cls_pct = { 0, 50, 50 },
+	  .excl_pct = 30,
+	  .small_pct = 10,
+	  .order_cap = 1,
+	  .irq_mult = 1,
+	  .isr_allocs = 1 },
 };
 
 const struct lab_fr_profile *lab_fr_profile_find(const char *name)
@@ -99,7 +122,7 @@ const struct lab_fr_profile *lab_fr_profile_find(const char *name)
 	     i++)
 		if (!strcmp(lab_fr_profiles[i].name, name))
 			return &lab_fr_profiles[i];
-	return lab_fr_profile_find_extra(name);
+	return NULL;
 }
 
 static const lab_gfp_t lab_fr_class_gfp[LAB_CLASS_COUNT] = { LAB_GFP_KERNEL,
