@@ -43,6 +43,7 @@
 #include <string.h>
 
 #include "free_run.h"
+#include "misuse.h"
 
 #define LAB_MU_PRIVATE_W 8 /* a private maze: 8x4 frames, orders 0..3 */
 #define LAB_MU_PRIVATE_H 4
@@ -53,15 +54,26 @@
 /* Where an act runs: the shared maze, a private one, or main only. */
 enum lab_mu_where { LAB_MU_SHARED, LAB_MU_PRIVATE, LAB_MU_QUIESCENT };
 
-/* What an act needs: the run, the maze to misuse, a stranger context
- * (an owner that is not us), another live maze. */
+/* What an act needs: the maze to misuse, a stranger context (an owner
+ * that is not us), another live maze (NULL: no wrong-maze act), how
+ * reports are announced and checked (ops), the free-running run if it is
+ * one (NULL in controlled mode). */
 struct lab_mu_env {
 	struct lab_fr *fr;
 	struct lab_maze *maze;
 	struct lab_ctx *stranger;
 	struct lab_maze *other;
 	uint64_t *provoked; /* per detector, of the thread running it */
+	size_t page_size;
+	const struct lab_mu_ops *ops;
+	void *arg;
 };
+
+static void lab_mu_note(struct lab_mu_env *e, const char *kind,
+			const char *where, const char *message)
+{
+	e->ops->note(e->arg, kind, where, message);
+}
 
 /* Returns false if the act could not be set up (no memory), true if it
  * was committed; refusal and report are checked by the act. */
@@ -96,14 +108,14 @@ static void *lab_mu_own(struct lab_mu_env *e, lab_gfp_t gfp, unsigned order)
 static void lab_mu_give_back(struct lab_mu_env *e, void *p, unsigned order)
 {
 	if (lab_free_pages_addr(e->maze, p, order))
-		lab_fr_note(e->fr, "free-refused", "misuse",
+		lab_mu_note(e, "free-refused", "misuse",
 			    "a misuse act could not free its own block");
 }
 
 static void lab_mu_expect(struct lab_mu_env *e, enum lab_detector det)
 {
 	e->provoked[det]++;
-	lab_fr_expect_detector(det);
+	e->ops->expect(e->arg, det, false);
 }
 
 /* After the misusing call: the report came, and the call was refused. */
@@ -112,19 +124,19 @@ static void lab_mu_check(struct lab_mu_env *e, enum lab_detector det,
 {
 	char m[160];
 
-	if (!lab_fr_expect_met()) {
+	if (!e->ops->met(e->arg)) {
 		lab_format(m, sizeof(m),
 			   "misuse for detector %s was not "
 			   "reported",
 			   lab_detector_name(det));
-		lab_fr_note(e->fr, "report-missing", lab_detector_name(det), m);
+		lab_mu_note(e, "report-missing", lab_detector_name(det), m);
 	}
 	if (!refused) {
 		lab_format(m, sizeof(m),
 			   "misuse for detector %s was not "
 			   "refused",
 			   lab_detector_name(det));
-		lab_fr_note(e->fr, "misuse-accepted", lab_detector_name(det),
+		lab_mu_note(e, "misuse-accepted", lab_detector_name(det),
 			    m);
 	}
 }
@@ -176,13 +188,13 @@ static bool lab_mu_wrong_order(struct lab_mu_env *e)
 
 static bool lab_mu_tail_frame(struct lab_mu_env *e)
 {
-	return lab_mu_bad_free(e, LAB_DET_TAIL_FRAME_FREE, 1, e->fr->page_size,
+	return lab_mu_bad_free(e, LAB_DET_TAIL_FRAME_FREE, 1, e->page_size,
 			       0);
 }
 
 static bool lab_mu_misaligned(struct lab_mu_env *e)
 {
-	return lab_mu_bad_free(e, LAB_DET_MISALIGNED_FREE, 1, e->fr->page_size,
+	return lab_mu_bad_free(e, LAB_DET_MISALIGNED_FREE, 1, e->page_size,
 			       1);
 }
 
@@ -254,7 +266,7 @@ static bool lab_mu_handoff_args(struct lab_mu_env *e)
 	lab_mu_check(e, LAB_DET_HANDOFF_ARGS, ret == -EINVAL);
 	e->provoked[LAB_DET_HANDOFF_ARGS]++;
 	if (lab_page_handoff(e->maze, pg, 1, 0) != -EINVAL)
-		lab_fr_note(e->fr, "misuse-accepted", "handoff-args",
+		lab_mu_note(e, "misuse-accepted", "handoff-args",
 			    "a handoff to owner 0 was not refused");
 	lab_mu_give_back(e, p, 1);
 	return true;
@@ -268,7 +280,7 @@ static bool lab_mu_access_overrun(struct lab_mu_env *e)
 	if (!p)
 		return false;
 	lab_mu_expect(e, LAB_DET_ACCESS_OVERRUN);
-	ret = lab_access_check(e->maze, p + e->fr->page_size - 8, 64);
+	ret = lab_access_check(e->maze, p + e->page_size - 8, 64);
 	lab_mu_check(e, LAB_DET_ACCESS_OVERRUN, ret == -EFAULT);
 	lab_mu_give_back(e, p, 0);
 	return true;
@@ -393,7 +405,7 @@ static bool lab_mu_alloc_failure(struct lab_mu_env *e)
 	void *p;
 
 	lab_mu_expect(e, LAB_DET_ALLOC_FAILURE);
-	if (e->maze == e->fr->maze)
+	if (e->fr && e->maze == e->fr->maze)
 		lab_mu_fail_next(e->fr, 0, 1);
 	else
 		lab_maze_fail_next(e->maze, 0, 1);
@@ -403,7 +415,7 @@ static bool lab_mu_alloc_failure(struct lab_mu_env *e)
 		return true;
 	}
 	e->provoked[LAB_DET_ALLOC_FAILURE]--;
-	lab_fr_expect_met();
+	e->ops->met(e->arg);
 	lab_mu_give_back(e, p, 0);
 	return false;
 }
@@ -467,12 +479,12 @@ static bool lab_mu_poison(struct lab_mu_env *e)
 	lab_mu_give_back(e, p, 0);
 	if ((unsigned char)p[0] != LAB_MU_POISON_BYTE)
 		return false; /* release: free pages are not poisoned */
-	p[e->fr->page_size / 2] = 0x5a; /* the write after free */
+	p[e->page_size / 2] = 0x5a; /* the write after free */
 	lab_mu_expect(e, LAB_DET_POISON_SCAN);
 	again = lab_mu_take_again(e, p);
 	if (!again) {
 		e->provoked[LAB_DET_POISON_SCAN]--;
-		lab_fr_expect_met();
+		e->ops->met(e->arg);
 		return false;
 	}
 	lab_mu_check(e, LAB_DET_POISON_SCAN, true);
@@ -518,7 +530,7 @@ static bool lab_mu_maze_check(struct lab_mu_env *e)
 	memcpy(saved, pg, size);
 	memset(pg, 0, size);
 	e->provoked[LAB_DET_MAZE_CHECK]++;
-	lab_fr_expect_repeat(LAB_DET_MAZE_CHECK);
+	e->ops->expect(e->arg, LAB_DET_MAZE_CHECK, true);
 	problems = lab_maze_check(e->maze);
 	lab_mu_check(e, LAB_DET_MAZE_CHECK, problems > 0);
 	/* the first report met the announcement; count the others in */
@@ -526,7 +538,7 @@ static bool lab_mu_maze_check(struct lab_mu_env *e)
 	memcpy(pg, saved, size);
 	lab_mu_give_back(e, p, 0);
 	if (lab_maze_check(e->maze))
-		lab_fr_note(e->fr, "maze-check", "misuse",
+		lab_mu_note(e, "maze-check", "misuse",
 			    "a private maze stayed broken after its "
 			    "descriptor was put back");
 	return true;
@@ -583,9 +595,9 @@ static bool lab_mu_stale(struct lab_mu_env *e, enum lab_detector det)
 	lab_set_sched_hooks(NULL);
 	if (!lab_mu_rec.again) { /* the frame did not come back: no act */
 		e->provoked[det]--;
-		lab_fr_expect_met();
+		e->ops->met(e->arg);
 		if (!ret && det == LAB_DET_STALE_HANDOFF)
-			lab_fr_note(e->fr, "misuse-accepted", "stale-handoff",
+			lab_mu_note(e, "misuse-accepted", "stale-handoff",
 				    "a handoff of a block freed under it "
 				    "was accepted");
 		return false;
@@ -643,6 +655,56 @@ static bool lab_mu_has_act(unsigned d)
 {
 	return lab_mu_acts[d].act != NULL;
 }
+
+/* Acts of the controlled mode: shared ones whose reports come through
+ * the maze's hook (not context imbalance, which has no maze) and need no
+ * second maze. */
+static bool lab_mu_controlled_act(unsigned d)
+{
+	return lab_mu_has_act(d) && lab_mu_acts[d].where == LAB_MU_SHARED &&
+	       d != LAB_DET_CONTEXT_IMBALANCE && d != LAB_DET_WRONG_MAZE;
+}
+
+unsigned lab_misuse_shared_act(struct lab_maze *maze, struct lab_ctx *stranger,
+			       const struct lab_mu_ops *ops, void *arg,
+			       unsigned pick, uint64_t *provoked)
+{
+	struct lab_mu_env e = { NULL,	  maze, stranger,
+				NULL,	  provoked, lab_maze_page_size(maze),
+				ops,	  arg };
+	unsigned d = pick % LAB_DET_COUNT;
+
+	while (!lab_mu_controlled_act(d))
+		d = (d + 1) % LAB_DET_COUNT;
+	return lab_mu_acts[d].act(&e) ? d : LAB_DET_COUNT;
+}
+
+/* ---- the free-running run's announcements (free_check.c) ------------------------- */
+
+static void lab_mu_fr_expect(void *arg, unsigned det, bool repeat)
+{
+	(void)arg;
+	if (repeat)
+		lab_fr_expect_repeat(det);
+	else
+		lab_fr_expect_detector(det);
+}
+
+static bool lab_mu_fr_met(void *arg)
+{
+	(void)arg;
+	return lab_fr_expect_met();
+}
+
+static void lab_mu_fr_note(void *arg, const char *kind, const char *where,
+			   const char *message)
+{
+	lab_fr_note(arg, kind, where, message);
+}
+
+static const struct lab_mu_ops lab_mu_fr_ops = { lab_mu_fr_expect,
+						 lab_mu_fr_met,
+						 lab_mu_fr_note };
 
 /* ---- set-up --------------------------------------------------------------------- */
 
@@ -727,7 +789,12 @@ static void lab_mu_run(struct lab_fr *fr, struct lab_mu_slot *slot, unsigned d)
 	struct lab_mu_env e = {
 		fr,
 		lab_mu_acts[d].where == LAB_MU_SHARED ? fr->maze : slot->priv,
-		slot->stranger, fr->misuse->other, slot->provoked
+		slot->stranger,
+		fr->misuse->other,
+		slot->provoked,
+		fr->page_size,
+		&lab_mu_fr_ops,
+		fr
 	};
 
 	lab_mu_acts[d].act(&e);
