@@ -72,7 +72,7 @@ static const struct lab_opt_spec lab_opt_specs[] = {
 	{ "profile", LAB_OK_NAME, LAB_BOTH, LAB_FIELD(profile), 0, 0,
 	  lab_profile_words, "NAME",
 	  "workload: mixed|pressure|exclusive|orders|irq-storm|misuse|"
-	  "relaxed (default mixed; misuse and relaxed: free mode only)" },
+	  "relaxed (default mixed; relaxed: free mode only)" },
 	{ "seed", LAB_OK_U64, LAB_BOTH, LAB_FIELD(seed), 0, UINT64_MAX, NULL,
 	  "N", "random seed (default: from the clock; always printed)" },
 	{ "maze", LAB_OK_GEOMETRY, LAB_OPT_ARTIFACT, 0, 0, 1, LAB_DIM_MAX, NULL,
@@ -197,10 +197,9 @@ int lab_opts_check(const struct lab_opts *o, char *err, size_t errlen)
 {
 	uint64_t frames = (uint64_t)o->width * o->height;
 
-	/* Their operations (free_misuse.c, free_relaxed.c) exist only in
-	 * the free-running mode. */
-	if (o->mode != LAB_MODE_FREE &&
-	    (!strcmp(o->profile, "misuse") || !strcmp(o->profile, "relaxed"))) {
+	/* Its channel (free_relaxed.c) exists only in the free-running
+	 * mode. */
+	if (o->mode != LAB_MODE_FREE && !strcmp(o->profile, "relaxed")) {
 		snprintf(err, errlen, "--profile %s runs in --mode free only",
 			 o->profile);
 		return -1;

@@ -5,6 +5,8 @@
 #
 #   misuse           every detector with an act is provoked and fires, the
 #                    correct allocator has no finding (exit 0)
+#   misuse-controlled  the same acts (those on blocks of their own) in
+#                    random-walk and PCT schedules: no finding
 #   relaxed          the relaxed handoff channel on the correct allocator:
 #                    no finding, under TSan too (the channel's own slots
 #                    are atomics)
@@ -56,6 +58,18 @@ misuse)
 	grep -Eq '\| stale-handoff \| [1-9][0-9]* \| [1-9][0-9]* \| fired \|' \
 		"$scratch/merged/summary.md" ||
 		fail "no coverage row in the merged summary.md"
+	;;
+misuse-controlled)
+	for strategy in random pct; do
+		"$bin" stress --mode controlled --strategy $strategy \
+			--profile misuse --seconds 2 --seed 3 --no-progress \
+			--out "$scratch/$strategy" >"$scratch/$strategy.log" 2>&1
+		rc=$?
+		log=$scratch/$strategy.log
+		[ $rc = 0 ] || fail "controlled misuse ($strategy) exited $rc"
+		grep -Eq "controlled summary: [1-9][0-9]* schedules.* 0 finding" \
+			"$log" || fail "controlled misuse ($strategy): no clean schedules"
+	done
 	;;
 relaxed)
 	run relaxed --profile relaxed --seconds 3 --seed 5
