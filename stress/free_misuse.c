@@ -136,8 +136,7 @@ static void lab_mu_check(struct lab_mu_env *e, enum lab_detector det,
 			   "misuse for detector %s was not "
 			   "refused",
 			   lab_detector_name(det));
-		lab_mu_note(e, "misuse-accepted", lab_detector_name(det),
-			    m);
+		lab_mu_note(e, "misuse-accepted", lab_detector_name(det), m);
 	}
 }
 
@@ -188,14 +187,12 @@ static bool lab_mu_wrong_order(struct lab_mu_env *e)
 
 static bool lab_mu_tail_frame(struct lab_mu_env *e)
 {
-	return lab_mu_bad_free(e, LAB_DET_TAIL_FRAME_FREE, 1, e->page_size,
-			       0);
+	return lab_mu_bad_free(e, LAB_DET_TAIL_FRAME_FREE, 1, e->page_size, 0);
 }
 
 static bool lab_mu_misaligned(struct lab_mu_env *e)
 {
-	return lab_mu_bad_free(e, LAB_DET_MISALIGNED_FREE, 1, e->page_size,
-			       1);
+	return lab_mu_bad_free(e, LAB_DET_MISALIGNED_FREE, 1, e->page_size, 1);
 }
 
 static bool lab_mu_inside_frame(struct lab_mu_env *e)
@@ -478,7 +475,7 @@ static bool lab_mu_poison(struct lab_mu_env *e)
 		return false;
 	lab_mu_give_back(e, p, 0);
 	if ((unsigned char)p[0] != LAB_MU_POISON_BYTE)
-		return false; /* release: free pages are not poisoned */
+		return false;	    /* release: free pages are not poisoned */
 	p[e->page_size / 2] = 0x5a; /* the write after free */
 	lab_mu_expect(e, LAB_DET_POISON_SCAN);
 	again = lab_mu_take_again(e, p);
@@ -669,9 +666,9 @@ unsigned lab_misuse_shared_act(struct lab_maze *maze, struct lab_ctx *stranger,
 			       const struct lab_mu_ops *ops, void *arg,
 			       unsigned pick, uint64_t *provoked)
 {
-	struct lab_mu_env e = { NULL,	  maze, stranger,
-				NULL,	  provoked, lab_maze_page_size(maze),
-				ops,	  arg };
+	struct lab_mu_env e = { NULL, maze,	stranger,
+				NULL, provoked, lab_maze_page_size(maze),
+				ops,  arg };
 	unsigned d = pick % LAB_DET_COUNT;
 
 	while (!lab_mu_controlled_act(d))
@@ -786,16 +783,16 @@ void lab_fr_extra_destroy(struct lab_fr *fr)
 
 static void lab_mu_run(struct lab_fr *fr, struct lab_mu_slot *slot, unsigned d)
 {
-	struct lab_mu_env e = {
-		fr,
-		lab_mu_acts[d].where == LAB_MU_SHARED ? fr->maze : slot->priv,
-		slot->stranger,
-		fr->misuse->other,
-		slot->provoked,
-		fr->page_size,
-		&lab_mu_fr_ops,
-		fr
-	};
+	struct lab_mu_env e = { fr,
+				lab_mu_acts[d].where == LAB_MU_SHARED ?
+					fr->maze :
+					slot->priv,
+				slot->stranger,
+				fr->misuse->other,
+				slot->provoked,
+				fr->page_size,
+				&lab_mu_fr_ops,
+				fr };
 
 	lab_mu_acts[d].act(&e);
 }

@@ -445,8 +445,8 @@ static void lab_op_misuse(struct lab_sched *s, struct lab_lthread *lt,
 {
 	uint64_t provoked[LAB_DET_COUNT];
 
-	lab_misuse_shared_act(s->maze, lt->stranger, &lab_mu_ops, lt,
-			      op->arg, provoked);
+	lab_misuse_shared_act(s->maze, lt->stranger, &lab_mu_ops, lt, op->arg,
+			      provoked);
 }
 
 /* A report the current thread's misuse act announced: counted.  A report
