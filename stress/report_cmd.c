@@ -131,7 +131,9 @@ int lab_report_render(const char *const *paths, int npaths, const char *bench,
 int lab_report_command(int argc, char **argv)
 {
 	const char *paths[argc > 0 ? argc : 1];
-	struct lab_report_args a = { "reports/latest", NULL, paths, 0, false };
+	/* Not reports/latest: that links to the newest run, whose own
+	 * renderings a merge of other runs would replace. */
+	struct lab_report_args a = { "reports/merged", NULL, paths, 0, false };
 	int ret = lab_report_parse(argc, argv, &a);
 
 	if (ret < 0) {
@@ -156,7 +158,7 @@ void lab_report_help(FILE *out)
 	      "set, only when all were written; other files in DIR are left\n"
 	      "alone, and when nothing was read DIR is not touched.\n\n"
 	      "  --out DIR        where the renderings go (default "
-	      "reports/latest)\n"
+	      "reports/merged)\n"
 	      "  --bench FILE     a detection benchmark table (Markdown) to "
 	      "include\n\n"
 	      "exit status: 2 a path was skipped (even with findings), "

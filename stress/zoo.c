@@ -448,6 +448,16 @@ static int lab_zoo_trial(const struct lab_zoo_mode *m, const char *bug,
 		      WEXITSTATUS(status) != 127 && WEXITSTATUS(status) != 130;
 	if (status != -1 && WIFSIGNALED(status))
 		t->detected = true; /* a crash is a detection too */
+	/* A trial that could not start (127) or was refused (2) measured
+	 * nothing: counting it as a miss would be a false figure. */
+	if (status != -1 && WIFEXITED(status) &&
+	    (WEXITSTATUS(status) == 127 || WEXITSTATUS(status) == 2)) {
+		fprintf(stderr,
+			"labyrinth: zoo: the %s trial of %s (seed %" PRIu64
+			") did not run (exit %d): see %s/log\n",
+			m->name, bug, seed, WEXITSTATUS(status), t->dir);
+		return -1;
+	}
 	lab_zoo_steps(m, t->dir, t);
 	lab_zoo_signature(t->dir, t);
 	if (t->detected && m->controlled)
@@ -735,6 +745,7 @@ struct lab_zoo_bench {
 	struct lab_zoo_cell cell[LAB_BUG_COUNT][LAB_ZOO_NMODES];
 	char command[512];
 	double seconds;
+	bool broken; /* a trial did not run: the table is incomplete */
 };
 
 /* The mode that detected bug b in most seeds, fastest on ties; -1 if
@@ -887,8 +898,10 @@ static void lab_zoo_bench_one(struct lab_zoo_bench *z, int b, size_t m)
 
 		if (lab_zoo_trial(&lab_zoo_modes[m],
 				  lab_bug_name((enum lab_bug)b), seed,
-				  a->budget, a->out, &t))
+				  a->budget, a->out, &t)) {
+			z->broken = true;
 			return;
+		}
 		lab_zoo_print_trial(lab_bug_name((enum lab_bug)b),
 				    &lab_zoo_modes[m], seed, &t);
 		lab_zoo_record(&z->cell[b][m], &t);
@@ -942,6 +955,11 @@ static int lab_zoo_bench(const struct lab_zoo_args *a)
 	for (b = 1; b < LAB_BUG_COUNT && !ret; b++)
 		if (z->bug[b] && lab_zoo_best(z, b) < 0)
 			ret = 1; /* a bug that no mode detected */
+	if (z->broken) {
+		fprintf(stderr, "labyrinth: zoo: some trials did not run "
+				"(named above): the table is incomplete\n");
+		ret = 2;
+	}
 	free(z);
 	return ret;
 }

@@ -238,6 +238,31 @@ run-dirs)
 	grep -q "^out: mine$" e.log || fail "--out not used as given"
 	[ "$(ls mine/run-*.json | wc -l)" = 1 ] || fail "mine: no run record"
 	[ "$(readlink reports/latest)" = "$before" ] || fail "latest moved"
+	# report without --out merges into reports/merged, not into the
+	# newest run's directory that latest links to
+	sum=$(md5sum <reports/latest/summary.md)
+	run 0 merge.log report "$da"
+	[ -s reports/merged/findings.json ] || fail "report: no reports/merged"
+	[ "$(md5sum <reports/latest/summary.md)" = "$sum" ] ||
+		fail "report without --out rewrote the latest run's renderings"
+	;;
+zoo-broken)
+	# a zoo trial that cannot start measured nothing: an error (exit 2
+	# naming the trial), never a "missed" in the table.  The binary is
+	# a copy deleted while the first 1 s trial runs.
+	cp "$bin" ./lab-copy
+	status=0
+	./lab-copy zoo bench --bugs claim-race --modes naive --seeds 3 \
+		--budget 1 --out zb >zb.log 2>&1 &
+	pid=$!
+	sleep 0.5
+	rm -f ./lab-copy
+	wait $pid || status=$?
+	[ "$status" = 2 ] || { cat zb.log >&2; fail "zoo bench exited $status"; }
+	grep -q "^labyrinth: zoo: the naive trial of claim-race (seed [23]) did not run (exit 127)" \
+		zb.log || fail "the trial that did not run is not named"
+	! grep -q "missed in 0\.0[0-9] s, 0 steps" zb.log ||
+		fail "a trial that did not run counted as missed"
 	;;
 free-irq)
 	run 0 free.log stress --mode free --profile irq-storm --seconds 3 \
