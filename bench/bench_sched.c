@@ -10,6 +10,12 @@
  * Schedules run in-process (no fork per schedule), as a campaign with
  * --no-isolate would, and once more isolated (a child per schedule, the
  * campaign default) to show what isolation costs.
+ *
+ * The "user C11" rows run a user-style program through the scheduler's
+ * public API (labyrinth/sched.h) instead: a lock-free bitmap page
+ * allocator in plain C11 atomics with a scheduling point before every
+ * atomic operation, where an instrumented build (labyrinth/atomic.h)
+ * puts them, next to the allocator's hand-placed yield points above.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,6 +26,7 @@
 #include <time.h>
 #include <ucontext.h>
 
+#include "labyrinth/sched.h"
 #include "stress.h"
 
 struct bench_opts {
@@ -80,6 +87,142 @@ static int bench_strategy(const struct bench_opts *b, enum lab_strategy st,
 			row->switches += (r.trace[i] & LAB_DEC_THREAD_MASK) !=
 					 (r.trace[i - 1] & LAB_DEC_THREAD_MASK);
 		lab_sched_result_free(&r);
+	}
+	row->seconds = now() - t0;
+	return 0;
+}
+
+/* ---- a user's C11 program through the public API ------------------------- */
+
+#define USER_WORDS 2 /* 128 frames */
+#define USER_HELD 8
+
+static _Atomic uint64_t user_map[USER_WORDS];
+static unsigned user_ops;
+
+struct user_thread {
+	unsigned id, held[USER_HELD], nheld;
+	uint64_t rng;
+};
+
+static struct user_thread user_th[LAB_MAX_LOGICAL];
+
+/* One frame: find a clear bit from the thread's hint word, CAS it set. */
+static bool user_alloc(struct user_thread *t)
+{
+	unsigned w, tries;
+
+	for (tries = 0; tries < USER_WORDS; tries++) {
+		_Atomic uint64_t *word =
+			&user_map[(t->id + tries) % USER_WORDS];
+		uint64_t old;
+
+		lab_sched_point(LAB_SITE("load"));
+		old = atomic_load_explicit(word, memory_order_acquire);
+		while (~old) {
+			unsigned bit = (unsigned)__builtin_ctzll(~old);
+
+			lab_sched_point(LAB_SITE("cas"));
+			if (atomic_compare_exchange_weak_explicit(
+				    word, &old, old | (1ull << bit),
+				    memory_order_acq_rel,
+				    memory_order_acquire)) {
+				w = (unsigned)(word - user_map);
+				t->held[t->nheld++] = w * 64 + bit;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+static void user_free(struct user_thread *t)
+{
+	unsigned f = t->held[--t->nheld];
+
+	lab_sched_point(LAB_SITE("fetch_and"));
+	atomic_fetch_and_explicit(&user_map[f / 64], ~(1ull << (f % 64)),
+				  memory_order_release);
+}
+
+static void user_body(void *arg)
+{
+	struct user_thread *t = arg;
+	unsigned i;
+
+	for (i = 0; i < user_ops; i++) {
+		if (t->nheld < USER_HELD && (lab_splitmix(&t->rng) & 1))
+			user_alloc(t);
+		else if (t->nheld)
+			user_free(t);
+		lab_sched_progress();
+	}
+	while (t->nheld)
+		user_free(t);
+}
+
+static int user_setup(void *arg)
+{
+	unsigned i, n = *(unsigned *)arg;
+
+	for (i = 0; i < USER_WORDS; i++)
+		atomic_store(&user_map[i], 0);
+	for (i = 0; i < n; i++)
+		user_th[i] = (struct user_thread){ .id = i, .rng = i + 1 };
+	return 0;
+}
+
+static const char *user_check(void *arg, bool final)
+{
+	unsigned i;
+
+	(void)arg;
+	for (i = 0; final && i < USER_WORDS; i++)
+		if (atomic_load(&user_map[i]))
+			return "frames still set after every thread freed";
+	return NULL;
+}
+
+static int bench_user(const struct bench_opts *b, enum lab_sched_strategy st,
+		      unsigned depth, struct row *row)
+{
+	const char *name = row->name;
+	struct lab_sched_test t = { .name = "user C11" };
+	unsigned n = b->logical, i;
+	double t0 = now();
+
+	user_ops = b->ops;
+	t.nthreads = n;
+	for (i = 0; i < n; i++)
+		t.threads[i] = (struct lab_sched_thread_desc){ user_body,
+							       &user_th[i] };
+	t.arg = &n;
+	t.setup = user_setup;
+	t.invariant = user_check;
+	t.strategy = st;
+	t.depth = depth;
+	t.pct_horizon = (uint64_t)n * b->ops * 3 + 1;
+	t.seed = b->seed;
+	memset(row, 0, sizeof(*row));
+	row->name = name;
+	while (now() - t0 < b->seconds) {
+		struct lab_sched_outcome out;
+
+		t.seed++;
+		if (lab_sched_run_test(&t, &out) || out.found) {
+			fprintf(stderr, "lab_bench_sched: user program: %s%s\n",
+				out.error,
+				out.found ? out.finding.message : "");
+			lab_sched_outcome_free(&out);
+			return -1;
+		}
+		row->schedules++;
+		row->decisions += out.decisions;
+		for (uint64_t k = 1; k < out.ntrace; k++)
+			row->switches +=
+				(out.trace[k] & LAB_DEC_THREAD_MASK) !=
+				(out.trace[k - 1] & LAB_DEC_THREAD_MASK);
+		lab_sched_outcome_free(&out);
 	}
 	row->seconds = now() - t0;
 	return 0;
@@ -194,6 +337,15 @@ bad:
 	return 2;
 }
 
+static void print_header(const char *first)
+{
+	printf("%-20s %10s %12s %9s %12s %9s %8s\n", first, "schedules",
+	       "decisions", "switches", "decisions/s", "ns/dec", "vs-base");
+}
+
+/* Two tables of the same run: the user program through the public API
+ * first (its rows against the allocator's, same strategy), then the
+ * allocator's own strategies against the non-preemptive baseline. */
 int main(int argc, char **argv)
 {
 	struct bench_opts b = { 2.0, 1, 3, 24 };
@@ -202,6 +354,8 @@ int main(int argc, char **argv)
 			       { .name = "pct d=3" },
 			       { .name = "pct d=3 isolated" },
 			       { .name = "raw swapcontext" } };
+	struct row user[2] = { { .name = "user C11 random" },
+			       { .name = "user C11 pct d=3" } };
 	int ret = parse(argc, argv, &b), i;
 
 	if (ret)
@@ -209,15 +363,23 @@ int main(int argc, char **argv)
 	if (bench_strategy(&b, LAB_STRAT_LIST, 1, false, &rows[0]) ||
 	    bench_strategy(&b, LAB_STRAT_RANDOM, 1, false, &rows[1]) ||
 	    bench_strategy(&b, LAB_STRAT_PCT, 3, false, &rows[2]) ||
-	    bench_strategy(&b, LAB_STRAT_PCT, 3, true, &rows[3]))
+	    bench_strategy(&b, LAB_STRAT_PCT, 3, true, &rows[3]) ||
+	    bench_user(&b, LAB_SCHED_RANDOM, 1, &user[0]) ||
+	    bench_user(&b, LAB_SCHED_PCT, 3, &user[1]))
 		return 1;
 	bench_raw_switch(&b, &rows[4]);
 	rows[4].name = "raw swapcontext";
 	printf("lab_bench_sched: %s; %u logical threads x %u ops, %.1f s per "
 	       "row, seed %" PRIu64 "\n",
 	       lab_version(), b.logical, b.ops, b.seconds, b.seed);
-	printf("%-20s %10s %12s %9s %12s %9s %8s\n", "strategy", "schedules",
-	       "decisions", "switches", "decisions/s", "ns/dec", "vs-base");
+	printf("a user's C11 program through labyrinth/sched.h (a scheduling "
+	       "point at each atomic), vs-base: against the allocator's yield "
+	       "points, same strategy:\n");
+	print_header("program");
+	print_row(&user[0], &rows[1]);
+	print_row(&user[1], &rows[2]);
+	printf("\n");
+	print_header("strategy");
 	for (i = 0; i < 5; i++)
 		print_row(&rows[i], &rows[0]);
 	return 0;

@@ -115,8 +115,11 @@ static lab_decision_t lab_fs_list[LAB_FS_STEPS];
 static char lab_fs_bug[sizeof(((struct lab_opts *)0)->bug)];
 
 /* Runs on the fiber being switched out. */
-static void lab_fs_on_switch(int from_point, int to_point, void *arg)
+static void lab_fs_on_switch(lab_site_t from_site, lab_site_t to_site,
+			     void *arg)
 {
+	int from_point = lab_yield_point_of(from_site);
+	int to_point = lab_yield_point_of(to_site);
 	unsigned from = from_point < 0 ? LAB_YP_COUNT : (unsigned)from_point;
 	unsigned to = to_point < 0 ? LAB_YP_COUNT : (unsigned)to_point;
 

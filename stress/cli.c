@@ -148,20 +148,14 @@ static uint64_t lab_clock_seed(void)
 }
 
 /* Limits that only make sense together. */
-/* --backend: a registered name, and the free-running mode only (the
- * controlled mode needs the labyrinth allocator's yield points). */
+/* --backend: a registered name (every mode: controlled schedules of a
+ * backend switch at its calls and at its instrumented code). */
 static int lab_backend_check(const struct lab_opts *o)
 {
 	const char *names[16];
 	char list[256] = "";
 	unsigned n = lab_backend_list(names, 16), i;
 
-	if (o->mode != LAB_MODE_FREE)
-		return lab_usage("stress",
-				 "--backend %s needs --mode free "
-				 "(controlled schedules need the "
-				 "labyrinth allocator's yield points)",
-				 o->backend);
 	if (lab_backend_find(o->backend))
 		return 0;
 	for (i = 0; i < n; i++)
@@ -500,6 +494,10 @@ static int lab_file_command(const char *cmd, int argc, char **argv,
 					 err + n);
 		return lab_usage(NULL, "%s", err);
 	}
+	if (lab_backend_artifact_check(a, err, sizeof(err))) {
+		lab_artifact_free(a);
+		return lab_usage(NULL, "%s: %s", fa->artifact, err);
+	}
 	printf("%s: %s, recorded finding %s at %s (step %" PRIu64
 	       "), seed %" PRIu64 ", %" PRIu64 " decisions\n",
 	       fa->artifact, lab_mode_name(a->opts.mode), a->finding.kind,
@@ -561,6 +559,10 @@ static int lab_replay_controlled(const struct lab_artifact *a,
 		       "decision %" PRIu64 " of %" PRIu64
 		       ": %s; the run went on without them\n",
 		       r.diverged_at, a->ndecisions, r.diverged_why);
+	else if (strcmp(o.backend, "labyrinth"))
+		printf("followed: every recorded decision fitted (backend %s, "
+		       "build id %s: the same code, an exact replay)\n",
+		       o.backend, o.user_build);
 	else
 		printf("followed: every recorded decision fitted\n");
 	if (r.found)

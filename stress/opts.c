@@ -121,9 +121,13 @@ static const struct lab_opt_spec lab_opt_specs[] = {
 	  "controlled: schedules to run (default 0 = until time runs out)" },
 	{ "backend", LAB_OK_PATH, LAB_BOTH | LAB_OPT_OPTIONAL,
 	  LAB_FIELD(backend), 0, 0, NULL, "NAME",
-	  "free: the allocator to stress, from the backend table (default "
-	  "labyrinth: the full mode; others: threads, stamps, cross-thread "
-	  "frees, no interrupts)" },
+	  "the allocator to stress, from the backend table (default "
+	  "labyrinth: the full mode; others: threads or logical threads, "
+	  "stamps, cross-thread frees, no interrupts)" },
+	{ "user-build", LAB_OK_PATH, LAB_OPT_ARTIFACT | LAB_OPT_OPTIONAL,
+	  LAB_FIELD(user_build), 0, 0, NULL, "ID",
+	  "build id of the backend's code a controlled artifact was recorded "
+	  "with (none: the labyrinth allocator)" },
 	/* Bare flags are artifact fields too, "on" when the flag was given:
 	 * both change what a free-running run does (how often it yields,
 	 * when it stops), so a replay must do the same. */
@@ -175,6 +179,7 @@ void lab_opts_defaults(struct lab_opts *o)
 	o->isolate = true;
 	o->delays = true;
 	snprintf(o->backend, sizeof(o->backend), "labyrinth");
+	snprintf(o->user_build, sizeof(o->user_build), "none");
 	strcpy(o->out_dir, "reports/latest");
 	o->progress = true;
 }

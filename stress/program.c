@@ -160,12 +160,12 @@ static void lab_stamp(struct lab_lthread *lt, void *addr)
 	st->addr = (uintptr_t)addr;
 }
 
-static void lab_verify(struct lab_sched *s, const void *addr, const char *where)
+static void lab_verify(const void *addr, const char *where)
 {
 	const struct lab_stamp *st = addr;
 
 	if (st->magic != LAB_STAMP_MAGIC || st->addr != (uintptr_t)addr)
-		lab_sched_fail(s, "stamp-mismatch", where,
+		lab_sched_fail("stamp-mismatch", where,
 			       "block %p lost its stamp (magic %llx, addr "
 			       "%llx): another owner wrote it",
 			       addr, (unsigned long long)st->magic,
@@ -175,19 +175,19 @@ static void lab_verify(struct lab_sched *s, const void *addr, const char *where)
 /* The task's free after a stale-free probe (lab_isr_stale_probe) freed
  * its block under it: the allocator must refuse it (-EINVAL, or -EPERM
  * if the frame is now another's exclusive block). */
-static void lab_check_stale_free(struct lab_sched *s, struct lab_lthread *lt,
+static void lab_check_stale_free(struct lab_lthread *lt,
 				 const struct lab_block *b, int ret,
 				 const char *where)
 {
 	lt->stale_probe = NULL;
 	if (!ret)
-		lab_sched_fail(s, "stale-free-accepted", where,
+		lab_sched_fail("stale-free-accepted", where,
 			       "a free of %p prepared before an interrupt "
 			       "freed the block (and allocated a frame again) "
 			       "was accepted: it freed what it did not own",
 			       b->addr);
 	if (ret != -EINVAL && ret != -EPERM)
-		lab_sched_fail(s, "free-error", where,
+		lab_sched_fail("free-error", where,
 			       "a stale free of %p failed with %d, not "
 			       "-EINVAL or -EPERM: %s",
 			       b->addr, ret, lab_last_error());
@@ -201,16 +201,16 @@ static void lab_free_block(struct lab_sched *s, struct lab_lthread *lt,
 	const struct lab_block *outer = lt->freeing;
 	int ret;
 
-	lab_verify(s, b->addr, where);
+	lab_verify(b->addr, where);
 	lt->freeing = b;
 	ret = lab_free_pages_addr(s->maze, b->addr, b->order);
 	lt->freeing = outer;
 	if (lt->stale_probe == b) { /* not a free of the interrupt's own */
-		lab_check_stale_free(s, lt, b, ret, where);
+		lab_check_stale_free(lt, b, ret, where);
 		return;
 	}
 	if (ret)
-		lab_sched_fail(s, "free-error", where,
+		lab_sched_fail("free-error", where,
 			       "free of %p order %u failed: %s", b->addr,
 			       b->order, lab_last_error());
 }
@@ -314,11 +314,11 @@ static void lab_op_handoff(struct lab_sched *s, struct lab_lthread *lt,
 	i = op->arg % lt->nheld;
 	b = lt->held[i];
 	lab_drop_held(lt, i);
-	lab_verify(s, b.addr, "op:handoff");
+	lab_verify(b.addr, "op:handoff");
 	if (b.excl &&
 	    lab_page_handoff(s->maze, lab_virt_to_page(s->maze, b.addr),
 			     b.order, lab_ctx_task_id(to->ctx)))
-		lab_sched_fail(s, "handoff-error", "op:handoff",
+		lab_sched_fail("handoff-error", "op:handoff",
 			       "handoff of %p failed: %s", b.addr,
 			       lab_last_error());
 	lab_inbox_fill(to, b);
@@ -358,7 +358,7 @@ static void lab_op_foreign_free(struct lab_sched *s, struct lab_lthread *lt)
 	lt->expect_foreign = false;
 	lt->foreign_tries++;
 	if (ret != -EPERM)
-		lab_sched_fail(s, "foreign-free-accepted", "op:foreign-free",
+		lab_sched_fail("foreign-free-accepted", "op:foreign-free",
 			       "a foreign context freed exclusive block %p "
 			       "(ret %d)",
 			       lt->held[i].addr, ret);
@@ -576,6 +576,7 @@ void lab_program_run(struct lab_sched *s, struct lab_lthread *lt)
 		lab_run_op(s, lt, &lt->ops[i]);
 		atomic_fetch_add_explicit(&s->ops_done, 1,
 					  memory_order_relaxed);
+		lab_sched_progress();
 	}
 	atomic_store_explicit(&lt->pc, lt->nops, memory_order_relaxed);
 	/* Like a CPU going offline: interrupts off for good, so none can
@@ -602,7 +603,7 @@ static void lab_isr_stale_probe(struct lab_sched *s, struct lab_lthread *lt)
 
 	if (!b || b->order || b->excl || lt->stale_probe ||
 	    atomic_load(&lt->irq_depth) != 1 ||
-	    lab_last_point(lt) != LAB_YP_FREE_DESC)
+	    lab_last_point(lt->id) != LAB_YP_FREE_DESC)
 		return;
 	if (lab_free_pages_addr(s->maze, b->addr, 0))
 		return; /* reported, and the report hook stops the run */
@@ -655,7 +656,7 @@ static bool lab_refuses_stale(enum lab_report_kind kind)
 void lab_program_on_report(const struct lab_report *r, void *arg)
 {
 	struct lab_sched *s = arg;
-	int cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
+	int cur = lab_sched_current();
 
 	if (r->kind == LAB_REPORT_FOREIGN_FREE && cur >= 0 &&
 	    s->lt[cur].expect_foreign) {
@@ -672,7 +673,7 @@ void lab_program_on_report(const struct lab_report *r, void *arg)
 		return;
 	if (r->kind == LAB_REPORT_ALLOC_FAILURE)
 		return;
-	lab_sched_fail(s, lab_report_kind_name(r->kind), r->function, "%s",
+	lab_sched_fail(lab_report_kind_name(r->kind), r->function, "%s",
 		       r->message);
 }
 
@@ -680,14 +681,13 @@ void lab_program_on_report(const struct lab_report *r, void *arg)
 
 /* A misuse probe of thread t was refused `tries` times and reported
  * `reported` times: every refusal must have been reported. */
-static void lab_check_probe(struct lab_sched *s, unsigned t, uint64_t tries,
-			    uint64_t reported, const char *kind,
-			    const char *where, const char *what)
+static void lab_check_probe(unsigned t, uint64_t tries, uint64_t reported,
+			    const char *kind, const char *where,
+			    const char *what)
 {
 	if (tries != reported)
-		lab_sched_fail(s, kind, where,
-			       "thread %u: %llu %s, %llu reported", t,
-			       (unsigned long long)tries, what,
+		lab_sched_fail(kind, where, "thread %u: %llu %s, %llu reported",
+			       t, (unsigned long long)tries, what,
 			       (unsigned long long)reported);
 }
 
@@ -698,16 +698,16 @@ void lab_program_final_check(struct lab_sched *s)
 	long problems = lab_maze_check(s->maze);
 	unsigned c, t;
 
-	if (s->found)
+	if (lab_sched_found())
 		return;
 	if (problems)
-		lab_sched_fail(s, "inconsistent", "lab_maze_check",
+		lab_sched_fail("inconsistent", "lab_maze_check",
 			       "whole-maze check found %ld problems", problems);
 	lab_maze_stats(s->maze, &st);
 	for (c = 0; c < LAB_CLASS_COUNT; c++)
 		ok += st.cls[c].successes;
 	if (ok != st.frees || st.free_frames != st.frames)
-		lab_sched_fail(s, "not-conserved", "final-check",
+		lab_sched_fail("not-conserved", "final-check",
 			       "allocations %llu, frees %llu, free frames "
 			       "%llu of %llu",
 			       (unsigned long long)ok,
@@ -717,10 +717,10 @@ void lab_program_final_check(struct lab_sched *s)
 	for (t = 0; t < s->n; t++) {
 		const struct lab_lthread *lt = &s->lt[t];
 
-		lab_check_probe(s, t, lt->foreign_tries, lt->foreign_refused,
+		lab_check_probe(t, lt->foreign_tries, lt->foreign_refused,
 				"foreign-free-unreported", "op:foreign-free",
 				"foreign frees");
-		lab_check_probe(s, t, lt->stale_tries, lt->stale_reported,
+		lab_check_probe(t, lt->stale_tries, lt->stale_reported,
 				"double-free-unreported", "isr:stale-free",
 				"stale frees refused");
 	}

@@ -1,11 +1,13 @@
-/* runner.c - runs controlled schedules: set-up, clean-up, isolation, and
- * the controlled mode's loop over many schedules.
+/* runner.c - the labyrinth allocator's controlled schedules, as a client
+ * of the scheduler library (labyrinth/sched.h): yield points and waits as
+ * scheduling points, set-up and clean-up of the maze, and the controlled
+ * mode's loop over many schedules.
  *
- * Isolation: with opts.isolate each schedule runs in a forked child whose
- * scheduler state and decision trace live in a shared mapping.  A bug
- * that crashes the allocator (or a sanitizer that stops the child) then
- * still leaves the parent the decisions taken up to that point, so the
- * crash becomes an artifact that replays like any other finding.
+ * Isolation (opts.isolate) is the library's: each schedule runs in a
+ * forked child.  The client state lives in a mapping shared with it too,
+ * so the parent still reads the last operations and sanitizer captures of
+ * a child that crashed, and the crash becomes an artifact that replays
+ * like any other finding.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,11 +26,7 @@
 
 uint64_t lab_splitmix(uint64_t *state)
 {
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
+	return lab_sched_splitmix(state);
 }
 
 static double lab_now(void)
@@ -39,31 +37,165 @@ static double lab_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* ---- one schedule ----------------------------------------------------------- */
+/* ---- the allocator's yield points as scheduling points ---------------------- */
 
-/* PCT: distinct random priorities d..d+n-1, and d-1 change points spread
- * over the expected number of steps k. */
-static void lab_pct_init(struct lab_sched *s, uint64_t *rng)
+/* A yield point's site is its name: a static string, so the scheduler's
+ * positions, findings and coverage read as they always did. */
+lab_site_t lab_yield_site(enum lab_yield_point pt)
 {
-	unsigned d = s->opts->depth ? s->opts->depth : 1, t, i;
-	uint64_t k = (uint64_t)s->n * s->opts->ops_per_thread * 8 + 1;
-	int prio[LAB_MAX_LOGICAL];
-
-	for (t = 0; t < s->n; t++)
-		prio[t] = (int)(d + t);
-	for (t = s->n - 1; t > 0; t--) {
-		unsigned j = (unsigned)(lab_splitmix(rng) % (t + 1));
-		int x = prio[t];
-
-		prio[t] = prio[j];
-		prio[j] = x;
-	}
-	for (t = 0; t < s->n; t++)
-		atomic_store(&s->prio[t], prio[t]);
-	s->nchange = d - 1 < 8 ? d - 1 : 8;
-	for (i = 0; i < s->nchange; i++)
-		s->change_at[i] = 1 + lab_splitmix(rng) % k;
+	return lab_yield_point_name(pt);
 }
+
+int lab_yield_point_of(lab_site_t site)
+{
+	int pt;
+
+	for (pt = 0; site && pt < LAB_YP_COUNT; pt++)
+		if (site == lab_yield_point_name((enum lab_yield_point)pt))
+			return pt;
+	return -1;
+}
+
+int lab_last_point(unsigned t)
+{
+	return lab_yield_point_of(lab_sched_last_site(t));
+}
+
+static void lab_on_yield(enum lab_yield_point pt, void *arg)
+{
+	(void)arg;
+	if (pt == LAB_YP_SPIN)
+		lab_sched_spin(lab_yield_site(pt));
+	else
+		lab_sched_point(lab_yield_site(pt));
+}
+
+static bool lab_wait_ready(void *arg)
+{
+	const struct lab_lthread *lt = arg;
+
+	/* relaxed: evaluated on another fiber, it must not be an acquire
+	 * that makes a happens-before edge between logical threads */
+	return atomic_load_explicit(atomic_load_explicit(&lt->wait_word,
+							 memory_order_relaxed),
+				    memory_order_relaxed) !=
+	       atomic_load_explicit(&lt->wait_expected, memory_order_relaxed);
+}
+
+/* A GFP_KERNEL wait: the thread is blocked until the word changes or,
+ * when nobody else can run, it times out (logical time).  Its position
+ * stays the alloc:wait point it passed right before. */
+static int lab_on_wait(const atomic_uint *word, unsigned expected,
+		       unsigned timeout_ms, void *arg)
+{
+	struct lab_sched *s = arg;
+	int cur = lab_sched_current();
+	struct lab_lthread *lt;
+
+	(void)timeout_ms;
+	if (cur < 0)
+		return 0;
+	lt = &s->lt[cur];
+	atomic_store_explicit(&lt->wait_word, word, memory_order_relaxed);
+	atomic_store_explicit(&lt->wait_expected, expected,
+			      memory_order_relaxed);
+	return lab_sched_block(NULL, lab_wait_ready, lt, true);
+}
+
+/* ---- client callbacks ---------------------------------------------------------- */
+
+/* The current lab_ctx travels with its fiber (relaxed: no edge between
+ * logical threads). */
+static void lab_on_switch(void *arg, int from, int to)
+{
+	struct lab_sched *s = arg;
+	struct lab_ctx *prev = lab_ctx_switch(
+		to >= 0 ? atomic_load_explicit(&s->lt[to].cur_ctx,
+					       memory_order_relaxed) :
+			  s->main_ctx);
+
+	if (from >= 0)
+		atomic_store_explicit(&s->lt[from].cur_ctx, prev,
+				      memory_order_relaxed);
+}
+
+/* " op 3/24 (alloc)" */
+static size_t lab_describe(void *arg, unsigned t, char *buf, size_t len)
+{
+	static const char *const ops[LAB_OP_KINDS] = {
+		"alloc", "free", "handoff", "irqs-off", "foreign-free", "spin"
+	};
+	const struct lab_lthread *lt = &((struct lab_sched *)arg)->lt[t];
+	unsigned pc = atomic_load_explicit(&lt->pc, memory_order_relaxed);
+	int n = snprintf(buf, len, " op %u/%u (%s)", pc, lt->nops,
+			 pc < lt->nops ? ops[lt->ops[pc].kind] : "exit");
+
+	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len;
+}
+
+static void lab_isr(void *arg, unsigned t)
+{
+	lab_irq_raise(lab_program_isr, &((struct lab_sched *)arg)->lt[t]);
+}
+
+/* An interrupt the allocator deferred (IRQs off) runs later, at the
+ * restore: the thread is in it then too. */
+static bool lab_in_isr(void *arg, unsigned t)
+{
+	return atomic_load_explicit(&((struct lab_sched *)arg)->lt[t].irq_depth,
+				    memory_order_relaxed);
+}
+
+/* Whether blocked thread lt sleeps in a GFP_KERNEL allocation that the
+ * maze could serve now.  Only called when nobody can run: every thread is
+ * parked inside a wait or done, so no reservation or split is under way
+ * and the free count and free blocks are what the waiter's retry would
+ * find (the waker's side of the protocol should have woken it). */
+static bool lab_waiter_servable(struct lab_sched *s,
+				const struct lab_lthread *lt)
+{
+	unsigned pc = atomic_load_explicit(&lt->pc, memory_order_relaxed), k;
+	const struct lab_op *op;
+	struct lab_maze_stats st;
+
+	if (pc >= lt->nops)
+		return false;
+	op = &lt->ops[pc];
+	if (op->kind != LAB_OP_ALLOC || op->cls != LAB_CLASS_KERNEL ||
+	    lab_maze_stats(s->maze, &st))
+		return false;
+	if (op->order > LAB_MAX_ORDER_LIMIT ||
+	    st.free_frames < ((uint64_t)1 << op->order) + st.wmark_min)
+		return false;
+	for (k = op->order; k <= LAB_MAX_ORDER_LIMIT; k++)
+		if (st.free_blocks[k])
+			return true;
+	return false;
+}
+
+/* Nobody can run.  A waiter asleep while the maze could serve it missed
+ * its wakeup: a finding, though the timeout would hide it.  Every thread
+ * not done is blocked here, and the allocator's only block is its wait. */
+static void lab_on_all_blocked(void *arg)
+{
+	struct lab_sched *s = arg;
+	unsigned t;
+
+	for (t = 0; t < s->n; t++)
+		if (lab_waiter_servable(s, &s->lt[t]))
+			lab_sched_fail_stuck("lost-wakeup",
+					     "a GFP_KERNEL waiter sleeps while "
+					     "free frames could serve it");
+}
+
+static void lab_thread_main(void *arg)
+{
+	struct lab_lthread *lt = arg;
+
+	lab_program_run(lt->sched, lt);
+}
+
+/* ---- one schedule ----------------------------------------------------------- */
 
 static int lab_maze_for(struct lab_sched *s)
 {
@@ -97,34 +229,29 @@ static int lab_contexts_for(struct lab_sched *s)
 		if (!lt->ctx || !lt->stranger)
 			return -ENOMEM;
 		atomic_store(&lt->cur_ctx, lt->ctx);
-		atomic_store(&lt->state, LAB_LT_RUNNABLE);
 	}
 	return 0;
 }
 
-static int lab_setup(struct lab_sched *s, const struct lab_opts *o,
-		     const lab_decision_t *list, uint64_t n,
-		     _Atomic uint32_t *trace, uint64_t cap)
+static int lab_setup(void *arg)
 {
-	uint64_t rng = o->seed;
+	struct lab_sched *s = arg;
+	const struct lab_opts *o = s->opts;
+	static const struct lab_sched_hooks hooks = { lab_on_yield, lab_on_wait,
+						      NULL };
+	struct lab_sched_hooks h = hooks;
 	int ret;
 
-	s->opts = o;
-	s->n = o->logical;
-	s->list = list;
-	s->nlist = n;
-	s->trace = trace;
-	s->trace_cap = cap;
-	atomic_store(&s->cur, -1);
-	atomic_store(&s->diverged_at, UINT64_MAX);
 	lab_spin_lock_init(&s->lock);
 	if (lab_bug_select(o->bug[0] ? o->bug : "none"))
-		return -EINVAL;
+		return s->setup_ret = -EINVAL;
 	if ((ret = lab_maze_for(s)) || (ret = lab_contexts_for(s)))
-		return ret;
+		return s->setup_ret = ret;
 	lab_program_generate(s, o->seed);
-	atomic_store(&s->rng, lab_splitmix(&rng));
-	lab_pct_init(s, &rng);
+	lab_capture_install(&s->cap);
+	s->main_ctx = lab_ctx_current();
+	h.arg = s;
+	lab_set_sched_hooks(&h);
 	return 0;
 }
 
@@ -134,17 +261,17 @@ static void lab_free_leftovers(struct lab_sched *s)
 {
 	unsigned t;
 
-	for (t = 0; t < s->n && !s->found; t++) {
+	for (t = 0; t < s->n && !lab_sched_found(); t++) {
 		struct lab_lthread *lt = &s->lt[t];
 
 		lab_sched_consume(lt->inbox);
 		lab_ctx_switch(lt->ctx);
-		while (lt->ninbox && !s->found) {
+		while (lt->ninbox && !lab_sched_found()) {
 			struct lab_block *b = &lt->inbox[--lt->ninbox];
 
 			if (lab_free_pages_addr(s->maze, b->addr, b->order))
-				lab_sched_fail(s, "free-error", "leftovers",
-					       "%s", lab_last_error());
+				lab_sched_fail("free-error", "leftovers", "%s",
+					       lab_last_error());
 		}
 		lab_ctx_switch(NULL);
 	}
@@ -152,11 +279,17 @@ static void lab_free_leftovers(struct lab_sched *s)
 
 /* A maze with a finding may be corrupt: it goes first, so destroying the
  * contexts does not drain their caches into it. */
-static void lab_teardown(struct lab_sched *s)
+static void lab_teardown(void *arg)
 {
+	struct lab_sched *s = arg;
 	unsigned t;
 
-	if ((s->found || atomic_load(&s->exhausted)) && s->maze) {
+	lab_set_sched_hooks(NULL);
+	if (s->main_ctx)
+		lab_ctx_switch(s->main_ctx);
+	if (!s->setup_ret && !lab_sched_exhausted()) /* cut short: unchecked */
+		lab_free_leftovers(s);
+	if ((lab_sched_found() || lab_sched_exhausted()) && s->maze) {
 		lab_maze_destroy(s->maze);
 		s->maze = NULL;
 	}
@@ -165,153 +298,211 @@ static void lab_teardown(struct lab_sched *s)
 		lab_ctx_destroy(s->lt[t].stranger);
 		s->lt[t].ctx = s->lt[t].stranger = NULL;
 	}
-	if (s->maze && !s->found)
+	if (s->maze && !lab_sched_found())
 		lab_program_final_check(s);
 	lab_maze_destroy(s->maze);
 	s->maze = NULL;
 	lab_program_free(s);
 	lab_bug_select("none");
-}
-
-static int lab_run_here(struct lab_sched *s, const struct lab_opts *o,
-			const lab_decision_t *list, uint64_t n,
-			_Atomic uint32_t *trace, uint64_t cap)
-{
-	int ret = lab_setup(s, o, list, n, trace, cap);
-
-	lab_capture_install(&s->cap);
-	if (!ret)
-		ret = lab_sched_execute(s);
-	if (!ret && !atomic_load(&s->exhausted)) /* cut short: unchecked */
-		lab_free_leftovers(s);
-	lab_teardown(s);
 	lab_capture_install(NULL); /* s may go away */
-	return ret;
 }
 
-static void lab_result_from(const struct lab_sched *s,
-			    struct lab_sched_result *r)
+static void lab_test_for(struct lab_sched *s, const struct lab_opts *o,
+			 const lab_decision_t *list, uint64_t n,
+			 struct lab_sched_test *t)
 {
-	uint64_t n = atomic_load(&s->ntrace), i;
+	static const enum lab_sched_strategy strategies[] = {
+		[LAB_STRAT_RANDOM] = LAB_SCHED_RANDOM,
+		[LAB_STRAT_PCT] = LAB_SCHED_PCT,
+		[LAB_STRAT_LIST] = LAB_SCHED_LIST,
+	};
+	unsigned i;
 
-	memset(r, 0, sizeof(*r));
-	r->found = s->found;
-	r->exhausted = atomic_load(&s->exhausted);
-	r->finding = s->finding;
-	lab_rec_init(&r->detail, lab_kind_of_check(s->finding.kind),
-		     s->finding.kind);
-	lab_oplog_to_rec(s, &r->detail);
-	lab_capture_to_rec(&s->cap, &r->detail);
-	r->steps = r->decisions = n;
-	r->preemptions = atomic_load(&s->preemptions);
-	r->irqs = atomic_load(&s->irqs);
-	r->ops = atomic_load(&s->ops_done);
-	r->diverged_at = atomic_load(&s->diverged_at);
-	memcpy(r->diverged_why, s->diverged_why, sizeof(r->diverged_why));
-	if (n > s->trace_cap)
-		n = s->trace_cap;
-	r->trace = malloc((n ? n : 1) * sizeof(*r->trace));
-	for (i = 0; r->trace && i < n; i++)
-		r->trace[i] = atomic_load_explicit(&s->trace[i],
-						   memory_order_relaxed);
-	r->ntrace = r->trace ? n : 0;
+	s->opts = o;
+	s->n = o->logical;
+	memset(t, 0, sizeof(*t));
+	t->name = "labyrinth";
+	t->nthreads = o->logical;
+	for (i = 0; i < o->logical && i < LAB_SCHED_MAX_THREADS; i++)
+		t->threads[i] = (struct lab_sched_thread_desc){ lab_thread_main,
+								&s->lt[i] };
+	t->arg = s;
+	t->setup = lab_setup;
+	t->teardown = lab_teardown;
+	t->isr = lab_isr;
+	t->in_isr = lab_in_isr;
+	t->on_switch = lab_on_switch;
+	t->describe = lab_describe;
+	t->on_all_blocked = lab_on_all_blocked;
+	t->strategy = strategies[o->strategy];
+	t->depth = o->depth;
+	t->seed = o->seed;
+	t->irq_permille = o->irq_permille;
+	t->pct_horizon = (uint64_t)o->logical * o->ops_per_thread * 8 + 1;
+	t->stall_steps = o->max_steps; /* --max-steps: the livelock bound */
+	t->max_steps = lab_sched_budget(o);
+	t->list = list;
+	t->nlist = n;
+	t->isolate = o->isolate;
+	/* a stop signal between fork and the child's own handlers must not
+	 * kill the child as if it were the run (runlog.c) */
+	t->fork_prepare = lab_stop_signals_hold;
+	t->fork_child = lab_stop_signals_child;
+	t->fork_parent = lab_stop_signals_release;
 }
-
-/* ---- isolation ---------------------------------------------------------------- */
-
-struct lab_shared {
-	struct lab_sched sched;
-	atomic_int child_done;
-	_Atomic uint32_t trace[];
-};
 
 /* The child did not come back normally, or a sanitizer reported in it
- * (or, status 0, in this process) without stopping it: the shared state
- * still says how far it got and where the running thread was. */
-static void lab_child_died(struct lab_sched *s, int status)
+ * (or, status 0, in this process) without stopping it: what the sanitizer
+ * said, if it said anything, names the finding. */
+static void lab_child_died(const struct lab_capture *c,
+			   struct lab_sched_outcome *out)
 {
-	struct lab_finding *f = &s->finding;
-	int cur = atomic_load(&s->cur);
-	const char *where = "unknown";
-
-	if (cur >= 0 && cur < LAB_MAX_LOGICAL &&
-	    lab_last_point(&s->lt[cur]) >= 0)
-		where = lab_yield_point_name(lab_last_point(&s->lt[cur]));
+	struct lab_sched_finding *f = &out->finding;
 	struct lab_rec cap;
 
-	memset(f, 0, sizeof(*f));
 	lab_rec_init(&cap, LAB_KIND_CRASH, "");
-	if (lab_capture_to_rec(&s->cap, &cap)) /* the sanitizer said what */
-		snprintf(f->kind, sizeof(f->kind), "%s",
-			 lab_kind_name(cap.kind));
-	else if (WIFSIGNALED(status))
-		snprintf(f->kind, sizeof(f->kind), "crash");
-	else if (WEXITSTATUS(status) == LAB_TSAN_EXITCODE)
-		snprintf(f->kind, sizeof(f->kind), "data-race");
-	else
+	if (!out->child_died) { /* reported but did not stop us */
+		memset(f, 0, sizeof(*f));
+		f->thread = -1;
+		f->step = out->decisions;
+		snprintf(f->where, sizeof(f->where), "unknown");
 		snprintf(f->kind, sizeof(f->kind), "sanitizer");
-	snprintf(f->where, sizeof(f->where), "%s", where);
+		snprintf(f->message, sizeof(f->message),
+			 "schedule child exited with 0 after %llu decisions "
+			 "(thread -1 at unknown)",
+			 (unsigned long long)out->decisions);
+	}
+	out->found = true;
+	if (!lab_capture_to_rec(c, &cap)) {
+		/* TSan's exit code without its words: the race it stops for */
+		if (out->child_died && WIFEXITED(out->child_status) &&
+		    WEXITSTATUS(out->child_status) == LAB_TSAN_EXITCODE)
+			snprintf(f->kind, sizeof(f->kind), "data-race");
+		return;
+	}
+	snprintf(f->kind, sizeof(f->kind), "%s", lab_kind_name(cap.kind));
 	if (*cap.summary)
 		snprintf(f->message, sizeof(f->message),
 			 "%s (after %llu decisions, thread %d at %s)",
 			 cap.summary + strlen("SUMMARY: "),
-			 (unsigned long long)atomic_load(&s->ntrace), cur,
-			 where);
-	else
-		snprintf(f->message, sizeof(f->message),
-			 "schedule child %s %d after %llu decisions (thread "
-			 "%d at %s)",
-			 WIFSIGNALED(status) ? "killed by signal" :
-					       "exited with",
-			 WIFSIGNALED(status) ? WTERMSIG(status) :
-					       WEXITSTATUS(status),
-			 (unsigned long long)atomic_load(&s->ntrace), cur,
-			 where);
-	f->step = atomic_load(&s->ntrace);
-	f->thread = cur;
-	s->found = true;
+			 (unsigned long long)f->step, f->thread, f->where);
 }
 
-static int lab_run_isolated(const struct lab_opts *o,
-			    const lab_decision_t *list, uint64_t n,
-			    uint64_t cap, struct lab_sched_result *r)
+/* A finding's site as an artifact keeps it (one token: artifact.c writes
+ * blanks and non-ASCII as '_'), so a replay compares like with like: an
+ * instrumented site is "file.c:12 what". */
+static void lab_site_token(char *s)
 {
-	size_t bytes = sizeof(struct lab_shared) + cap * sizeof(uint32_t);
-	struct lab_shared *sh = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-				     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	int status = 0;
-	bool failed;
-	pid_t pid;
+	for (; *s; s++)
+		if ((unsigned char)*s <= 0x20 || (unsigned char)*s > 0x7e)
+			*s = '_';
+}
 
-	if (sh == MAP_FAILED)
+void lab_sched_result_from(struct lab_sched_outcome *out,
+			   const struct lab_capture *c, uint64_t ops,
+			   struct lab_sched_result *r)
+{
+	if (out->child_died || (!out->found && c->reports))
+		lab_child_died(c, out);
+	memset(r, 0, sizeof(*r));
+	r->found = out->found;
+	r->exhausted = out->exhausted;
+	memcpy(r->finding.kind, out->finding.kind, sizeof(r->finding.kind));
+	memcpy(r->finding.where, out->finding.where, sizeof(r->finding.where));
+	lab_site_token(r->finding.where);
+	memcpy(r->finding.message, out->finding.message,
+	       sizeof(r->finding.message));
+	r->finding.step = out->finding.step;
+	r->finding.thread = out->finding.thread;
+	lab_rec_init(&r->detail, lab_kind_of_check(r->finding.kind),
+		     r->finding.kind);
+	lab_capture_to_rec(c, &r->detail);
+	r->steps = r->decisions = out->decisions;
+	r->preemptions = out->preemptions;
+	r->irqs = out->irqs;
+	r->ops = ops;
+	r->diverged_at = out->diverged_at;
+	memcpy(r->diverged_why, out->diverged_why, sizeof(r->diverged_why));
+	r->trace = out->trace; /* same type: lab_decision_t */
+	r->ntrace = out->ntrace;
+	out->trace = NULL;
+}
+
+/* The hard cap: this many times the livelock bound, within the range of
+ * --max-steps (the trace is allocated for it, and stays lazily mapped). */
+#define LAB_BUDGET_FACTOR 16u
+#define LAB_BUDGET_MAX 100000000u
+
+uint64_t lab_sched_budget(const struct lab_opts *o)
+{
+	uint64_t b = o->max_steps * LAB_BUDGET_FACTOR;
+
+	if (b > LAB_BUDGET_MAX)
+		b = LAB_BUDGET_MAX;
+	return b < o->max_steps ? o->max_steps : b;
+}
+
+/* A schedule cut at its budget: not a finding, but say so, and how to
+ * let it finish. */
+static void lab_note_exhausted(const struct lab_opts *o,
+			       const struct lab_sched_outcome *out,
+			       uint64_t ops)
+{
+	printf("note: schedule seed %llu stopped at its budget of %llu "
+	       "decisions (%llu operations done, %llu uninterrupted decisions "
+	       "since the last one): still making progress, so not a finding; "
+	       "the budget is %u x --max-steps\n",
+	       (unsigned long long)o->seed,
+	       (unsigned long long)lab_sched_budget(o), (unsigned long long)ops,
+	       (unsigned long long)out->stalled, LAB_BUDGET_FACTOR);
+}
+
+/* One schedule of the allocator; s is zeroed client state (shared with
+ * the child when isolated). */
+static int lab_run_allocator(struct lab_sched *s, const struct lab_opts *o,
+			     const lab_decision_t *list, uint64_t n,
+			     struct lab_sched_result *r)
+{
+	struct lab_sched_test t;
+	struct lab_sched_outcome out;
+	int ret;
+
+	lab_test_for(s, o, list, n, &t);
+	ret = lab_sched_run_test(&t, &out);
+	if (ret) {
+		lab_sched_outcome_free(&out);
+		return ret;
+	}
+	lab_sched_result_from(&out, &s->cap, atomic_load(&s->ops_done), r);
+	lab_oplog_to_rec(s, &r->detail);
+	if (out.exhausted)
+		lab_note_exhausted(o, &out, r->ops);
+	lab_sched_outcome_free(&out);
+	return 0;
+}
+
+static int lab_run_with(const struct lab_opts *o, const struct lab_programs *p,
+			const lab_decision_t *list, uint64_t n,
+			struct lab_sched_result *r)
+{
+	struct lab_sched *s;
+	int ret;
+
+	if (o->logical < 1 || o->logical > LAB_MAX_LOGICAL)
+		return -EINVAL;
+	if (strcmp(o->backend, "labyrinth"))
+		return p ? -EINVAL : lab_backend_sched_run(o, list, n, r);
+	s = o->isolate ? lab_sched_shared_alloc(sizeof(*s)) :
+			 calloc(1, sizeof(*s));
+	if (!s)
 		return -ENOMEM;
-	fflush(NULL);
-	lab_stop_signals_hold();
-	pid = fork();
-	if (pid == 0) {
-		int ret;
-
-		lab_stop_signals_child();
-		ret = lab_run_here(&sh->sched, o, list, n, sh->trace, cap);
-
-		atomic_store(&sh->child_done, ret ? -1 : 1);
-		fflush(NULL);
-		_exit(ret ? 3 : 0);
-	}
-	lab_stop_signals_release();
-	if (pid < 0 || waitpid(pid, &status, 0) < 0) {
-		munmap(sh, bytes);
-		return -errno;
-	}
-	if (!(WIFEXITED(status) && atomic_load(&sh->child_done)) ||
-	    (!sh->sched.found && sh->sched.cap.reports))
-		lab_child_died(&sh->sched, status);
-	sh->sched.trace = sh->trace;
-	sh->sched.trace_cap = cap;
-	lab_result_from(&sh->sched, r);
-	failed = atomic_load(&sh->child_done) < 0;
-	munmap(sh, bytes);
-	return failed ? -EINVAL : 0;
+	s->given = p;
+	ret = lab_run_allocator(s, o, list, n, r);
+	if (o->isolate)
+		lab_sched_shared_free(s, sizeof(*s));
+	else
+		free(s);
+	return ret;
 }
 
 int lab_sched_run_programs(const struct lab_opts *o,
@@ -319,50 +510,16 @@ int lab_sched_run_programs(const struct lab_opts *o,
 			   const lab_decision_t *list, uint64_t n,
 			   struct lab_sched_result *r)
 {
-	uint64_t cap = lab_sched_budget(o) + 64;
-	struct lab_sched *s = calloc(1, sizeof(*s));
-	_Atomic uint32_t *trace = calloc(cap, sizeof(*trace));
-	int ret = -ENOMEM;
+	struct lab_opts here = *o;
 
-	if (s && trace && o->logical >= 1 && o->logical <= LAB_MAX_LOGICAL) {
-		s->given = p;
-		ret = lab_run_here(s, o, list, n, trace, cap);
-		lab_result_from(s, r);
-	} else if (s && trace) {
-		ret = -EINVAL;
-	}
-	free(trace);
-	free(s);
-	return ret;
+	here.isolate = false;
+	return lab_run_with(&here, p, list, n, r);
 }
 
 int lab_sched_run(const struct lab_opts *o, const lab_decision_t *list,
 		  uint64_t n, struct lab_sched_result *r)
 {
-	uint64_t cap = lab_sched_budget(o) + 64;
-	struct lab_sched *s;
-	_Atomic uint32_t *trace;
-	int ret;
-
-	if (o->logical < 1 || o->logical > LAB_MAX_LOGICAL)
-		return -EINVAL;
-	if (o->isolate)
-		return lab_run_isolated(o, list, n, cap, r);
-	s = calloc(1, sizeof(*s));
-	trace = calloc(cap, sizeof(*trace));
-	if (!s || !trace) {
-		free(s);
-		free(trace);
-		return -ENOMEM;
-	}
-	ret = lab_run_here(s, o, list, n, trace, cap);
-	/* a sanitizer report that did not stop us */
-	if (!s->found && s->cap.reports)
-		lab_child_died(s, 0);
-	lab_result_from(s, r);
-	free(trace);
-	free(s);
-	return ret;
+	return lab_run_with(o, NULL, list, n, r);
 }
 
 void lab_sched_result_free(struct lab_sched_result *r)
@@ -466,6 +623,10 @@ static int lab_save_schedule(const struct lab_opts *so,
 
 	memset(&a, 0, sizeof(a));
 	a.opts = *so;
+	if (lab_backend_find(so->backend) && strcmp(so->backend, "labyrinth"))
+		lab_backend_build_id(lab_backend_find(so->backend),
+				     a.opts.user_build,
+				     sizeof(a.opts.user_build));
 	snprintf(a.build, sizeof(a.build), "%s", lab_version());
 	a.finding = r->finding;
 	a.decisions = r->trace;
@@ -537,6 +698,11 @@ int lab_controlled_run(const struct lab_opts *o)
 	       o->strategy == LAB_STRAT_PCT ? "pct" : "random", o->depth,
 	       o->logical, lab_plural(o->logical), o->ops_per_thread,
 	       o->irq_permille, o->bug);
+	if (strcmp(o->backend, "labyrinth"))
+		printf("controlled: backend %s: scheduling points at its calls "
+		       "and inside its code where it is built instrumented; no "
+		       "interrupts\n",
+		       o->backend);
 	fflush(stdout);
 	lab_runlog_begin(o, "stress-controlled");
 	lab_ctl_progress_init(&prog, o);

@@ -35,13 +35,14 @@ struct lab_opts {
 	unsigned width, height; /* maze geometry */
 	char bug[32];		/* seeded bug name, "none" */
 	/* free-running */
-	unsigned threads;  /* worker pthreads */
-	double seconds;	   /* 0 = bounded by ops only */
-	uint64_t ops;	   /* 0 = bounded by seconds only */
-	unsigned irq_rate; /* signals per second */
-	char backend[32];  /* lab_backend_find() name; "labyrinth" */
-	bool delays;	   /* short delays at yield points (KCSAN-like) */
-	bool first;	   /* stop at the first finding */
+	unsigned threads;    /* worker pthreads */
+	double seconds;	     /* 0 = bounded by ops only */
+	uint64_t ops;	     /* 0 = bounded by seconds only */
+	unsigned irq_rate;   /* signals per second */
+	char backend[32];    /* lab_backend_find() name; "labyrinth" */
+	char user_build[48]; /* build id of the backend's code (artifacts) */
+	bool delays;	     /* short delays at yield points (KCSAN-like) */
+	bool first;	     /* stop at the first finding */
 	/* controlled */
 	enum lab_strategy strategy;
 	unsigned depth;		 /* PCT bug depth d >= 1 */
@@ -232,8 +233,21 @@ int lab_runlog_render(void);
 
 /* "backend_run.c": free-running stress of a backend-table allocator */
 /* Returns the number of findings or -1; the first one into *first. */
-int lab_backend_run(const struct lab_opts *o,
-		    const struct lab_backend_ops *ops, struct lab_finding *first);
+int lab_backend_run(const struct lab_opts *o, const struct lab_backend_ops *ops,
+		    struct lab_finding *first);
+
+/* "backend_sched.c": controlled schedules of a backend-table allocator */
+struct lab_sched_result;
+/* One schedule of o->backend, as lab_sched_run; -ENOENT if not found. */
+int lab_backend_sched_run(const struct lab_opts *o, const lab_decision_t *list,
+			  uint64_t n, struct lab_sched_result *r);
+/* The build id of the object the backend's code is in (hex; "unknown"). */
+void lab_backend_build_id(const struct lab_backend_ops *ops, char *buf,
+			  size_t len);
+/* An artifact of a backend this build lacks, or of another build of its
+ * code: -1 with err (one line), else 0. */
+int lab_backend_artifact_check(const struct lab_artifact *a, char *err,
+			       size_t errlen);
 
 /* "free_run.c" */
 /* Runs the free-running mode; returns the number of findings (0 = clean)

@@ -184,6 +184,10 @@ static double lab_zoo_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* --backend of `zoo run`: the stress modes hunt that backend-table
+ * allocator's own bug (BUG none) instead of a seeded one. */
+static const char *lab_zoo_backend;
+
 /* argv of a trial into args (strings in store). */
 static void lab_zoo_argv(const struct lab_zoo_mode *m, const char *bin,
 			 const char *bug, uint64_t seed, unsigned budget,
@@ -225,6 +229,10 @@ static void lab_zoo_argv(const struct lab_zoo_mode *m, const char *bin,
 		args[n++] = "--no-progress";
 		args[n++] = "--out";
 		args[n++] = store[2];
+		if (lab_zoo_backend) {
+			args[n++] = "--backend";
+			args[n++] = lab_zoo_backend;
+		}
 	}
 	args[n] = NULL;
 }
@@ -492,7 +500,7 @@ static int lab_zoo_list(void)
 }
 
 struct lab_zoo_args {
-	const char *bug, *mode, *out, *bugs, *modes;
+	const char *bug, *mode, *out, *bugs, *modes, *backend;
 	unsigned seeds, budget;
 	uint64_t seed;
 	unsigned seen; /* lab_zoo_once */
@@ -512,9 +520,9 @@ static int lab_zoo_usage(const char *fmt, const char *arg)
 /* Each flag once: a second --seed or --mode would silently win. */
 static int lab_zoo_once(const char *flag, unsigned *seen)
 {
-	static const char *const flags[] = { "--mode",	"--out",   "--bugs",
-					     "--modes", "--seeds", "--budget",
-					     "--seed",	NULL };
+	static const char *const flags[] = { "--mode",	"--out",     "--bugs",
+					     "--modes", "--seeds",   "--budget",
+					     "--seed",	"--backend", NULL };
 	unsigned k;
 
 	for (k = 0; flags[k] && strcmp(flags[k], flag); k++)
@@ -550,13 +558,15 @@ static int lab_zoo_flag(int argc, char **argv, int *i, struct lab_zoo_args *a)
 	if (ret)
 		return ret;
 	if (!strcmp(f, "--mode") || !strcmp(f, "--out") ||
-	    !strcmp(f, "--bugs") || !strcmp(f, "--modes")) {
+	    !strcmp(f, "--bugs") || !strcmp(f, "--modes") ||
+	    !strcmp(f, "--backend")) {
 		if (!v)
 			return lab_zoo_usage("%s needs a value", f);
-		*(!strcmp(f, "--mode") ? &a->mode :
-		  !strcmp(f, "--out")  ? &a->out :
-		  !strcmp(f, "--bugs") ? &a->bugs :
-					 &a->modes) = v;
+		*(!strcmp(f, "--mode")	  ? &a->mode :
+		  !strcmp(f, "--out")	  ? &a->out :
+		  !strcmp(f, "--bugs")	  ? &a->bugs :
+		  !strcmp(f, "--backend") ? &a->backend :
+					    &a->modes) = v;
 	} else if (!strcmp(f, "--seeds")) {
 		ret = lab_zoo_number(f, v, 1, 1000, &x);
 		a->seeds = (unsigned)x;
@@ -665,6 +675,12 @@ static int lab_zoo_run(const struct lab_zoo_args *a)
 	if (!m)
 		return lab_zoo_usage("unknown mode %s (see 'labyrinth zoo')",
 				     a->mode);
+	if (a->backend && m->runner == LAB_ZR_FUZZ)
+		return lab_zoo_usage("mode %s fuzzes the labyrinth allocator: "
+				     "no --backend (fuzz_sched_backend with "
+				     "LAB_FUZZ_BACKEND fuzzes a backend)",
+				     m->name);
+	lab_zoo_backend = a->backend;
 	for (s = 0; s < a->seeds; s++) {
 		struct lab_zoo_trial t;
 		uint64_t seed = a->seed + s;
@@ -969,6 +985,7 @@ void lab_zoo_help(FILE *out)
 	fputs("usage: labyrinth zoo [list]\n"
 	      "       labyrinth zoo run BUG --mode MODE [--seeds N] [--seed S] "
 	      "[--budget SECONDS] [--out DIR]\n"
+	      "       labyrinth zoo run none --mode MODE --backend NAME ...\n"
 	      "       labyrinth zoo bench [--bugs A,B] [--modes M,N] [--seeds N] "
 	      "[--seed S] [--budget SECONDS] [--out DIR]\n\n"
 	      "The seeded bugs (docs/bug-zoo.md) and the harness modes that "
@@ -981,7 +998,11 @@ void lab_zoo_help(FILE *out)
 	      "did not.\n"
 	      "  BUG none runs the correct allocator: a control, where any "
 	      "detection is a\n"
-	      "  false positive (exit 1 is then the good outcome).\n"
+	      "  false positive (exit 1 is then the good outcome).  With "
+	      "--backend NAME\n"
+	      "  the stress modes run that backend-table allocator instead, "
+	      "and a\n"
+	      "  detection is its own bug (BUG must be none).\n"
 	      "bench: every bug x every mode x seeds (default 5 seeds, 20 s "
 	      "budget); writes\n"
 	      "  DIR/zoo-bench.md (best mode per bug against the naive "
@@ -1000,8 +1021,9 @@ void lab_zoo_help(FILE *out)
 
 int lab_zoo_command(int argc, char **argv)
 {
-	struct lab_zoo_args a = { NULL, NULL, "reports/zoo", NULL, NULL, 1, 30,
-				  1,	0 };
+	struct lab_zoo_args a = {
+		.out = "reports/zoo", .seeds = 1, .budget = 30, .seed = 1
+	};
 	const char *sub = argc > 1 ? argv[1] : "list";
 	int i = 2, ret;
 
@@ -1038,6 +1060,15 @@ int lab_zoo_command(int argc, char **argv)
 				     a.bug);
 	if (a.bug && !a.mode)
 		return lab_zoo_usage("run needs --mode MODE%s", NULL);
+	if (a.backend && !a.bug)
+		return lab_zoo_usage("--backend is a flag of 'zoo run'%s",
+				     NULL);
+	if (a.backend && !lab_backend_find(a.backend))
+		return lab_zoo_usage("--backend: no backend %s", a.backend);
+	if (a.backend && strcmp(a.bug, "none"))
+		return lab_zoo_usage("--backend hunts the backend's own bugs: "
+				     "BUG must be none, not %s",
+				     a.bug);
 	if ((ret = lab_zoo_check_list(a.bugs, "bug", lab_zoo_bench_bug)) ||
 	    (ret = lab_zoo_check_list(a.modes, "mode", lab_zoo_mode_known)))
 		return ret;
