@@ -430,7 +430,7 @@ static void lab_mu_note(void *arg, const char *kind, const char *where,
 {
 	struct lab_lthread *lt = arg;
 
-	lab_sched_fail(lt->sched, kind, where, "thread %u: %s", lt->id,
+	lab_sched_fail(kind, where, "thread %u: %s", lt->id,
 		       message);
 }
 
@@ -451,14 +451,14 @@ static void lab_op_misuse(struct lab_sched *s, struct lab_lthread *lt,
 
 /* A report the current thread's misuse act announced: counted.  A report
  * of the announced kind from another detector is a finding. */
-static bool lab_mu_on_report(struct lab_sched *s, struct lab_lthread *lt,
+static bool lab_mu_on_report(struct lab_lthread *lt,
 			     const struct lab_report *r)
 {
 	if (!lt->mu_det)
 		return false;
 	if (r->detector + 1 != lt->mu_det) {
 		if (r->kind == lab_detector_kind(lt->mu_det - 1))
-			lab_sched_fail(s, "wrong-detector",
+			lab_sched_fail("wrong-detector",
 				       lab_detector_name(r->detector), "%s",
 				       r->message);
 		return false;
@@ -669,7 +669,7 @@ void lab_program_on_report(const struct lab_report *r, void *arg)
 		s->lt[cur].stale_reported++;
 		return;
 	}
-	if (cur >= 0 && lab_mu_on_report(s, &s->lt[cur], r))
+	if (cur >= 0 && lab_mu_on_report(&s->lt[cur], r))
 		return;
 	if (r->kind == LAB_REPORT_ALLOC_FAILURE)
 		return;
