@@ -430,8 +430,7 @@ static void lab_mu_note(void *arg, const char *kind, const char *where,
 {
 	struct lab_lthread *lt = arg;
 
-	lab_sched_fail(kind, where, "thread %u: %s", lt->id,
-		       message);
+	lab_sched_fail(kind, where, "thread %u: %s", lt->id, message);
 }
 
 static const struct lab_mu_ops lab_mu_ops = { lab_mu_expect, lab_mu_met,
@@ -451,8 +450,7 @@ static void lab_op_misuse(struct lab_sched *s, struct lab_lthread *lt,
 
 /* A report the current thread's misuse act announced: counted.  A report
  * of the announced kind from another detector is a finding. */
-static bool lab_mu_on_report(struct lab_lthread *lt,
-			     const struct lab_report *r)
+static bool lab_mu_on_report(struct lab_lthread *lt, const struct lab_report *r)
 {
 	if (!lt->mu_det)
 		return false;
