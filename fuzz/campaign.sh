@@ -343,6 +343,7 @@ cmd_run() {
 		echo "binary=$bin"
 		reproduce_env
 		echo "bug=${LAB_BUG:-}"
+		echo "fuzz_backend=${LAB_FUZZ_BACKEND:-}"
 		echo "seconds=$seconds"
 		echo "jobs=$jobs"
 		echo "started=$stamp"
@@ -442,7 +443,7 @@ render_reports() {
 
 # ---- reproduce, minimize ----------------------------------------------------
 
-# crash_context CRASH: sets target, tsan and LAB_BUG from the campaign that
+# crash_context CRASH: sets target, tsan, LAB_BUG and LAB_FUZZ_BACKEND from the campaign that
 # wrote CRASH (its campaign.env), unless given on the command line; else
 # the target from a path component such as corpus/regressions/fuzz_ops/.
 crash_context() {
@@ -454,6 +455,10 @@ crash_context() {
 			target) [ -n "$target" ] || target=$value ;;
 			tsan) [ "$tsan_given" = 1 ] || tsan=$value ;;
 			bug) [ -n "${LAB_BUG+set}" ] || { [ -z "$value" ] || export LAB_BUG=$value; } ;;
+			# fuzz_sched_backend's backend: like the bug, part of
+			# what the crash needs
+			fuzz_backend) [ -n "${LAB_FUZZ_BACKEND+set}" ] ||
+				{ [ -z "$value" ] || export LAB_FUZZ_BACKEND=$value; } ;;
 			esac
 		done <"$env_file"
 	fi

@@ -185,24 +185,54 @@ static bool lab_path_labyrinth(char *buf, size_t len)
 	return false;
 }
 
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define LAB_SELF_TSAN 1
+#endif
+#endif
+#ifdef __SANITIZE_THREAD__
+#define LAB_SELF_TSAN 1
+#endif
+
+/* In a TSan build, "TSAN_OPTIONS='...' " as this process has it (empty
+ * when unset, which means TSan's defaults): halt_on_error decides whether
+ * a schedule stops at TSan's report or runs on, so a replay under other
+ * options can report another finding.  Nothing in other builds. */
+static void lab_self_env(char *buf, size_t len)
+{
+#ifdef LAB_SELF_TSAN
+	const char *v = getenv("TSAN_OPTIONS");
+	char q[1024];
+
+	lab_shell_quote(v ? v : "", q, sizeof(q));
+	snprintf(buf, len, "TSAN_OPTIONS=%s ", q);
+#else
+	if (len)
+		*buf = '\0';
+#endif
+}
+
 const char *lab_self_command(void)
 {
-	static char cmd[2 * PATH_MAX + 8];
-	char self[PATH_MAX], onpath[PATH_MAX];
+	static char cmd[2 * PATH_MAX + 1100];
+	char self[PATH_MAX], onpath[PATH_MAX], q[2 * PATH_MAX + 8], env[1100];
 	ssize_t n;
 
 	if (*cmd)
 		return cmd;
+	lab_self_env(env, sizeof(env));
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n <= 0 || (size_t)n >= sizeof(self) - 1) {
-		snprintf(cmd, sizeof(cmd), "labyrinth"); /* the best we know */
+		/* the best we know */
+		snprintf(cmd, sizeof(cmd), "%slabyrinth", env);
 		return cmd;
 	}
 	self[n] = '\0';
 	if (lab_path_labyrinth(onpath, sizeof(onpath)) && !strcmp(onpath, self))
-		snprintf(cmd, sizeof(cmd), "labyrinth");
+		snprintf(q, sizeof(q), "labyrinth");
 	else
-		lab_shell_quote(self, cmd, sizeof(cmd));
+		lab_shell_quote(self, q, sizeof(q));
+	snprintf(cmd, sizeof(cmd), "%s%s", env, q);
 	return cmd;
 }
 

@@ -4,8 +4,11 @@
  * labyrinth_instrument()).  This adapter is the only file that includes a
  * labyrinth header; the allocator itself does not know labyrinth.
  *
- * The seeded bug is chosen by the environment: C11_PAGES_BUG=split-claim
- * (see c11_pages.h); unset or "none" is the correct allocator.
+ * The seeded bug is a backend of its own, "c11-pages-split-claim" (see
+ * c11_pages.h), not an environment variable: an artifact records the
+ * backend's name, so the command that replays it needs nothing else.
+ * C11_PAGES_BUG, which the standalone stress program reads, is refused
+ * here rather than ignored.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,30 +18,41 @@
 #include "c11_pages.h"
 #include "labyrinth.h"
 
-static void *c11_backend_create(const struct lab_maze_config *cfg)
+static void *c11_backend_create_as(const struct lab_maze_config *cfg,
+				   enum c11_pages_bug bug)
 {
-	const char *name = getenv("C11_PAGES_BUG");
-	int bug = c11_pages_bug_parse(name);
+	const char *env = getenv("C11_PAGES_BUG");
 	struct c11_pages *p;
 
-	if (bug < 0) {
+	if (env && *env && strcmp(env, "none")) {
 		fprintf(stderr,
-			"labyrinth: C11_PAGES_BUG='%s' is not a bug of "
-			"c11-pages (split-claim, none)\n",
-			name);
+			"labyrinth: C11_PAGES_BUG='%.64s': the backend takes "
+			"its seeded bug from its name (--backend "
+			"c11-pages-split-claim), which artifacts record\n",
+			env);
 		return NULL;
 	}
 	if (!cfg || !cfg->width || !cfg->height)
 		return NULL;
 	p = c11_pages_create((size_t)cfg->width * cfg->height,
 			     cfg->page_size ? cfg->page_size : 4096,
-			     (enum c11_pages_bug)bug);
+			     bug);
 	if (!p)
 		fprintf(stderr,
 			"labyrinth: c11-pages: cannot create %ux%u "
 			"pages\n",
 			cfg->width, cfg->height);
 	return p;
+}
+
+static void *c11_backend_create(const struct lab_maze_config *cfg)
+{
+	return c11_backend_create_as(cfg, C11_PAGES_CORRECT);
+}
+
+static void *c11_backend_create_split(const struct lab_maze_config *cfg)
+{
+	return c11_backend_create_as(cfg, C11_PAGES_SPLIT_CLAIM);
 }
 
 static void *c11_backend_alloc(void *inst, lab_gfp_t gfp, unsigned order)
@@ -80,6 +94,18 @@ const struct lab_backend_ops c11_pages_backend = {
 	.destroy = c11_backend_destroy,
 };
 
+/* The same allocator with its seeded bug (c11_pages.h). */
+const struct lab_backend_ops c11_pages_split_backend = {
+	.name = "c11-pages-split-claim",
+	.create = c11_backend_create_split,
+	.alloc = c11_backend_alloc,
+	.free = c11_backend_free,
+	.check = c11_backend_check,
+	.stats = c11_backend_stats,
+	.destroy = c11_backend_destroy,
+};
+
 /* The labyrinth command registers every backend listed here at start. */
-const struct lab_backend_ops *const lab_user_backends[] = { &c11_pages_backend,
-							    NULL };
+const struct lab_backend_ops *const lab_user_backends[] = {
+	&c11_pages_backend, &c11_pages_split_backend, NULL
+};

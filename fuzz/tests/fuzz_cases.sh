@@ -134,6 +134,19 @@ case_driver_errors() {
 	expect_error "campaign.sh: " "${c[@]}" reproduce "$work/no-such-crash" "${b[@]}"
 	expect_error "campaign.sh: " "${c[@]}" reproduce good "${b[@]}"
 	expect_error "campaign.sh: " "${c[@]}" minimize good no_such_target "${b[@]}"
+
+	# reproduce takes fuzz_sched_backend's backend from the campaign, as
+	# it takes the seeded bug: a crash needs the backend it was found on
+	if [ -x "$build/fuzz_sched_backend-fuzz" ]; then
+		mkdir -p camp/artifacts
+		printf 'x' >camp/artifacts/crash-1
+		printf 'target=fuzz_sched_backend\ntsan=0\nbug=\nfuzz_backend=no-such-backend\n' \
+			>camp/campaign.env
+		env -u LAB_FUZZ_BACKEND "${c[@]}" reproduce camp/artifacts/crash-1 \
+			"${b[@]}" >backend.log 2>&1 || true
+		grep -q "LAB_FUZZ_BACKEND=no-such-backend is not in this build" \
+			backend.log || { cat backend.log; fail "reproduce did not take the campaign's backend"; }
+	fi
 }
 
 # A target that has no TSan build, for the argument checks.
@@ -158,18 +171,19 @@ case_seeded_bug() {
 	expect 1 run.log env LAB_BUG="$bug" "${c[@]}" run "$target" $tsan \
 		--seconds 120 --jobs 1 --name bug "${o[@]}"
 	cat run.log
-	crash=""
-	for f in "$work"/reports/bug/artifacts/crash-*; do
-		case $f in
-		*.log) ;;
-		*) [ -f "$f" ] && crash=$f && break ;;
-		esac
-	done
-	[ -n "$crash" ] || fail "the campaign reported no crash file"
+	# The first finding with a report, and its crash file.  A crash
+	# libFuzzer saved without any report ("(no report: see the log)")
+	# is skipped here: it happens now and then with this seeded bug and
+	# does not replay alone (not tracked down; see fuzz/README.md).
+	crash=$(awk '/^finding: / { f = 1; w = "" } f && /^  what: / { w = $0 }
+		     f && /^  input: / && w !~ /\(no report/ { print $2; exit }' \
+		"$work/reports/bug/findings.txt")
+	[ -n "$crash" ] || fail "the campaign reported no crash file with a report"
 	# TSan without halt_on_error saves the empty input instead.
 	[ -s "$crash" ] || fail "$crash is empty: not the input that failed"
 	must_contain "$work/reports/bug/campaign.env" "bug=$bug"
-	what=$(grep -m1 '^  what: ' "$work/reports/bug/findings.txt")
+	what=$(awk -v c="$crash" '/^finding: / { w = "" } /^  what: / { w = $0 }
+		   /^  input: / && $2 == c { print w; exit }' "$work/reports/bug/findings.txt")
 	[ -n "$what" ] || fail "no finding report in findings.txt"
 
 	# reproduce: LAB_BUG comes from the campaign; the same report.
@@ -184,7 +198,8 @@ case_seeded_bug() {
 	# The command the campaign printed runs as printed from another
 	# directory (absolute paths, the build named) to the same report.
 	local cmd status=0
-	cmd=$(sed -n 's/^  reproduce: //p' "$work/reports/bug/findings.txt" | head -n 1)
+	cmd=$(awk -v c="$crash" '/^  input: / { i = $2 } /^  reproduce: / && i == c {
+		sub(/^  reproduce: /, ""); print; exit }' "$work/reports/bug/findings.txt")
 	case $cmd in
 	/*" reproduce /"*" $target"*) ;;
 	*) fail "the printed command '$cmd' does not run from anywhere" ;;

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "labyrinth/atomic.h"
+#include "labyrinth/atomic_model.h"
 
 /* This file implements what the shim calls: compiled through the shim,
  * every operation here would call itself. */
@@ -92,7 +93,7 @@ static lab_u64_t lab_perform_unsized(const struct lab_atomic_op *op)
 	}
 }
 
-lab_u64_t lab_atomic_perform(const struct lab_atomic_op *op)
+lab_u64_t lab_atomic_perform_sc(const struct lab_atomic_op *op)
 {
 	if (op->kind >= LAB_ATOMIC_FLAG_TEST_AND_SET)
 		return lab_perform_unsized(op);
@@ -108,6 +109,25 @@ lab_u64_t lab_atomic_perform(const struct lab_atomic_op *op)
 	default:
 		__builtin_trap();
 	}
+}
+
+/* The memory model of the calling OS thread's schedules (NULL: the SC
+ * path).  Thread-local: every logical thread of a schedule runs on the
+ * scheduler's own OS thread. */
+static _Thread_local lab_atomic_model_t lab_model;
+static _Thread_local void *lab_model_arg;
+
+void lab_atomic_set_model(lab_atomic_model_t model, void *arg)
+{
+	lab_model = model;
+	lab_model_arg = arg;
+}
+
+lab_u64_t lab_atomic_perform(const struct lab_atomic_op *op)
+{
+	if (__builtin_expect(lab_model != NULL, 0))
+		return lab_model(lab_model_arg, op);
+	return lab_atomic_perform_sc(op);
 }
 
 /* The scheduling point, then the operation.  noinline keeps the

@@ -152,7 +152,7 @@ tsan-free)
 	[ "$(jfield $j tool)" = stress-free ] || fail "record tool"
 	# the replay command names this binary (no `labyrinth` on PATH here)
 	case $(jfield $j reproduce) in
-	"$bin replay "*" --out "*) ;;
+	"TSAN_OPTIONS="*" $bin replay "*" --out "*) ;;
 	*) fail "no replay command: $(jfield $j reproduce)" ;;
 	esac
 	grep -q "of size" <<<"$(jfield $j excerpt)" || fail "no racing accesses"

@@ -92,6 +92,11 @@ static void lab_fake_switch(int to)
 #endif
 }
 
+int lab_fake_current(void)
+{
+	return lab_fake.cur;
+}
+
 bool lab_sched_active(void)
 {
 	return lab_fake.cur >= 0;

@@ -16,6 +16,9 @@ struct lab_fake_result {
 	unsigned long points, spins, blocks, timeouts;
 };
 
+/* The logical thread running now, -1 when none (the scheduler runs). */
+int lab_fake_current(void);
+
 /* Runs fn(0..n-1) as n logical threads with choices from seed; fills r. */
 void lab_fake_run(unsigned n, void (*fn)(unsigned id), uint64_t seed,
 		  struct lab_fake_result *r);
