@@ -30,6 +30,10 @@ struct lab_fr_stamp {
 
 static _Thread_local struct lab_fr_worker *lab_fr_me;
 static _Thread_local int lab_fr_expected = -1;
+static _Thread_local int lab_fr_expected_det = -1; /* -1: any detector */
+/* lab_fr_expect_repeat: every report of the detector until met */
+static _Thread_local bool lab_fr_repeat;
+static _Thread_local unsigned lab_fr_repeat_hits;
 
 void lab_fr_set_self(struct lab_fr_worker *w)
 {
@@ -88,26 +92,50 @@ unsigned lab_fr_findings(struct lab_fr *fr, struct lab_finding *first)
 void lab_fr_expect(int kind)
 {
 	lab_fr_expected = kind;
+	lab_fr_expected_det = -1;
+	lab_fr_repeat = false;
 }
 
+void lab_fr_expect_detector(unsigned det)
+{
+	lab_fr_expected = (int)lab_detector_kind(det);
+	lab_fr_expected_det = (int)det;
+}
+
+void lab_fr_expect_repeat(unsigned det)
+{
+	lab_fr_expect_detector(det);
+	lab_fr_repeat = true;
+	lab_fr_repeat_hits = 0;
+}
+
+/* The announcement in one int: repeat << 16 | (detector + 1) << 8 |
+ * (kind & 0xff). */
 int lab_fr_expect_save(void)
 {
-	int saved = lab_fr_expected;
+	int saved = (int)lab_fr_repeat << 16 | (lab_fr_expected_det + 1) << 8 |
+		    (lab_fr_expected & 0xff);
 
 	lab_fr_expected = -1;
+	lab_fr_expected_det = -1;
+	lab_fr_repeat = false;
 	return saved;
 }
 
 void lab_fr_expect_restore(int saved)
 {
-	lab_fr_expected = saved;
+	lab_fr_expected = (saved & 0xff) == 0xff ? -1 : saved & 0xff;
+	lab_fr_expected_det = ((saved >> 8) & 0xff) - 1;
+	lab_fr_repeat = saved >> 16;
 }
 
 bool lab_fr_expect_met(void)
 {
-	bool met = lab_fr_expected == -1;
+	bool met = lab_fr_expected == -1 ||
+		   (lab_fr_repeat && lab_fr_repeat_hits > 0);
 
 	lab_fr_expected = -1;
+	lab_fr_repeat = false;
 	return met;
 }
 
@@ -116,9 +144,18 @@ void lab_fr_on_report(const struct lab_report *r, void *arg)
 	struct lab_fr *fr = arg;
 
 	if ((int)r->kind == lab_fr_expected) {
-		lab_fr_expected = -1;
+		if (lab_fr_expected_det >= 0 &&
+		    (int)r->detector != lab_fr_expected_det)
+			lab_fr_note(fr, "wrong-detector",
+				    lab_detector_name(r->detector), r->message);
 		atomic_fetch_add_explicit(&fr->expected_reports, 1,
 					  memory_order_relaxed);
+		if (lab_fr_repeat) {
+			lab_fr_repeat_hits++;
+			return;
+		}
+		lab_fr_expected = -1;
+		lab_fr_expected_det = -1;
 		return;
 	}
 	lab_fr_note(fr, lab_report_kind_name(r->kind),

@@ -169,6 +169,7 @@ static void lab_fr_destroy(struct lab_fr *fr)
 {
 	unsigned i;
 
+	lab_fr_extra_destroy(fr);
 	for (i = 0; fr->w && i < fr->nworkers; i++) {
 		free(fr->w[i].held);
 		pthread_mutex_destroy(&fr->w[i].box.lock);
@@ -195,7 +196,7 @@ static struct lab_fr *lab_fr_create(const struct lab_opts *o)
 	fr->o = o;
 	fr->prof = lab_fr_profile_find(o->profile);
 	if (lab_fr_make_maze(fr) || lab_fr_make_workers(fr) ||
-	    lab_fr_make_pool(fr)) {
+	    lab_fr_make_pool(fr) || lab_fr_extra_create(fr)) {
 		lab_fr_destroy(fr);
 		return NULL;
 	}
@@ -406,6 +407,7 @@ static void lab_fr_watch(struct lab_fr *fr, struct lab_fr_watch *wt)
 			wt->stall_ns = wt->elapsed_ns - before - LAB_FR_TICK_NS;
 		lab_fr_sample(fr, wt);
 		lab_fr_series(fr, wt);
+		lab_fr_misuse_tick(fr);
 		if (wt->elapsed_ns >= limit || lab_stop_requested() ||
 		    atomic_load(&fr->finished) == fr->nworkers ||
 		    (fr->o->first && lab_fr_found_any(fr)))
@@ -762,6 +764,8 @@ static void lab_fr_summary(struct lab_fr *fr, const struct lab_fr_ctl *ctl,
 	lab_fr_print_exclusive(fr, t);
 	lab_fr_print_pressure(fr, wt, st);
 	lab_fr_print_orders(fr, wt, t);
+	lab_fr_relaxed_print(fr);
+	lab_fr_misuse_print(fr);
 	lab_fr_print_notes(fr, ctl, t, st);
 	printf("end: allocations %" PRIu64 ", frees %" PRIu64
 	       ", free frames %" PRIu64 "/%" PRIu64 ", maze check problems "
@@ -864,6 +868,7 @@ static int lab_fr_finish(struct lab_fr *fr, const struct lab_fr_ctl *ctl,
 	long problems;
 
 	lab_fr_totals(fr, &t);
+	lab_fr_misuse_finish(fr);
 	lab_fr_final_checks(fr, &t, &st, &problems);
 	lab_fr_summary(fr, ctl, wt, &t, &st, problems);
 	lab_fr_record_latency(&t, wt);

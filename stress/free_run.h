@@ -7,6 +7,10 @@
  *                 reclaimable pool of the pressure profile
  *   free_check.c  how it is checked: stamps in block memory, the report
  *                 hook, findings recorded from any context
+ *   free_misuse.c the misuse profile: every detector provoked on purpose,
+ *                 and the detector coverage of the run
+ *   free_relaxed.c the relaxed profile: handoffs through a channel of
+ *                 relaxed atomics, which lends the allocator no ordering
  *
  * Who touches what: a worker's held blocks, counters and rx ring belong to
  * its thread (the interrupt service routine runs on that thread, as a
@@ -36,6 +40,8 @@ enum lab_fr_op {
 	LAB_FR_HANDOFF,
 	LAB_FR_FOREIGN,
 	LAB_FR_IRQS_OFF,
+	LAB_FR_MISUSE,	/* free_misuse.c */
+	LAB_FR_RELAXED, /* free_relaxed.c */
 	LAB_FR_OPS
 };
 
@@ -126,6 +132,8 @@ struct lab_fr_isr_counts {
 };
 
 struct lab_fr;
+struct lab_fr_misuse;
+struct lab_fr_relaxed;
 
 struct lab_fr_worker {
 	struct lab_fr *fr;
@@ -191,6 +199,8 @@ struct lab_fr {
 	struct lab_fr_finding rec[LAB_FR_FINDINGS_MAX];
 	atomic_uint nrec;
 	atomic_ullong expected_reports, stamps_verified, delays;
+	struct lab_fr_misuse *misuse;	/* misuse profile only */
+	struct lab_fr_relaxed *relaxed; /* relaxed profile only */
 };
 
 /* "latency.c" (lab_lat_add is async-signal-safe) */
@@ -229,6 +239,37 @@ void lab_fr_pool_drain(struct lab_fr *fr);
  * quiescent points only. */
 void lab_fr_delays(struct lab_fr *fr, bool on);
 
+/* "free_misuse.c" */
+/* Set-up (main, before the workers start): private mazes and contexts
+ * of the misuse profile, the channel of the relaxed one.  0 or -1. */
+int lab_fr_extra_create(struct lab_fr *fr);
+void lab_fr_extra_destroy(struct lab_fr *fr);
+/* One deliberate misuse, chosen at random (worker, process context). */
+void lab_fr_op_misuse(struct lab_fr *fr, struct lab_fr_worker *w);
+/* Main, after the joins, before the final checks: the acts that need a
+ * quiescent maze, then the coverage check (detector-silent findings). */
+void lab_fr_misuse_finish(struct lab_fr *fr);
+/* Main's watch tick: a failure plan racing with the workers. */
+void lab_fr_misuse_tick(struct lab_fr *fr);
+/* The coverage table for the summary (misuse profile only). */
+void lab_fr_misuse_print(const struct lab_fr *fr);
+
+/* "free_relaxed.c" */
+int lab_fr_relaxed_create(struct lab_fr *fr);
+void lab_fr_relaxed_destroy(struct lab_fr *fr);
+/* Hands a held block to another worker through the relaxed channel. */
+void lab_fr_op_relaxed(struct lab_fr *fr, struct lab_fr_worker *w);
+/* Takes what the channel brought us (every step); `keep` as
+ * lab_fr_take_mail's. */
+void lab_fr_relaxed_receive(struct lab_fr *fr, struct lab_fr_worker *w,
+			    bool keep);
+void lab_fr_relaxed_print(const struct lab_fr *fr);
+
+/* "free_work.c" (used by the profiles of other files too) */
+void lab_fr_hold(struct lab_fr_worker *w, const struct lab_fr_block *b);
+struct lab_fr_block lab_fr_take(struct lab_fr_worker *w, unsigned i);
+unsigned lab_fr_rand(uint64_t *rng, unsigned n);
+
 /* "free_check.c" (everything async-signal-safe unless noted) */
 /* The worker running on this thread (NULL on main). */
 void lab_fr_set_self(struct lab_fr_worker *w);
@@ -250,6 +291,13 @@ void lab_fr_on_report(const struct lab_report *r, void *arg);
 /* Announces one report of `kind` on this thread (-1: none).  Interrupts
  * save and restore the announcement around their own work. */
 void lab_fr_expect(int kind);
+/* Announces one report by detector `det` (of its kind): a report of the
+ * kind from another detector is a `wrong-detector` finding. */
+void lab_fr_expect_detector(unsigned det);
+/* The same for every report by `det` until lab_fr_expect_met (a check
+ * that reports each problem it finds).  Not across interrupts: the
+ * interrupt's own announcement ends it. */
+void lab_fr_expect_repeat(unsigned det);
 int lab_fr_expect_save(void);
 void lab_fr_expect_restore(int saved);
 /* True if the announced report arrived; clears the announcement. */

@@ -40,7 +40,8 @@
 
 /* ---- profiles ----------------------------------------------------------------- */
 
-/* weight: ALLOC, FREE, HANDOFF, FOREIGN, IRQS_OFF (percent). */
+/* weight: ALLOC, FREE, HANDOFF, FOREIGN, IRQS_OFF, MISUSE, RELAXED
+ * (percent). */
 static const struct lab_fr_profile lab_fr_profiles[] = {
 	{ .name = "mixed",
 	  .weight = { 50, 36, 8, 2, 4 },
@@ -89,6 +90,28 @@ static const struct lab_fr_profile lab_fr_profiles[] = {
 	  .irq_mult = 20,
 	  .isr_allocs = 2,
 	  .isr_max_order = 1 },
+	/* Every detector provoked on purpose (free_misuse.c). */
+	{ .name = "misuse",
+	  .weight = { 46, 34, 6, 2, 4, 8, 0 },
+	  .cls_pct = { 34, 33, 33 },
+	  .excl_pct = 25,
+	  .small_pct = 8,
+	  .high_pct = 2,
+	  .irq_mult = 1,
+	  .isr_allocs = 1,
+	  .isr_foreign = true },
+	/* Every handoff through the relaxed channel (free_relaxed.c);
+	 * small orders, non-blocking classes: the per-context caches keep
+	 * the shared counters, which would order the two owners through
+	 * the allocator's other paths, out of most operations. */
+	{ .name = "relaxed",
+	  .weight = { 46, 22, 0, 0, 4, 0, 28 },
+	  .cls_pct = { 0, 50, 50 },
+	  .excl_pct = 30,
+	  .small_pct = 10,
+	  .order_cap = 1,
+	  .irq_mult = 1,
+	  .isr_allocs = 1 },
 };
 
 const struct lab_fr_profile *lab_fr_profile_find(const char *name)
@@ -114,7 +137,7 @@ uint64_t lab_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static unsigned lab_fr_rand(uint64_t *rng, unsigned n)
+unsigned lab_fr_rand(uint64_t *rng, unsigned n)
 {
 	return (unsigned)(lab_splitmix(rng) % n);
 }
@@ -207,7 +230,7 @@ void *lab_fr_timed_alloc(struct lab_fr *fr, struct lab_fr_worker *w,
 
 /* ---- holding blocks ------------------------------------------------------------ */
 
-static void lab_fr_hold(struct lab_fr_worker *w, const struct lab_fr_block *b)
+void lab_fr_hold(struct lab_fr_worker *w, const struct lab_fr_block *b)
 {
 	w->held[w->nheld++] = *b;
 	if (b->excl && !atomic_load(&w->victim))
@@ -217,7 +240,7 @@ static void lab_fr_hold(struct lab_fr_worker *w, const struct lab_fr_block *b)
 /* Takes held[i] out of our hands; an interrupt must not touch it as the
  * victim from now on (seq_cst orders the store before what follows, as
  * seen by a signal handler on this thread). */
-static struct lab_fr_block lab_fr_take(struct lab_fr_worker *w, unsigned i)
+struct lab_fr_block lab_fr_take(struct lab_fr_worker *w, unsigned i)
 {
 	struct lab_fr_block b = w->held[i];
 
@@ -666,9 +689,16 @@ static void lab_fr_step(struct lab_fr *fr, struct lab_fr_worker *w,
 	case LAB_FR_FOREIGN:
 		lab_fr_op_foreign(fr, w, stranger);
 		break;
+	case LAB_FR_MISUSE:
+		lab_fr_op_misuse(fr, w);
+		break;
+	case LAB_FR_RELAXED:
+		lab_fr_op_relaxed(fr, w);
+		break;
 	default:
 		lab_fr_op_irqs_off(fr, w);
 	}
+	lab_fr_relaxed_receive(fr, w, true);
 	if ((w->nops & 15) == 0) {
 		lab_fr_take_mail(fr, w, true);
 		lab_fr_drain_rx(fr, w);
@@ -716,6 +746,7 @@ static void lab_fr_release_all(struct lab_fr *fr, struct lab_fr_worker *w)
 		lab_fr_free_block(fr, &b, "cleanup");
 	}
 	lab_fr_take_mail(fr, w, false);
+	lab_fr_relaxed_receive(fr, w, false);
 	lab_fr_drain_rx(fr, w);
 }
 

@@ -51,7 +51,8 @@ static const char *const lab_strategy_words[] = { "random", "pct", "list",
 						  NULL };
 static const char *const lab_profile_words[] = { "mixed",     "pressure",
 						 "exclusive", "orders",
-						 "irq-storm", NULL };
+						 "irq-storm", "misuse",
+						 "relaxed",   NULL };
 
 _Static_assert(sizeof(enum lab_mode) == sizeof(int) &&
 		       sizeof(enum lab_strategy) == sizeof(int),
@@ -70,8 +71,8 @@ static const struct lab_opt_spec lab_opt_specs[] = {
 	  "controlled)" },
 	{ "profile", LAB_OK_NAME, LAB_BOTH, LAB_FIELD(profile), 0, 0,
 	  lab_profile_words, "NAME",
-	  "workload: mixed|pressure|exclusive|orders|irq-storm (default "
-	  "mixed)" },
+	  "workload: mixed|pressure|exclusive|orders|irq-storm|misuse|"
+	  "relaxed (default mixed; relaxed: free mode only)" },
 	{ "seed", LAB_OK_U64, LAB_BOTH, LAB_FIELD(seed), 0, UINT64_MAX, NULL,
 	  "N", "random seed (default: from the clock; always printed)" },
 	{ "maze", LAB_OK_GEOMETRY, LAB_OPT_ARTIFACT, 0, 0, 1, LAB_DIM_MAX, NULL,
@@ -145,7 +146,8 @@ static const struct lab_opt_spec lab_opt_specs[] = {
 	/* Recorded (as an absolute path) for the reader: where the run's
 	 * findings went.  It does not change what runs. */
 	{ "out", LAB_OK_PATH, LAB_BOTH | LAB_OPT_OPTIONAL, LAB_FIELD(out_dir),
-	  0, 0, NULL, "DIR", "where findings and reports go (default: a new "
+	  0, 0, NULL, "DIR",
+	  "where findings and reports go (default: a new "
 	  "reports/TIME-stress-MODE-seedN/, linked from reports/latest)" },
 	/* Not an artifact field: it only draws a line on the terminal. */
 	{ "no-progress", LAB_OK_OFF, LAB_OPT_CLI, LAB_FIELD(progress), 0, 0,
@@ -200,6 +202,13 @@ int lab_opts_check(const struct lab_opts *o, char *err, size_t errlen)
 {
 	uint64_t frames = (uint64_t)o->width * o->height;
 
+	/* Its channel (free_relaxed.c) exists only in the free-running
+	 * mode. */
+	if (o->mode != LAB_MODE_FREE && !strcmp(o->profile, "relaxed")) {
+		snprintf(err, errlen, "--profile %s runs in --mode free only",
+			 o->profile);
+		return -1;
+	}
 	if (frames <= LAB_FRAMES_MAX)
 		return 0;
 	snprintf(err, errlen,

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "misuse.h"
 #include "scheduler.h"
 
 #define LAB_STAMP_MAGIC 0x4c4142594d415a45ull /* "LABYMAZE" */
@@ -44,6 +45,8 @@ static const struct lab_profile_mix lab_mixes[] = {
 	{ "exclusive", { 34, 24, 26, 4, 10, 2 }, 80, 34, 1 },
 	{ "orders", { 45, 35, 8, 6, 2, 4 }, 20, 34, 3 },
 	{ "irq-storm", { 40, 30, 10, 14, 2, 4 }, 25, 20, 1 },
+	/* FOREIGN_FREE ops commit misuse acts (misuse.h) instead */
+	{ "misuse", { 38, 28, 10, 6, 14, 4 }, 25, 20, 1 },
 };
 
 static const struct lab_profile_mix *lab_mix_for(const char *profile)
@@ -402,6 +405,68 @@ static void lab_take_deliveries(struct lab_sched *s, struct lab_lthread *lt)
 		lab_free_block(s, lt, &b, "op:inbox-free");
 }
 
+/* ---- misuse acts (profile misuse) ------------------------------------------------- */
+
+static void lab_mu_expect(void *arg, unsigned det, bool repeat)
+{
+	struct lab_lthread *lt = arg;
+
+	lt->mu_det = det + 1;
+	lt->mu_repeat = repeat;
+	lt->mu_hits = 0;
+}
+
+static bool lab_mu_met(void *arg)
+{
+	struct lab_lthread *lt = arg;
+	bool met = !lt->mu_det || (lt->mu_repeat && lt->mu_hits);
+
+	lt->mu_det = 0;
+	return met;
+}
+
+static void lab_mu_note(void *arg, const char *kind, const char *where,
+			const char *message)
+{
+	struct lab_lthread *lt = arg;
+
+	lab_sched_fail(kind, where, "thread %u: %s", lt->id, message);
+}
+
+static const struct lab_mu_ops lab_mu_ops = { lab_mu_expect, lab_mu_met,
+					      lab_mu_note };
+
+/* One deliberate misuse, chosen by the op's argument: the report must
+ * come from the right detector (lab_program_on_report) and the call be
+ * refused (the act checks). */
+static void lab_op_misuse(struct lab_sched *s, struct lab_lthread *lt,
+			  const struct lab_op *op)
+{
+	uint64_t provoked[LAB_DET_COUNT];
+
+	lab_misuse_shared_act(s->maze, lt->stranger, &lab_mu_ops, lt, op->arg,
+			      provoked);
+}
+
+/* A report the current thread's misuse act announced: counted.  A report
+ * of the announced kind from another detector is a finding. */
+static bool lab_mu_on_report(struct lab_lthread *lt, const struct lab_report *r)
+{
+	if (!lt->mu_det)
+		return false;
+	if (r->detector + 1 != lt->mu_det) {
+		if (r->kind == lab_detector_kind(lt->mu_det - 1))
+			lab_sched_fail("wrong-detector",
+				       lab_detector_name(r->detector), "%s",
+				       r->message);
+		return false;
+	}
+	lt->mu_hits++;
+	if (!lt->mu_repeat)
+		lt->mu_det = 0;
+	return true;
+}
+
 static void lab_run_op(struct lab_sched *s, struct lab_lthread *lt,
 		       const struct lab_op *op)
 {
@@ -419,7 +484,10 @@ static void lab_run_op(struct lab_sched *s, struct lab_lthread *lt,
 		lab_op_irqs_off(s, lt);
 		break;
 	case LAB_OP_FOREIGN_FREE:
-		lab_op_foreign_free(s, lt);
+		if (!strcmp(s->opts->profile, "misuse"))
+			lab_op_misuse(s, lt, op);
+		else
+			lab_op_foreign_free(s, lt);
 		break;
 	default:
 		lab_op_spin(s, lt);
@@ -599,6 +667,8 @@ void lab_program_on_report(const struct lab_report *r, void *arg)
 		s->lt[cur].stale_reported++;
 		return;
 	}
+	if (cur >= 0 && lab_mu_on_report(&s->lt[cur], r))
+		return;
 	if (r->kind == LAB_REPORT_ALLOC_FAILURE)
 		return;
 	lab_sched_fail(lab_report_kind_name(r->kind), r->function, "%s",

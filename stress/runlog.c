@@ -284,6 +284,14 @@ void lab_runlog_latency(const struct lab_latency *rows, unsigned n,
 		note);
 }
 
+void lab_runlog_coverage(const struct lab_coverage *rows, unsigned n)
+{
+	if (n > LAB_RUN_DETECTORS)
+		n = LAB_RUN_DETECTORS;
+	memcpy(lab_rl.run.coverage, rows, n * sizeof(*rows));
+	lab_rl.run.ncoverage = n;
+}
+
 /* Template of this run's findings: tool, build, run id, time. */
 void lab_runlog_rec_init(struct lab_rec *r, const char *check)
 {

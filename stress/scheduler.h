@@ -100,6 +100,10 @@ struct lab_lthread {
 	uint64_t stale_tries, stale_reported;
 	uint64_t foreign_tries, foreign_refused;
 	atomic_uint irq_depth; /* > 0 while an injected ISR runs on it */
+	/* misuse profile (program.c, misuse.h): the detector whose report
+	 * the thread's act expects, + 1 (0: none), its reports so far */
+	unsigned mu_det, mu_hits;
+	bool mu_repeat;
 };
 
 /* ---- one schedule of the allocator ----------------------------------------- */

@@ -203,6 +203,8 @@ void lab_runlog_sample(const char *series, double value);
 /* The run's latency rows and what they include (run record "latency"). */
 void lab_runlog_latency(const struct lab_latency *rows, unsigned n,
 			const char *note);
+/* The run's detector coverage (misuse profile), for the run record. */
+void lab_runlog_coverage(const struct lab_coverage *rows, unsigned n);
 /* A finding record of the current run, for lab_finding_save; _stamp
  * sets only tool, build, run and time of a record filled elsewhere. */
 void lab_runlog_rec_init(struct lab_rec *r, const char *check);

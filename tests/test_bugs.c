@@ -401,7 +401,12 @@ static bool show_stale_retry(void)
 	return stale.points >= STALE_GIVE_UP;
 }
 
-/* ---- the table --------------------------------------------------------------- */
+/* ---- the table --------------------------------------------------------------- *
+ * A bug whose only damage is a missing happens-before (handoff-relaxed)
+ * has no single-threaded scenario: nothing on one thread can tell a
+ * relaxed CAS from a release.  Its show is NULL; the free-running TSan
+ * test over the relaxed handoff channel proves it instead
+ * (stress_free_tsan_handoff_relaxed in stress/CMakeLists.txt). */
 
 static const struct {
 	enum lab_bug bug;
@@ -418,6 +423,7 @@ static const struct {
 	{ LAB_BUG_MERGE_BUSY_BUDDY, show_merge_busy_buddy },
 	{ LAB_BUG_ABA_RECYCLE, show_aba_recycle },
 	{ LAB_BUG_STALE_RETRY, show_stale_retry },
+	{ LAB_BUG_HANDOFF_RELAXED, NULL },
 };
 
 #define NSCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
@@ -430,7 +436,7 @@ static void test_none_is_clean(void)
 	CHECK_EQ_INT(lab_bug_select("none"), 0);
 	for (i = 0; i < NSCENARIOS; i++) {
 		cap_reset(&cap);
-		if (scenarios[i].show())
+		if (scenarios[i].show && scenarios[i].show())
 			check_fail(__FILE__, __LINE__,
 				   lab_bug_name(scenarios[i].bug));
 	}
@@ -444,6 +450,8 @@ static void test_each_bug_shows(void)
 	for (i = 0; i < NSCENARIOS; i++) {
 		const char *name = lab_bug_name(scenarios[i].bug);
 
+		if (!scenarios[i].show)
+			continue;
 		CHECK_EQ_INT(lab_bug_select(name), 0);
 		CHECK(!strcmp(lab_bug_selected(), name));
 		cap_reset(&cap);

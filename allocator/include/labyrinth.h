@@ -4,6 +4,7 @@
  *   labyrinth/context.h  simulated execution context, IRQs, spinlock
  *   labyrinth/maze.h     the allocator: mazes, pages, ownership, checks
  *   labyrinth/report.h   misuse reports and error messages
+ *   labyrinth/detectors.h  every check by name, and how often it fired
  *   labyrinth/hooks.h    yield points and wait hooks for schedulers
  *   labyrinth/backend.h  the operations table the harness drives
  *   labyrinth/bugs.h     seeded bugs (non-release builds)
@@ -18,6 +19,7 @@
 #include "labyrinth/backend.h"
 #include "labyrinth/bugs.h"
 #include "labyrinth/context.h"
+#include "labyrinth/detectors.h"
 #include "labyrinth/gfp.h"
 #include "labyrinth/hooks.h"
 #include "labyrinth/maze.h"

@@ -173,14 +173,14 @@ static bool lab_alloc_args_ok(struct lab_maze *maze, lab_gfp_t gfp,
 		_lab_set_error("lab_alloc_pages: __GFP_NOFAIL needs a class "
 			       "that may block (GFP_KERNEL); %s cannot",
 			       lab_gfp_class_name(lab_gfp_class(gfp)));
-		_lab_report(maze, LAB_REPORT_NOFAIL_MISUSE, "lab_alloc_pages",
+		_lab_report(maze, LAB_DET_NOFAIL_NONBLOCKING, "lab_alloc_pages",
 			    LAB_NO_PFN, order, 0,
 			    "__GFP_NOFAIL with non-blocking gfp %x rejected",
 			    gfp);
 		return false;
 	}
 	if ((gfp & LAB_GFP_NOFAIL) && order > 1)
-		_lab_report(maze, LAB_REPORT_NOFAIL_MISUSE, "lab_alloc_pages",
+		_lab_report(maze, LAB_DET_NOFAIL_ORDER, "lab_alloc_pages",
 			    LAB_NO_PFN, order, 0,
 			    "__GFP_NOFAIL for order %u > 1 may never succeed",
 			    order);
@@ -379,7 +379,7 @@ static void lab_check_poison(struct lab_maze *maze, uint64_t pfn,
 	size_t i = lab_poison_mismatch(p, n);
 
 	if (i < n)
-		_lab_report(maze, LAB_REPORT_POISON, "lab_alloc_pages",
+		_lab_report(maze, LAB_DET_POISON_SCAN, "lab_alloc_pages",
 			    pfn + (i >> maze->page_shift), order, 0,
 			    "free page pfn %llu overwritten at offset %zu "
 			    "(byte %x, expected %x): written after free",
@@ -432,8 +432,8 @@ static void lab_warn_failure(struct lab_maze *maze, lab_gfp_t gfp,
 {
 	if (gfp & LAB_GFP_NOWARN)
 		return;
-	_lab_report(maze, LAB_REPORT_ALLOC_FAILURE, "lab_alloc_pages",
-		    LAB_NO_PFN, order, 0,
+	_lab_report(maze, LAB_DET_ALLOC_FAILURE, "lab_alloc_pages", LAB_NO_PFN,
+		    order, 0,
 		    "page allocation failure: order:%u, mode:%x (%s), free "
 		    "%llu, min %llu",
 		    order, gfp, lab_gfp_class_name(lab_gfp_class(gfp)),

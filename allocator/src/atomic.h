@@ -38,6 +38,10 @@ static inline uint64_t lab_add_relaxed(lab_atomic64_t *p, uint64_t v)
 {
 	return atomic_fetch_add_explicit(p, v, memory_order_relaxed);
 }
+static inline uint64_t lab_xchg_relaxed(lab_atomic64_t *p, uint64_t v)
+{
+	return atomic_exchange_explicit(p, v, memory_order_relaxed);
+}
 static inline uint64_t lab_sub_relaxed(lab_atomic64_t *p, uint64_t v)
 {
 	return atomic_fetch_sub_explicit(p, v, memory_order_relaxed);

@@ -65,6 +65,11 @@ static const struct {
 				  "read before the loop: once another CPU changed the count, "
 				  "every retry fails and the CPU spins for ever (a cmpxchg() "
 				  "loop that never reloads its old value, a livelock)" },
+	[LAB_BUG_HANDOFF_RELAXED] = { "handoff-relaxed",
+				      "the ownership handoff publishes the new owner with a relaxed "
+				      "CAS: the new owner's reads of the block are not ordered after "
+				      "the old owner's writes (a missing release, as a cmpxchg_relaxed "
+				      "where the handover needed smp_store_release)" },
 };
 
 const char *lab_bug_name(enum lab_bug b)
@@ -97,7 +102,7 @@ static const char *lab_bug_names(char *buf, size_t size)
 
 int lab_bug_select(const char *name)
 {
-	char known[256];
+	char known[384];
 	int b;
 
 	for (b = 0; name && b < LAB_BUG_COUNT; b++) {

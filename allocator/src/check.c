@@ -26,17 +26,25 @@ struct lab_walk {
 
 /* pfn is the frame the problem is at, or LAB_NO_PFN for a maze-wide one
  * (a counter), whose message names no frame. */
+static void lab_problem_by(struct lab_walk *w, enum lab_detector det,
+			   uint64_t pfn, const char *what)
+{
+	if (w->problems++ >= LAB_CHECK_REPORTS) {
+		_lab_detector_hit(w->maze, det);
+		return;
+	}
+	if (pfn == LAB_NO_PFN)
+		_lab_report(w->maze, det, "lab_maze_check", pfn, 0, 0,
+			    "maze check: %s", what);
+	else
+		_lab_report(w->maze, det, "lab_maze_check", pfn, 0, 0,
+			    "maze check: %s (pfn %llu)", what,
+			    (unsigned long long)pfn);
+}
+
 static void lab_problem(struct lab_walk *w, uint64_t pfn, const char *what)
 {
-	if (w->problems++ >= LAB_CHECK_REPORTS)
-		return;
-	if (pfn == LAB_NO_PFN)
-		_lab_report(w->maze, LAB_REPORT_INCONSISTENT, "lab_maze_check",
-			    pfn, 0, 0, "maze check: %s", what);
-	else
-		_lab_report(w->maze, LAB_REPORT_INCONSISTENT, "lab_maze_check",
-			    pfn, 0, 0, "maze check: %s (pfn %llu)", what,
-			    (unsigned long long)pfn);
+	lab_problem_by(w, LAB_DET_MAZE_CHECK, pfn, what);
 }
 
 /* Marks [pfn, pfn + n) as accounted for; reports frames seen twice. */
@@ -173,9 +181,10 @@ static void lab_check_reserves(struct lab_walk *w)
 
 	lab_maze_stats(w->maze, &st);
 	if (st.cls[LAB_CLASS_NOWAIT].reserve_dips)
-		lab_problem(w, LAB_NO_PFN,
-			    "GFP_NOWAIT allocations took the free count below "
-			    "min");
+		lab_problem_by(
+			w, LAB_DET_WATERMARK_DIP, LAB_NO_PFN,
+			"GFP_NOWAIT allocations took the free count below "
+			"min");
 }
 
 long _lab_check(struct lab_maze *maze)

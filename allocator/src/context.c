@@ -135,8 +135,9 @@ static void lab_ctx_dec(atomic_uint *count, const char *function)
 	unsigned v = atomic_load_explicit(count, memory_order_relaxed);
 
 	if (v == 0) {
-		_lab_report(NULL, LAB_REPORT_CONTEXT, function, LAB_NO_PFN, 0,
-			    0, "%s without a matching enter in context %s",
+		_lab_report(NULL, LAB_DET_CONTEXT_IMBALANCE, function,
+			    LAB_NO_PFN, 0, 0,
+			    "%s without a matching enter in context %s",
 			    function, _lab_ctx()->name);
 		return;
 	}
@@ -325,8 +326,7 @@ bool _lab_might_sleep(const struct lab_maze *maze, const char *file, int line)
 
 	if (!lab_in_atomic())
 		return true;
-	_lab_report(maze, LAB_REPORT_SLEEP_IN_ATOMIC, "might_sleep", LAB_NO_PFN,
-		    0, 0,
+	_lab_report(maze, LAB_DET_MIGHT_SLEEP, "might_sleep", LAB_NO_PFN, 0, 0,
 		    "sleeping function called from invalid context at %s:%d "
 		    "(in_atomic(): %d, irqs_disabled(): %d, pid: %u, name: %s)",
 		    lab_basename(file ? file : "?"), line,

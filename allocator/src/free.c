@@ -38,7 +38,7 @@ static void lab_free_report(struct lab_maze *maze, enum lab_report_kind kind,
 	case LAB_REPORT_DOUBLE_FREE:
 		head = _lab_block_head(maze, pfn, &head_state);
 		if (head != LAB_NO_PFN) {
-			_lab_report(maze, LAB_REPORT_BAD_POINTER,
+			_lab_report(maze, LAB_DET_TAIL_FRAME_FREE,
 				    "lab_free_pages", pfn, order,
 				    LAB_PG_OWNER(head_state),
 				    "free of pfn %llu, inside the order-%u "
@@ -48,20 +48,21 @@ static void lab_free_report(struct lab_maze *maze, enum lab_report_kind kind,
 				    (unsigned long long)head);
 			return;
 		}
-		_lab_report(maze, kind, "lab_free_pages", pfn, order, 0,
+		_lab_report(maze, LAB_DET_DOUBLE_FREE, "lab_free_pages", pfn,
+			    order, 0,
 			    "double free of pfn %llu order %u (not allocated)",
 			    (unsigned long long)pfn, order);
 		return;
 	case LAB_REPORT_WRONG_ORDER:
-		_lab_report(maze, kind, "lab_free_pages", pfn, order,
-			    LAB_PG_OWNER(s),
+		_lab_report(maze, LAB_DET_WRONG_ORDER_FREE, "lab_free_pages",
+			    pfn, order, LAB_PG_OWNER(s),
 			    "pfn %llu freed with order %u, allocated with "
 			    "order %u",
 			    (unsigned long long)pfn, order, LAB_PG_ORDER(s));
 		return;
 	default:
-		_lab_report(maze, kind, "lab_free_pages", pfn, order,
-			    LAB_PG_OWNER(s),
+		_lab_report(maze, LAB_DET_FOREIGN_FREE, "lab_free_pages", pfn,
+			    order, LAB_PG_OWNER(s),
 			    "exclusive block pfn %llu order %u owned by %x "
 			    "freed by %x",
 			    (unsigned long long)pfn, order, LAB_PG_OWNER(s),
@@ -72,11 +73,11 @@ static void lab_free_report(struct lab_maze *maze, enum lab_report_kind kind,
 /* A free (DOUBLE_FREE) or handoff (USE_AFTER_FREE) whose CAS found the
  * block freed and allocated again since it was validated (the generation
  * moved on): refused. */
-static int lab_report_stale(struct lab_maze *maze, enum lab_report_kind kind,
+static int lab_report_stale(struct lab_maze *maze, enum lab_detector det,
 			    const char *function, uint64_t pfn, unsigned order,
 			    uint64_t s)
 {
-	_lab_report(maze, kind, function, pfn, order, LAB_PG_OWNER(s),
+	_lab_report(maze, det, function, pfn, order, LAB_PG_OWNER(s),
 		    "%s of pfn %llu order %u raced with its free: the block "
 		    "was allocated again (generation %llu) before it landed",
 		    function, (unsigned long long)pfn, order,
@@ -127,7 +128,7 @@ static int lab_free_claim(struct lab_maze *maze, struct lab_ctx *ctx,
 		if (lab_cas_acq_rel(state, &s, lab_pg_freed(s)))
 			return 0;
 		if (LAB_PG_GEN(s) != gen)
-			return lab_report_stale(maze, LAB_REPORT_DOUBLE_FREE,
+			return lab_report_stale(maze, LAB_DET_STALE_FREE,
 						"lab_free_pages", pfn, order,
 						s);
 	}
@@ -181,8 +182,9 @@ static int lab_free_pfn(struct lab_maze *maze, uint64_t pfn, unsigned order)
 		return -EINVAL;
 	}
 	if (pfn & (((uint64_t)1 << order) - 1)) {
-		_lab_report(maze, LAB_REPORT_BAD_POINTER, "lab_free_pages", pfn,
-			    order, 0, "pfn %llu is not aligned to order %u",
+		_lab_report(maze, LAB_DET_MISALIGNED_FREE, "lab_free_pages",
+			    pfn, order, 0,
+			    "pfn %llu is not aligned to order %u",
 			    (unsigned long long)pfn, order);
 		return -EINVAL;
 	}
@@ -249,11 +251,10 @@ static bool lab_may_touch(uint64_t s)
 	return !LAB_PG_EXCL(s) || LAB_PG_OWNER(s) == lab_ctx_id();
 }
 
-static void lab_report_foreign(struct lab_maze *maze, const char *function,
-			       uint64_t head, uint64_t s)
+static void lab_report_foreign(struct lab_maze *maze, enum lab_detector det,
+			       const char *function, uint64_t head, uint64_t s)
 {
-	_lab_report(maze, LAB_REPORT_FOREIGN_ACCESS, function, head,
-		    LAB_PG_ORDER(s), LAB_PG_OWNER(s),
+	_lab_report(maze, det, function, head, LAB_PG_ORDER(s), LAB_PG_OWNER(s),
 		    "%s: exclusive block pfn %llu order %u owned by %x, "
 		    "touched by %x",
 		    function, (unsigned long long)head, LAB_PG_ORDER(s),
@@ -276,7 +277,8 @@ void *lab_page_address(struct lab_maze *maze, const struct lab_page *page)
 	pfn = _lab_page_pfn(maze, pg);
 	head = _lab_block_head(maze, pfn, &s);
 	if (head != LAB_NO_PFN && !lab_may_touch(s)) {
-		lab_report_foreign(maze, "lab_page_address", head, s);
+		lab_report_foreign(maze, LAB_DET_FOREIGN_ACCESS,
+				   "lab_page_address", head, s);
 		return NULL;
 	}
 	return _lab_pfn_addr(maze, pfn);
@@ -299,8 +301,8 @@ int lab_access_check(struct lab_maze *maze, const void *addr, size_t len)
 	pfn = _lab_page_pfn(maze, pg);
 	head = _lab_block_head(maze, pfn, &s);
 	if (head == LAB_NO_PFN) {
-		_lab_report(maze, LAB_REPORT_USE_AFTER_FREE, "lab_access_check",
-			    pfn, 0, 0, "access to free pfn %llu at %p",
+		_lab_report(maze, LAB_DET_ACCESS_FREE, "lab_access_check", pfn,
+			    0, 0, "access to free pfn %llu at %p",
 			    (unsigned long long)pfn, addr);
 		return -EFAULT;
 	}
@@ -308,7 +310,7 @@ int lab_access_check(struct lab_maze *maze, const void *addr, size_t len)
 	bytes = (size_t)1 << (LAB_PG_ORDER(s) + maze->page_shift);
 	/* Written so that no len, however large, can wrap the sum. */
 	if (len > bytes || at > bytes - len) {
-		_lab_report(maze, LAB_REPORT_BAD_POINTER, "lab_access_check",
+		_lab_report(maze, LAB_DET_ACCESS_OVERRUN, "lab_access_check",
 			    head, LAB_PG_ORDER(s), LAB_PG_OWNER(s),
 			    "access [%p, +%zu) runs past the order-%u block at "
 			    "pfn %llu",
@@ -317,10 +319,22 @@ int lab_access_check(struct lab_maze *maze, const void *addr, size_t len)
 		return -EFAULT;
 	}
 	if (!lab_may_touch(s)) {
-		lab_report_foreign(maze, "lab_access_check", head, s);
+		lab_report_foreign(maze, LAB_DET_FOREIGN_ACCESS,
+				   "lab_access_check", head, s);
 		return -EPERM;
 	}
 	return 0;
+}
+
+/* acq_rel: the new owner's acquire load sees what we wrote to the block
+ * before handing it over (and we see the previous owner's writes). */
+static bool lab_handoff_cas(lab_atomic64_t *state, uint64_t *s, uint64_t to)
+{
+	/* Seeded bug: the handoff's release is weakened to relaxed, so the
+	 * new owner's accesses are not ordered after the old owner's. */
+	if (LAB_BUG_ON(HANDOFF_RELAXED))
+		return lab_cas_relaxed(state, s, to);
+	return lab_cas_acq_rel(state, s, to);
 }
 
 int lab_page_handoff(struct lab_maze *maze, struct lab_page *page,
@@ -331,6 +345,8 @@ int lab_page_handoff(struct lab_maze *maze, struct lab_page *page,
 
 	if (!_lab_maze_valid(maze, "lab_page_handoff") || !page || !new_owner) {
 		_lab_set_error("lab_page_handoff: NULL maze/page or owner 0");
+		if (maze)
+			_lab_detector_hit(maze, LAB_DET_HANDOFF_ARGS);
 		return -EINVAL;
 	}
 	pg = _lab_page_lookup(maze, page, "lab_page_handoff");
@@ -345,27 +361,33 @@ int lab_page_handoff(struct lab_maze *maze, struct lab_page *page,
 
 		if (v != LAB_REPORT_KIND_COUNT) {
 			if (v == LAB_REPORT_FOREIGN_FREE)
-				lab_report_foreign(maze, "lab_page_handoff",
-						   pfn, s);
+				lab_report_foreign(maze,
+						   LAB_DET_HANDOFF_FOREIGN,
+						   "lab_page_handoff", pfn, s);
 			else if (v == LAB_REPORT_DOUBLE_FREE)
-				_lab_report(maze, LAB_REPORT_USE_AFTER_FREE,
+				_lab_report(maze, LAB_DET_HANDOFF_FREED,
 					    "lab_page_handoff", pfn, order, 0,
 					    "handoff of pfn %llu, which is not "
 					    "an allocated block head",
 					    (unsigned long long)pfn);
 			else
-				lab_free_report(maze, v, pfn, order, s);
+				_lab_report(
+					maze, LAB_DET_HANDOFF_ARGS,
+					"lab_page_handoff", pfn, order,
+					LAB_PG_OWNER(s),
+					"handoff of pfn %llu with order %u, "
+					"allocated with order %u",
+					(unsigned long long)pfn, order,
+					LAB_PG_ORDER(s));
 			return v == LAB_REPORT_FOREIGN_FREE ? -EPERM : -EINVAL;
 		}
 		lab_yield(HANDOFF);
-		/* acq_rel: the new owner's acquire load sees what we wrote
-		 * to the block before handing it over. */
-		if (lab_cas_acq_rel(&pg->state, &s,
+		if (lab_handoff_cas(&pg->state, &s,
 				    lab_pg_make(LAB_PG_HEAD, order, true,
 						new_owner, LAB_PG_GEN(s))))
 			return 0;
 		if (LAB_PG_GEN(s) != gen)
-			return lab_report_stale(maze, LAB_REPORT_USE_AFTER_FREE,
+			return lab_report_stale(maze, LAB_DET_STALE_HANDOFF,
 						"lab_page_handoff", pfn, order,
 						s);
 	}

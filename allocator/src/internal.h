@@ -172,6 +172,7 @@ struct lab_maze {
 	 * slots stop there (slots are claimed lowest first).  Only grows. */
 	atomic_uint pcp_used;
 	struct lab_stat_block shared_stats;
+	lab_atomic64_t detector_fired[LAB_DET_COUNT];
 	struct lab_pcp pcp[LAB_PCP_SLOTS];
 };
 
@@ -230,9 +231,14 @@ bool _lab_might_sleep(const struct lab_maze *maze, const char *file, int line);
 
 /* "report.c" */
 void _lab_set_error(const char *fmt, ...);
-void _lab_report(const struct lab_maze *maze, enum lab_report_kind kind,
+/* Reports through the hook with the detector's kind, and counts the
+ * detector (per maze and process-wide).  Async-signal-safe. */
+void _lab_report(const struct lab_maze *maze, enum lab_detector det,
 		 const char *function, uint64_t pfn, unsigned order,
 		 uint32_t owner, const char *fmt, ...);
+/* Counts a detector that refused a call without a report (bad arguments
+ * that return an error value). */
+void _lab_detector_hit(const struct lab_maze *maze, enum lab_detector det);
 size_t _lab_vformat(char *buf, size_t size, const char *fmt, va_list ap);
 
 /* "maze.c" */

@@ -496,7 +496,7 @@ struct lab_page *_lab_page_lookup(struct lab_maze *maze,
 
 	if (pfn != LAB_NO_PFN)
 		return &maze->pages[pfn];
-	_lab_report(maze, LAB_REPORT_BAD_POINTER, function, LAB_NO_PFN, 0, 0,
+	_lab_report(maze, LAB_DET_BAD_DESCRIPTOR, function, LAB_NO_PFN, 0, 0,
 		    "%s: %p is not a page descriptor of maze %llu", function,
 		    (const void *)page, (unsigned long long)maze->id);
 	return NULL;
@@ -513,20 +513,20 @@ struct lab_page *_lab_addr_report(struct lab_maze *maze, const void *addr,
 	if (pfn != LAB_NO_PFN) {
 		if (((uintptr_t)addr & (maze->cfg.page_size - 1)) == 0)
 			return &maze->pages[pfn];
-		_lab_report(maze, LAB_REPORT_BAD_POINTER, function, pfn, 0, 0,
+		_lab_report(maze, LAB_DET_INSIDE_FRAME, function, pfn, 0, 0,
 			    "%s: %p is inside pfn %llu, not at its start",
 			    function, addr, (unsigned long long)pfn);
 		return NULL;
 	}
 	other = _lab_registry_find_addr(addr);
 	if (other) {
-		_lab_report(maze, LAB_REPORT_WRONG_MAZE, function, LAB_NO_PFN,
-			    0, 0, "%s: %p belongs to maze %llu, not maze %llu",
+		_lab_report(maze, LAB_DET_WRONG_MAZE, function, LAB_NO_PFN, 0,
+			    0, "%s: %p belongs to maze %llu, not maze %llu",
 			    function, addr, (unsigned long long)other->id,
 			    (unsigned long long)maze->id);
 		return NULL;
 	}
-	_lab_report(maze, LAB_REPORT_OUT_OF_RANGE, function, LAB_NO_PFN, 0, 0,
+	_lab_report(maze, LAB_DET_OUT_OF_RANGE, function, LAB_NO_PFN, 0, 0,
 		    "%s: %p is outside maze %llu [%p, +%zu)", function, addr,
 		    (unsigned long long)maze->id, (void *)maze->base,
 		    maze->bytes);

@@ -34,6 +34,100 @@ const char *lab_report_kind_name(enum lab_report_kind kind)
 	return lab_report_names[kind];
 }
 
+/* ---- detectors -------------------------------------------------------------
+ * Each check's stable name and the kind it reports with.  The counters
+ * are relaxed atomic adds: they order nothing, and a report may fire in
+ * a signal handler. */
+
+static const struct {
+	const char *name;
+	enum lab_report_kind kind;
+} lab_detectors[LAB_DET_COUNT] = {
+	[LAB_DET_POISON_SCAN] = { "poison-scan", LAB_REPORT_POISON },
+	[LAB_DET_DOUBLE_FREE] = { "double-free", LAB_REPORT_DOUBLE_FREE },
+	[LAB_DET_WRONG_ORDER_FREE] = { "wrong-order-free",
+				       LAB_REPORT_WRONG_ORDER },
+	[LAB_DET_TAIL_FRAME_FREE] = { "tail-frame-free",
+				      LAB_REPORT_BAD_POINTER },
+	[LAB_DET_MISALIGNED_FREE] = { "misaligned-free",
+				      LAB_REPORT_BAD_POINTER },
+	[LAB_DET_FOREIGN_FREE] = { "foreign-free", LAB_REPORT_FOREIGN_FREE },
+	[LAB_DET_FOREIGN_ACCESS] = { "foreign-access",
+				     LAB_REPORT_FOREIGN_ACCESS },
+	[LAB_DET_HANDOFF_FOREIGN] = { "handoff-foreign",
+				      LAB_REPORT_FOREIGN_ACCESS },
+	[LAB_DET_HANDOFF_ARGS] = { "handoff-args", LAB_REPORT_WRONG_ORDER },
+	[LAB_DET_HANDOFF_FREED] = { "handoff-freed",
+				    LAB_REPORT_USE_AFTER_FREE },
+	[LAB_DET_STALE_FREE] = { "stale-free", LAB_REPORT_DOUBLE_FREE },
+	[LAB_DET_STALE_HANDOFF] = { "stale-handoff",
+				    LAB_REPORT_USE_AFTER_FREE },
+	[LAB_DET_ACCESS_FREE] = { "access-free", LAB_REPORT_USE_AFTER_FREE },
+	[LAB_DET_ACCESS_OVERRUN] = { "access-overrun", LAB_REPORT_BAD_POINTER },
+	[LAB_DET_BAD_DESCRIPTOR] = { "bad-descriptor", LAB_REPORT_BAD_POINTER },
+	[LAB_DET_INSIDE_FRAME] = { "inside-frame", LAB_REPORT_BAD_POINTER },
+	[LAB_DET_WRONG_MAZE] = { "wrong-maze", LAB_REPORT_WRONG_MAZE },
+	[LAB_DET_OUT_OF_RANGE] = { "out-of-range", LAB_REPORT_OUT_OF_RANGE },
+	[LAB_DET_MIGHT_SLEEP] = { "might-sleep", LAB_REPORT_SLEEP_IN_ATOMIC },
+	[LAB_DET_NOFAIL_NONBLOCKING] = { "nofail-nonblocking",
+					 LAB_REPORT_NOFAIL_MISUSE },
+	[LAB_DET_NOFAIL_ORDER] = { "nofail-order", LAB_REPORT_NOFAIL_MISUSE },
+	[LAB_DET_ALLOC_FAILURE] = { "alloc-failure", LAB_REPORT_ALLOC_FAILURE },
+	[LAB_DET_MAZE_CHECK] = { "maze-check", LAB_REPORT_INCONSISTENT },
+	[LAB_DET_WATERMARK_DIP] = { "watermark-dip", LAB_REPORT_INCONSISTENT },
+	[LAB_DET_CONTEXT_IMBALANCE] = { "context-imbalance",
+					LAB_REPORT_CONTEXT },
+};
+
+static lab_atomic64_t lab_detector_fired_all[LAB_DET_COUNT];
+
+const char *lab_detector_name(enum lab_detector det)
+{
+	return (unsigned)det < LAB_DET_COUNT ? lab_detectors[det].name : "?";
+}
+
+enum lab_report_kind lab_detector_kind(enum lab_detector det)
+{
+	return (unsigned)det < LAB_DET_COUNT ? lab_detectors[det].kind :
+					       LAB_REPORT_KIND_COUNT;
+}
+
+enum lab_detector lab_detector_find(const char *name)
+{
+	unsigned d;
+
+	for (d = 0; name && d < LAB_DET_COUNT; d++)
+		if (!strcmp(name, lab_detectors[d].name))
+			return (enum lab_detector)d;
+	return LAB_DET_COUNT;
+}
+
+void _lab_detector_hit(const struct lab_maze *maze, enum lab_detector det)
+{
+	if ((unsigned)det >= LAB_DET_COUNT)
+		return;
+	lab_add_relaxed(&lab_detector_fired_all[det], 1);
+	if (maze) /* atomics inside a maze that is never const itself */
+		lab_add_relaxed(&((struct lab_maze *)maze)->detector_fired[det],
+				1);
+}
+
+int lab_detector_stats(const struct lab_maze *maze,
+		       struct lab_detector_stats *out)
+{
+	const lab_atomic64_t *c = maze ? maze->detector_fired :
+					 lab_detector_fired_all;
+	unsigned d;
+
+	if (!out) {
+		_lab_set_error("lab_detector_stats: NULL out");
+		return -EINVAL;
+	}
+	for (d = 0; d < LAB_DET_COUNT; d++)
+		out->fired[d] = lab_load_relaxed(&c[d]);
+	return 0;
+}
+
 /* Kinds after which memory may already be corrupt: the default hook stops
  * the process.  Sleep-in-atomic, warnings and imbalance are survivable, as
  * in the kernel (which prints and goes on). */
@@ -268,11 +362,12 @@ void lab_report_default(const struct lab_report *r, void *arg)
 		abort();
 }
 
-void _lab_report(const struct lab_maze *maze, enum lab_report_kind kind,
+void _lab_report(const struct lab_maze *maze, enum lab_detector det,
 		 const char *function, uint64_t pfn, unsigned order,
 		 uint32_t owner, const char *fmt, ...)
 {
 	char msg[320];
+	enum lab_report_kind kind = lab_detector_kind(det);
 	struct lab_report r;
 	lab_report_fn fn = atomic_load(&lab_global_hook);
 	void *arg = atomic_load(&lab_global_hook_arg);
@@ -283,6 +378,7 @@ void _lab_report(const struct lab_maze *maze, enum lab_report_kind kind,
 	va_end(ap);
 	memset(&r, 0, sizeof(r));
 	r.kind = kind;
+	r.detector = det;
 	r.fatal = lab_report_is_fatal(kind);
 	r.function = function;
 	r.message = msg;
@@ -303,6 +399,7 @@ void _lab_report(const struct lab_maze *maze, enum lab_report_kind kind,
 				      &m->shared_stats.sleep_in_atomic :
 				      &m->shared_stats.misuse);
 	}
+	_lab_detector_hit(maze, det);
 	if (maze && maze->cfg.report) {
 		fn = maze->cfg.report;
 		arg = maze->cfg.report_arg;

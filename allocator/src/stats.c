@@ -105,15 +105,19 @@ int lab_maze_stats(const struct lab_maze *maze, struct lab_maze_stats *out)
 
 #define LAB_FAIL_MAX 0xffffffffull
 
-void lab_maze_fail_next(struct lab_maze *maze, unsigned long skip,
-			unsigned long count)
+unsigned long lab_maze_fail_next(struct lab_maze *maze, unsigned long skip,
+				 unsigned long count)
 {
 	uint64_t s = skip > LAB_FAIL_MAX ? LAB_FAIL_MAX : skip;
 	uint64_t c = count > LAB_FAIL_MAX ? LAB_FAIL_MAX : count;
 
 	if (!maze)
-		return;
-	lab_store_relaxed(&maze->fail_plan, c ? (s << 32) | c : 0);
+		return 0;
+	/* An exchange, so that callers racing with each other and with the
+	 * allocations that consume the plan can account for every step. */
+	return (unsigned long)(lab_xchg_relaxed(&maze->fail_plan,
+						c ? (s << 32) | c : 0) &
+			       LAB_FAIL_MAX);
 }
 
 bool _lab_fault_step(struct lab_maze *maze)

@@ -193,6 +193,29 @@ static void lab_emit_latency(struct lab_jw *w, const struct lab_runrec *r)
 	fprintf(w->f, "\n%*s]}", w->ind, "");
 }
 
+/* "coverage": [{"detector": ..., "provoked": N, "fired": N}, ...], only
+ * when the run provoked detectors (optional: version 1 readers skip it). */
+static void lab_emit_coverage(struct lab_jw *w, const struct lab_runrec *r)
+{
+	unsigned i;
+
+	if (!r->ncoverage)
+		return;
+	lab_jw_key(w, "coverage");
+	fputc('[', w->f);
+	for (i = 0; i < r->ncoverage; i++) {
+		const struct lab_coverage *c = &r->coverage[i];
+
+		fprintf(w->f, "%s\n%*s{\"detector\": ", i ? "," : "",
+			w->ind + 2, "");
+		lab_json_str(w->f, c->detector);
+		fprintf(w->f,
+			", \"provoked\": %" PRIu64 ", \"fired\": %" PRIu64 "}",
+			c->provoked, c->fired);
+	}
+	fprintf(w->f, "\n%*s]", w->ind, "");
+}
+
 static void lab_emit_run_fields(struct lab_jw *w, const struct lab_runrec *r)
 {
 	lab_jw_str(w, "id", r->id);
@@ -207,6 +230,7 @@ static void lab_emit_run_fields(struct lab_jw *w, const struct lab_runrec *r)
 	lab_jw_str(w, "detail", r->detail);
 	lab_emit_series(w, r);
 	lab_emit_latency(w, r);
+	lab_emit_coverage(w, r);
 }
 
 static int lab_emit_run_file(FILE *f, const void *arg)
@@ -521,6 +545,31 @@ static int lab_run_latency_from_json(struct lab_jr *jr, struct lab_runrec *r)
 	return sub.failed ? -1 : 0;
 }
 
+/* The optional "coverage" array of a run (lab_emit_coverage). */
+static int lab_run_coverage_from_json(struct lab_jr *jr, struct lab_runrec *r)
+{
+	const struct lab_jval *a;
+	size_t i;
+
+	if (!lab_json_get(jr->obj, "coverage"))
+		return 0;
+	a = lab_jr_array(jr, "coverage", LAB_RUN_DETECTORS);
+	for (i = 0; a && i < a->n && !jr->failed; i++) {
+		struct lab_coverage *c = &r->coverage[r->ncoverage++];
+		struct lab_jr sub = { &a->kids[i], jr->err, jr->errlen, false };
+
+		if (a->kids[i].type != LAB_J_OBJ)
+			return lab_jr_fail(jr, "coverage",
+					   "a detector is not an object");
+		lab_jr_str(&sub, "detector", c->detector, sizeof(c->detector),
+			   true);
+		lab_jr_uint(&sub, "provoked", &c->provoked, true);
+		lab_jr_uint(&sub, "fired", &c->fired, true);
+		jr->failed |= sub.failed;
+	}
+	return jr->failed ? -1 : 0;
+}
+
 static int lab_run_from_json(const struct lab_jval *o, struct lab_runrec *r,
 			     char *err, size_t errlen)
 {
@@ -552,6 +601,8 @@ static int lab_run_from_json(const struct lab_jval *o, struct lab_runrec *r,
 				     &r->series[r->nseries++]);
 	if (!jr.failed)
 		lab_run_latency_from_json(&jr, r);
+	if (!jr.failed)
+		lab_run_coverage_from_json(&jr, r);
 	return jr.failed ? -1 : 0;
 }
 

@@ -138,8 +138,17 @@ struct lab_latency {
 	uint64_t count, mean_ns, p50_ns, p90_ns, p99_ns, p999_ns, max_ns;
 };
 
+/* Detector coverage of a run that provoked detectors on purpose (the
+ * misuse profile): how often it committed the misuse one detector of the
+ * allocator must catch, and how often that detector fired. */
+struct lab_coverage {
+	char detector[32]; /* lab_detector_name(): "poison-scan", ... */
+	uint64_t provoked, fired;
+};
+
 #define LAB_RUN_SERIES 4
 #define LAB_RUN_LATENCIES 8
+#define LAB_RUN_DETECTORS 32
 /* A run: one invocation of a tool.  JUnit makes one test case of each. */
 struct lab_runrec {
 	char id[64]; /* unique: tool, time, pid */
@@ -158,6 +167,9 @@ struct lab_runrec {
 	struct lab_latency latency[LAB_RUN_LATENCIES];
 	unsigned nlatency;
 	char latency_note[384];
+	/* optional: detector coverage (misuse profile) */
+	struct lab_coverage coverage[LAB_RUN_DETECTORS];
+	unsigned ncoverage;
 	char source[512];
 };
 

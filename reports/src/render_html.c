@@ -930,6 +930,50 @@ static void lab_html_runs(FILE *f, const struct lab_report_set *s)
 	fputs("</tbody>\n</table>\n</section>\n", f);
 }
 
+/* ---- detector coverage ------------------------------------------------------ */
+
+/* Runs that provoked detectors on purpose (misuse profile): per detector,
+ * how often it was provoked and how often it fired.  A provoked detector
+ * that fired less often is marked silent (the run has a finding too). */
+static void lab_html_coverage(FILE *f, const struct lab_report_set *s)
+{
+	size_t i, n = 0;
+	unsigned k;
+
+	for (i = 0; i < s->nruns; i++)
+		n += s->runs[i].ncoverage > 0;
+	if (!n)
+		return;
+	fputs("<section id=\"coverage\">\n<h2>Detector coverage</h2>\n"
+	      "<table class=\"coverage\">\n<thead><tr><th>Run</th>"
+	      "<th>Detector</th><th class=\"num\">Provoked</th>"
+	      "<th class=\"num\">Fired</th><th>Status</th></tr></thead>\n"
+	      "<tbody>\n",
+	      f);
+	for (i = 0; i < s->nruns; i++) {
+		const struct lab_runrec *r = &s->runs[i];
+
+		for (k = 0; k < r->ncoverage; k++) {
+			const struct lab_coverage *c = &r->coverage[k];
+
+			fputs("<tr><td><code>", f);
+			lab_html_text(f, r->id);
+			fputs("</code></td>", f);
+			lab_html_td(f, NULL, c->detector);
+			fprintf(f,
+				"<td class=\"num\">%" PRIu64 "</td>"
+				"<td class=\"num\">%" PRIu64 "</td>",
+				c->provoked, c->fired);
+			lab_html_td(f, NULL,
+				    !c->provoked	    ? "not provoked" :
+				    c->fired >= c->provoked ? "fired" :
+							      "SILENT");
+			fputs("</tr>\n", f);
+		}
+	}
+	fputs("</tbody>\n</table>\n</section>\n", f);
+}
+
 /* ---- latency ------------------------------------------------------------- */
 
 static void lab_html_latency_rows(FILE *f, const struct lab_runrec *r)
@@ -1408,6 +1452,7 @@ int lab_render_html(FILE *f, const struct lab_report_set *s)
 	lab_html_findings(f, s);
 	lab_html_runs(f, s);
 	lab_html_latency(f, s);
+	lab_html_coverage(f, s);
 	lab_html_run_charts(f, s);
 	if (!ret && s->bench[0])
 		ret = lab_html_bench(f, s->bench);

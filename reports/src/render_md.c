@@ -186,6 +186,41 @@ static void lab_md_runs(FILE *f, const struct lab_report_set *s)
 	fputc('\n', f);
 }
 
+/* Detector coverage of the runs that provoked detectors on purpose. */
+static void lab_md_coverage(FILE *f, const struct lab_report_set *s)
+{
+	bool head = false;
+	size_t i;
+	unsigned k;
+
+	for (i = 0; i < s->nruns; i++) {
+		const struct lab_runrec *r = &s->runs[i];
+
+		for (k = 0; k < r->ncoverage; k++) {
+			const struct lab_coverage *c = &r->coverage[k];
+
+			if (!head)
+				fputs("## Detector coverage\n\n| run | detector "
+				      "| provoked | fired | status |\n"
+				      "|---|---|---|---|---|\n",
+				      f);
+			head = true;
+			fputs("| ", f);
+			lab_md_code(f, r->id);
+			fputs(" | ", f);
+			lab_md_cell(f, c->detector);
+			fprintf(f, " | %llu | %llu | %s |\n",
+				(unsigned long long)c->provoked,
+				(unsigned long long)c->fired,
+				!c->provoked		? "not provoked" :
+				c->fired >= c->provoked ? "fired" :
+							  "SILENT");
+		}
+	}
+	if (head)
+		fputc('\n', f);
+}
+
 /* Runs that measured allocation latency: one row per class and context,
  * in microseconds, and what the figures include. */
 static void lab_md_latency(FILE *f, const struct lab_report_set *s)
@@ -249,6 +284,7 @@ int lab_render_markdown(FILE *f, const struct lab_report_set *s)
 		lab_md_detail(f, i, &s->recs[i]);
 	lab_md_runs(f, s);
 	lab_md_latency(f, s);
+	lab_md_coverage(f, s);
 	fputs("Open report.html for charts; report.sarif and junit.xml are "
 	      "for CI.\n",
 	      f);

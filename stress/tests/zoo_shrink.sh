@@ -18,9 +18,11 @@ fresh_dir "$work"
 mkdir elsewhere
 
 # The bug names: `labyrinth bugs` lists each as "  NAME" (two blanks, one
-# word), its description indented further.
+# word), its description indented further.  handoff-relaxed is a missing
+# release that only TSan sees, with real threads (docs/bug-zoo.md): no
+# controlled mode finds it, stress_detect_handoff-relaxed-tsan does.
 mapfile -t bugs < <("$bin" bugs | sed -n 's/^  \([a-z0-9-][a-z0-9-]*\)$/\1/p' |
-	grep -vx none)
+	grep -vx -e none -e handoff-relaxed)
 [ "${#bugs[@]}" -ge 10 ] || fail "only ${#bugs[@]} bugs listed: ${bugs[*]}"
 
 modes=("random 1" "pct 1" "pct 2" "pct 3")

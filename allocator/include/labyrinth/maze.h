@@ -204,8 +204,11 @@ int lab_maze_stats(const struct lab_maze *maze, struct lab_maze_stats *out);
 
 /* Failure injection (like should_fail_alloc_page): after `skip` more
  * allocations pass the injection point, the next `count` fail (NOFAIL ones
- * are exempt).  count 0 switches injection off.  IRQ-safe. */
-void lab_maze_fail_next(struct lab_maze *maze, unsigned long skip,
-			unsigned long count);
+ * are exempt).  count 0 switches injection off.  Replaces the plan set
+ * before and returns how many failures that one still had to inject, so
+ * that callers on several threads can account for every injected failure
+ * exactly (the `injected` statistics).  IRQ-safe. */
+unsigned long lab_maze_fail_next(struct lab_maze *maze, unsigned long skip,
+				 unsigned long count);
 
 #endif /* LABYRINTH_MAZE_H */

@@ -51,6 +51,8 @@ struct lab_report {
 	uint32_t ctx;	/* lab_ctx_id() of the caller */
 	bool in_irq, irqs_disabled;
 	unsigned preempt_count;
+	/* which check fired: an enum lab_detector (labyrinth/detectors.h) */
+	unsigned detector;
 };
 
 /* Called synchronously where the misuse is detected, possibly from a
