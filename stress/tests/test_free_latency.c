@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "free_run.h"
+#include "../../tests/check.h" /* CHECK, the unit tests' assertion */
 
 /* The injected interrupt, and what an allocation without it stays under
  * even on a loaded machine under TSan (a preemption that long in one of
@@ -34,14 +35,6 @@
 #define LAB_LONG_IRQ_NS 300000000ull /* 300 ms */
 #define LAB_SHORT_NS 150000000ull
 
-#define CHECK(c)                                                               \
-	do {                                                                   \
-		if (!(c)) {                                                    \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, \
-				__LINE__, #c);                                 \
-			exit(1);                                               \
-		}                                                              \
-	} while (0)
 
 /* ---- histograms ------------------------------------------------------------ */
 
