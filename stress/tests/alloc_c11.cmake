@@ -16,7 +16,7 @@ lab_add_variant_executable(test_alloc_c11
 	INCLUDES "${_lab_stress_dir}/sched/tests"
 		"${PROJECT_SOURCE_DIR}/allocator/src"
 	LINK labyrinth_stress)
-foreach(_case hand)
+foreach(_case hand clean found sc)
 	lab_add_variant_test(alloc_c11_${_case} TARGET test_alloc_c11
 		ARGS ${_case} LABELS c11 sched)
 endforeach()
