@@ -150,7 +150,7 @@ void _lab_probe_account(struct lab_maze *maze, lab_gfp_t gfp,
 		&maze->shared_stats.cls[lab_gfp_class(gfp)];
 
 	if (probe->retries)
-		lab_add_relaxed(&c->retries, probe->retries);
+		lab_counter_add_relaxed(&c->retries, probe->retries);
 	if (probe->limited)
 		_lab_stat_inc(&c->retry_limited);
 }
@@ -240,8 +240,8 @@ static void lab_sleep_on_seq(struct lab_maze *maze, unsigned seq,
 	_lab_wait(&maze->free_seq, seq, maze->cfg.wait_timeout_ms);
 	dt = lab_now_ns() - t0;
 	_lab_stat_inc(&c->waits);
-	lab_add_relaxed(&c->wait_ns_total, dt);
-	lab_max_relaxed(&c->wait_ns_max, dt);
+	lab_counter_add_relaxed(&c->wait_ns_total, dt);
+	lab_counter_max_relaxed(&c->wait_ns_max, dt);
 }
 
 /* Waits until a free happens or the timeout passes.  Lost-wakeup proof:
@@ -474,7 +474,7 @@ static void lab_warn_failure(struct lab_maze *maze, lab_gfp_t gfp,
 		    "page allocation failure: order:%u, mode:%x (%s), free "
 		    "%llu, min %llu",
 		    order, gfp, lab_gfp_class_name(lab_gfp_class(gfp)),
-		    (unsigned long long)lab_load_relaxed(&maze->nr_free),
+		    (unsigned long long)lab_counter_load_relaxed(&maze->nr_free),
 		    (unsigned long long)maze->wmark[LAB_WMARK_MIN]);
 }
 

@@ -133,16 +133,6 @@ LAB_CAS64_(release, memory_order_release, memory_order_relaxed)
 LAB_CAS64_(seq_cst, memory_order_seq_cst, memory_order_relaxed)
 #undef LAB_CAS64_
 
-/* Raises *p to v if larger (monotonic maxima such as the longest wait). */
-static inline void lab_max_relaxed_at(lab_atomic64_t *p, uint64_t v,
-				      const char *site)
-{
-	uint64_t cur = lab_load_relaxed_at(p, site);
-
-	while (cur < v && !lab_cas_relaxed_at(p, &cur, v, site))
-		;
-}
-
 #define lab_load_relaxed(p) lab_load_relaxed_at((p), LAB_ASITE)
 #define lab_load_acquire(p) lab_load_acquire_at((p), LAB_ASITE)
 #define lab_load_seq_cst(p) lab_load_seq_cst_at((p), LAB_ASITE)
@@ -153,7 +143,6 @@ static inline void lab_max_relaxed_at(lab_atomic64_t *p, uint64_t v,
 #define lab_sub_relaxed(p, v) lab_sub_relaxed_at((p), (v), LAB_ASITE)
 #define lab_sub_seq_cst(p, v) lab_sub_seq_cst_at((p), (v), LAB_ASITE)
 #define lab_xchg_relaxed(p, v) lab_xchg_relaxed_at((p), (v), LAB_ASITE)
-#define lab_max_relaxed(p, v) lab_max_relaxed_at((p), (v), LAB_ASITE)
 #define lab_cas_relaxed(p, e, d) lab_cas_relaxed_at((p), (e), (d), LAB_ASITE)
 #define lab_cas_acq_rel(p, e, d) lab_cas_acq_rel_at((p), (e), (d), LAB_ASITE)
 #define lab_cas_release(p, e, d) lab_cas_release_at((p), (e), (d), LAB_ASITE)
@@ -227,6 +216,36 @@ LAB_CAS32_(relaxed, memory_order_relaxed, memory_order_relaxed)
 #define lab_store32_release(p, v) lab_store32_release_at((p), (v), LAB_ASITE)
 #define lab_cas32_acquire(p, e, d) lab_cas32_acquire_at((p), (e), (d), LAB_ASITE)
 #define lab_cas32_relaxed(p, e, d) lab_cas32_relaxed_at((p), (e), (d), LAB_ASITE)
+
+/* ---- counters: never hooked ----------------------------------------------
+ * Statistics and a cache's own frame count order nothing: no thread reads
+ * one to decide what another thread's memory holds.  They are carried out
+ * inline even with an atomic hook installed, so a memory model neither
+ * spends operations on them nor hands a statistics reader a stale value
+ * (a check that reads the statistics, such as the controlled scheduler's
+ * lost-wakeup verdict, sees memory), and the fast path pays no hook check
+ * for them. */
+static inline uint64_t lab_counter_load_relaxed(const lab_atomic64_t *p)
+{
+	return atomic_load_explicit(p, memory_order_relaxed);
+}
+static inline void lab_counter_store_relaxed(lab_atomic64_t *p, uint64_t v)
+{
+	atomic_store_explicit(p, v, memory_order_relaxed);
+}
+static inline void lab_counter_add_relaxed(lab_atomic64_t *p, uint64_t v)
+{
+	atomic_fetch_add_explicit(p, v, memory_order_relaxed);
+}
+static inline void lab_counter_max_relaxed(lab_atomic64_t *p, uint64_t v)
+{
+	uint64_t cur = atomic_load_explicit(p, memory_order_relaxed);
+
+	while (cur < v &&
+	       !atomic_compare_exchange_weak_explicit(
+		       p, &cur, v, memory_order_relaxed, memory_order_relaxed))
+		;
+}
 
 /* Compiler-only barrier against a signal handler on this same thread.  It
  * orders nothing between threads (and is not a thread fence), which is

@@ -182,7 +182,7 @@ static void lab_irq_run(struct lab_ctx *ctx, lab_isr_fn isr, void *arg)
 	lab_irq_enter();
 	isr(arg);
 	lab_irq_exit();
-	lab_add_relaxed(&ctx->delivered, 1);
+	lab_counter_add_relaxed(&ctx->delivered, 1);
 	atomic_store(&ctx->irqs_off, 0);
 	/* The interrupted code must not see the handler's errno, whether it
 	 * ran at once or pending at local_irq_restore.  Written only if
@@ -211,13 +211,13 @@ bool lab_irq_raise(lab_isr_fn isr, void *arg)
 		return false;
 	if (atomic_load(&ctx->irqs_off)) {
 		if (atomic_load(&ctx->pending)) {
-			lab_add_relaxed(&ctx->coalesced, 1);
+			lab_counter_add_relaxed(&ctx->coalesced, 1);
 			return false;
 		}
 		atomic_store(&ctx->pending_isr, isr);
 		atomic_store(&ctx->pending_arg, arg);
 		atomic_store(&ctx->pending, 1);
-		lab_add_relaxed(&ctx->deferred, 1);
+		lab_counter_add_relaxed(&ctx->deferred, 1);
 		return false;
 	}
 	lab_irq_run(ctx, isr, arg);
@@ -231,9 +231,9 @@ void lab_irq_counts(struct lab_irq_counts *out)
 
 	if (!out)
 		return;
-	out->delivered = lab_load_relaxed(&ctx->delivered);
-	out->deferred = lab_load_relaxed(&ctx->deferred);
-	out->coalesced = lab_load_relaxed(&ctx->coalesced);
+	out->delivered = lab_counter_load_relaxed(&ctx->delivered);
+	out->deferred = lab_counter_load_relaxed(&ctx->deferred);
+	out->coalesced = lab_counter_load_relaxed(&ctx->coalesced);
 }
 
 unsigned long lab_local_irq_save(void)

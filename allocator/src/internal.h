@@ -413,9 +413,10 @@ static inline void _lab_stat_add(struct lab_stat_ref ref,
 				 lab_atomic64_t *counter, uint64_t n)
 {
 	if (ref.owned)
-		lab_store_relaxed(counter, lab_load_relaxed(counter) + n);
+		lab_counter_store_relaxed(counter,
+					  lab_counter_load_relaxed(counter) + n);
 	else
-		lab_add_relaxed(counter, n);
+		lab_counter_add_relaxed(counter, n);
 }
 /* Rare counters (reports, waits): always an atomic add, from anywhere. */
 void _lab_stat_inc(lab_atomic64_t *counter);

@@ -33,9 +33,9 @@ bool _lab_pcp_serves(const struct lab_maze *maze, unsigned order)
 
 static void lab_pcp_add_count(struct lab_pcp *pcp, uint64_t frames, bool add)
 {
-	uint64_t n = lab_load_relaxed(&pcp->count);
+	uint64_t n = lab_counter_load_relaxed(&pcp->count);
 
-	lab_store_relaxed(&pcp->count, add ? n + frames : n - frames);
+	lab_counter_store_relaxed(&pcp->count, add ? n + frames : n - frames);
 }
 
 static void lab_pcp_push(struct lab_maze *maze, struct lab_pcp *pcp,
@@ -214,7 +214,7 @@ out:
 
 static void lab_count_owned(lab_atomic64_t *counter)
 {
-	lab_store_relaxed(counter, lab_load_relaxed(counter) + 1);
+	lab_counter_store_relaxed(counter, lab_counter_load_relaxed(counter) + 1);
 }
 
 /* A cache hit is counted here, inside the section, with plain updates;
@@ -247,7 +247,7 @@ bool _lab_pcp_free(struct lab_maze *maze, struct lab_pcp *pcp, uint64_t pfn,
 	lab_yield(PCP_ENTER);
 	lab_pcp_push(maze, pcp, pfn, order);
 	lab_count_owned(&pcp->stats.frees);
-	if (lab_load_relaxed(&pcp->count) > maze->cfg.pcp_high)
+	if (lab_counter_load_relaxed(&pcp->count) > maze->cfg.pcp_high)
 		lab_pcp_release_n(maze, pcp, order, maze->cfg.pcp_batch);
 	_lab_pcp_exit(pcp);
 	return true;
@@ -255,7 +255,7 @@ bool _lab_pcp_free(struct lab_maze *maze, struct lab_pcp *pcp, uint64_t pfn,
 
 void _lab_pcp_drain(struct lab_maze *maze, struct lab_pcp *pcp)
 {
-	if (!lab_load_relaxed(&pcp->count) || !_lab_pcp_enter(pcp))
+	if (!lab_counter_load_relaxed(&pcp->count) || !_lab_pcp_enter(pcp))
 		return;
 	/* Bounded by the maze: a cache list corrupted by a bug (a cycle)
 	 * must not hang the drain; the whole-maze check reports it. */

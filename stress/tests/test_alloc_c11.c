@@ -834,21 +834,16 @@ static int prog_wait(const atomic_uint *word, unsigned expected,
 
 /* Nobody can run: a GFP_KERNEL waiter the maze could serve lost its
  * wakeup (as the controlled runner checks, stress/runner.c).  The check
- * runs on the fiber of the thread that blocked last: its reads of the
- * counters must see memory, not go through the model as that thread's
- * loads (which may read stale stores and make a false finding), so the
- * hooks are off meanwhile (nobody runs: a quiescent point). */
+ * runs on the fiber of the thread that blocked last; lab_maze_stats reads
+ * memory, not the model (it once went through the model as that thread's
+ * loads, read stale counts and made a false finding here). */
 static void prog_on_all_blocked(void *arg)
 {
 	struct lab_maze_stats st;
 	unsigned t, k;
-	int ret;
 
 	(void)arg;
-	lab_alloc_model_detach();
-	ret = lab_maze_stats(P.m, &st);
-	lab_alloc_model_attach();
-	if (ret)
+	if (lab_maze_stats(P.m, &st))
 		return;
 	for (t = 0; t < NTHREADS; t++) {
 		int order = atomic_load_explicit(&P.t[t].wait_order,
