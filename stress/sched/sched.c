@@ -26,6 +26,7 @@
 #include <sys/mman.h>
 
 #include "internal.h"
+#include "labyrinth/c11.h"
 
 /* Scheduler state shared by fibers is accessed relaxed only: a seq_cst
  * load of a thread's state on another fiber would be an acquire, a
@@ -474,17 +475,32 @@ static int lab_pct_choice(struct lab_sched_rt *rt, int cur, unsigned mask,
 	return best;
 }
 
+/* The first decision of a list that does not fit, and why (the first
+ * one wins). */
+static void lab_diverge_at(struct lab_sched_rt *rt, uint64_t i,
+			   const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void lab_diverge_at(struct lab_sched_rt *rt, uint64_t i,
+			   const char *fmt, ...)
+{
+	unsigned long long none = UINT64_MAX;
+	va_list ap;
+
+	if (!atomic_compare_exchange_strong_explicit(&rt->diverged_at, &none, i,
+						     memory_order_relaxed,
+						     memory_order_relaxed))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(rt->diverged_why, sizeof(rt->diverged_why), fmt, ap);
+	va_end(ap);
+}
+
 static void lab_diverge(struct lab_sched_rt *rt, uint64_t i, const char *why,
 			unsigned t)
 {
-	unsigned long long none = UINT64_MAX;
-
-	if (atomic_compare_exchange_strong_explicit(&rt->diverged_at, &none, i,
-						    memory_order_relaxed,
-						    memory_order_relaxed))
-		snprintf(rt->diverged_why, sizeof(rt->diverged_why),
-			 "decision %llu named thread %u, %s",
-			 (unsigned long long)i, t, why);
+	lab_diverge_at(rt, i, "decision %llu named thread %u, %s",
+		       (unsigned long long)i, t, why);
 }
 
 /* Follows the recorded decision i while it fits. */
@@ -498,6 +514,15 @@ static int lab_list_choice(struct lab_sched_rt *rt, int cur, unsigned mask,
 		return lab_default_choice(rt, cur, mask);
 	d = rt->t->list[i];
 	t = d & LAB_SCHED_DEC_THREAD;
+	if (LAB_SCHED_DEC_IS_READ(d)) {
+		lab_diverge_at(rt, i,
+			       "decision %llu is a reads-from choice (store "
+			       "%u), but the program takes a thread decision "
+			       "there",
+			       (unsigned long long)i,
+			       LAB_SCHED_DEC_READ_INDEX(d));
+		return lab_default_choice(rt, cur, mask);
+	}
 	if (t < rt->n && (mask & (1u << t))) {
 		*irq = d & LAB_SCHED_DEC_IRQ;
 		return (int)t;
@@ -509,14 +534,79 @@ static int lab_list_choice(struct lab_sched_rt *rt, int cur, unsigned mask,
 	return lab_default_choice(rt, cur, mask);
 }
 
-static void lab_record(struct lab_sched_rt *rt, uint64_t i, int t, bool irq)
+/* Recorded reads-from choice i for thread t's load among n stores, while
+ * it fits; 0 (the newest) past the list or once it does not. */
+static unsigned lab_list_read(struct lab_sched_rt *rt, unsigned t, unsigned n,
+			      uint64_t i)
+{
+	lab_sched_decision_t d;
+	unsigned k, who;
+
+	if (i >= rt->t->nlist)
+		return 0;
+	d = rt->t->list[i];
+	k = LAB_SCHED_DEC_READ_INDEX(d);
+	who = d & LAB_SCHED_DEC_THREAD;
+	if (!LAB_SCHED_DEC_IS_READ(d))
+		lab_diverge_at(rt, i,
+			       "decision %llu named thread %u, but the program "
+			       "makes a reads-from choice among %u stores there",
+			       (unsigned long long)i, who, n);
+	else if (who != LAB_SCHED_DEC_STAY && who != t)
+		lab_diverge_at(rt, i,
+			       "decision %llu is a reads-from choice of thread "
+			       "%u, but thread %u reads there",
+			       (unsigned long long)i, who, t);
+	else if (k >= n)
+		lab_diverge_at(rt, i,
+			       "decision %llu is a reads-from choice of store "
+			       "%u, but the load has %u stores to read from",
+			       (unsigned long long)i, k, n);
+	else
+		return k;
+	return 0;
+}
+
+static void lab_record_decision(struct lab_sched_rt *rt, uint64_t i,
+				lab_sched_decision_t d)
 {
 	if (i < rt->trace_cap)
-		atomic_store_explicit(&rt->trace[i],
-				      (uint32_t)t |
-					      (irq ? LAB_SCHED_DEC_IRQ : 0),
-				      memory_order_relaxed);
+		atomic_store_explicit(&rt->trace[i], d, memory_order_relaxed);
 	atomic_store_explicit(&rt->ntrace, i + 1, memory_order_relaxed);
+}
+
+/* A reads-from choice is a decision of the trace like a thread switch,
+ * but no stall step (lab_count_stall): a load reading an older store is
+ * no scheduling step of a livelock.  Called inside the model (no
+ * finding may be raised here: a divergence is only noted). */
+unsigned lab_sched_read_choice(unsigned n)
+{
+	struct lab_sched_rt *rt;
+	struct lab_sched_th *th = lab_self(&rt);
+	uint64_t i, st;
+	unsigned k;
+
+	if (!th || n < 2)
+		return 0;
+	i = LD(&rt->ntrace);
+	if (rt->t->strategy == LAB_SCHED_LIST) {
+		k = lab_list_read(rt, th->id, n, i);
+	} else {
+		st = LD(&rt->rng);
+		k = lab_c11_pick_stale(&st, rt->t->stale_permille, n);
+		ST(&rt->rng, st);
+	}
+	lab_record_decision(rt, i, LAB_SCHED_DEC_READ_OF(th->id, k));
+	ADD(&rt->reads, 1);
+	if (k)
+		ADD(&rt->stale_reads, 1);
+	return k;
+}
+
+static void lab_record(struct lab_sched_rt *rt, uint64_t i, int t, bool irq)
+{
+	lab_record_decision(rt, i,
+			    (uint32_t)t | (irq ? LAB_SCHED_DEC_IRQ : 0));
 }
 
 static bool lab_in_isr(struct lab_sched_rt *rt, int t)
