@@ -113,10 +113,60 @@ int lab_sched_memory_prepare(const struct lab_sched_test *t, char *err,
 	return 0;
 }
 
+/* ---- locks and handoffs (lab_sched_memory_sync) --------------------------- */
+
+/* The model sees atomics only; a real lock's (or a harness handoff's)
+ * happens-before reaches it as an acq_rel fetch-add on a token of the
+ * lock's own: every unlock continues the release sequence of the ones
+ * before, every lock reads the newest, so each holder is ordered after
+ * all earlier ones, as with the lock.  Tokens are keyed by the exact
+ * address (two locks sharing one would order what the program does
+ * not); a full table shares token 0, which orders more, never less. */
+#define LAB_MEM_TOKENS 1024u
+
+static _Thread_local struct lab_mem_token {
+	const volatile void *obj;
+	lab_u64_t word;
+} lab_mem_tokens[LAB_MEM_TOKENS];
+
+static lab_u64_t *lab_mem_token_of(const volatile void *obj)
+{
+	uint32_t h = (uint32_t)(((uintptr_t)obj * 0x9e3779b97f4a7c15ull) >> 40);
+
+	for (unsigned probe = 0; probe < 16; probe++) {
+		struct lab_mem_token *k =
+			&lab_mem_tokens[1 + (h + probe) % (LAB_MEM_TOKENS - 1)];
+
+		if (k->obj == obj || !k->obj) {
+			k->obj = obj;
+			return &k->word;
+		}
+	}
+	return &lab_mem_tokens[0].word;
+}
+
+void lab_sched_memory_sync(const volatile void *obj)
+{
+	int t = lab_sched_current();
+	struct lab_atomic_op op = {
+		.kind = LAB_ATOMIC_FETCH_ADD,
+		.size = 8,
+		.order = __ATOMIC_ACQ_REL,
+		.operand = 1,
+		.site = "lock",
+	};
+
+	if (!lab_mem_active || t < 0)
+		return;
+	op.addr = lab_mem_token_of(obj);
+	lab_c11_perform(lab_mem_active, (unsigned)t, &op);
+}
+
 void lab_sched_memory_begin(const struct lab_sched_test *t)
 {
 	if (t->memory != LAB_SCHED_MEM_C11 || !lab_mem_model)
 		return;
+	memset(lab_mem_tokens, 0, sizeof(lab_mem_tokens));
 	lab_c11_reset(lab_mem_model);
 	lab_c11_install(lab_mem_model);
 	lab_mem_active = lab_mem_model;

@@ -72,7 +72,8 @@ void __sanitizer_finish_switch_fiber(void *fake_stack_save,
 void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
 #endif
 
-void lab_sched_publish(void *addr)
+/* The scheduler's own tokens (a parked fiber, the set-up): TSan only. */
+static void lab_tsan_release(void *addr)
 {
 #ifdef LAB_TSAN
 	__tsan_release(addr);
@@ -81,13 +82,27 @@ void lab_sched_publish(void *addr)
 #endif
 }
 
-void lab_sched_consume(void *addr)
+static void lab_tsan_acquire(void *addr)
 {
 #ifdef LAB_TSAN
 	__tsan_acquire(addr);
 #else
 	(void)addr;
 #endif
+}
+
+/* A client's handoff: for TSan, and for the memory model of a c11 run
+ * (the lock a real program would use orders atomics too). */
+void lab_sched_publish(void *addr)
+{
+	lab_sched_memory_sync(addr);
+	lab_tsan_release(addr);
+}
+
+void lab_sched_consume(void *addr)
+{
+	lab_tsan_acquire(addr);
+	lab_sched_memory_sync(addr);
 }
 
 static lab_sched_observer_fn lab_observer;
@@ -177,7 +192,7 @@ static void lab_switch(struct lab_sched_rt *rt, struct lab_sched_th *from,
 	 * consumes it, so there is no edge between them.  Nothing of the
 	 * scheduler is touched after it. */
 	if (from)
-		lab_sched_publish(&from->parked);
+		lab_tsan_release(&from->parked);
 #ifdef LAB_TSAN
 	__tsan_switch_to_fiber(to_fiber, to ? LAB_TSAN_NO_SYNC : 0);
 #endif
@@ -931,7 +946,7 @@ static void lab_fiber_main(int idx)
 		rt->main_stack_size = size;
 	}
 #endif
-	lab_sched_consume(&rt->setup_token);
+	lab_tsan_acquire(&rt->setup_token);
 	lab_take_irq(rt, th);
 	d->fn(d->arg);
 	ADD(&rt->exits, 1);
@@ -1028,7 +1043,7 @@ int lab_sched_rt_execute(struct lab_sched_rt *rt)
 #ifdef LAB_TSAN
 		rt->main_tsan_fiber = __tsan_get_current_fiber();
 #endif
-		lab_sched_publish(&rt->setup_token);
+		lab_tsan_release(&rt->setup_token);
 		ST(&rt->phase, "schedule");
 		atomic_store_explicit(&lab_here, rt, memory_order_relaxed);
 		t = (unsigned)lab_decide(rt, -1, &irq);
@@ -1037,7 +1052,7 @@ int lab_sched_rt_execute(struct lab_sched_rt *rt)
 		lab_switch(rt, NULL, &rt->th[t]);
 		atomic_store_explicit(&lab_here, NULL, memory_order_relaxed);
 		for (t = 0; t < rt->n; t++)
-			lab_sched_consume(&rt->th[t].parked);
+			lab_tsan_acquire(&rt->th[t].parked);
 		lab_check_invariant(rt, true);
 	}
 	for (t = 0; t < rt->n; t++)
