@@ -534,8 +534,13 @@ static int lab_file_command(const char *cmd, int argc, char **argv,
 static void lab_print_sched(const char *label, const struct lab_sched_result *r)
 {
 	printf("%s: %" PRIu64 " steps, %" PRIu64 " decisions, %" PRIu64
-	       " preemptions, %" PRIu64 " interrupts, %" PRIu64 " ops\n",
+	       " preemptions, %" PRIu64 " interrupts, %" PRIu64 " ops",
 	       label, r->steps, r->decisions, r->preemptions, r->irqs, r->ops);
+	if (r->reads) /* --memory c11 */
+		printf(", %" PRIu64 " reads-from decisions (%" PRIu64
+		       " stale)",
+		       r->reads, r->stale_reads);
+	printf("\n");
 }
 
 /* Same finding (at the same step, if steps are comparable: controlled
