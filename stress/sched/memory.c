@@ -124,10 +124,14 @@ int lab_sched_memory_prepare(const struct lab_sched_test *t, char *err,
  * not); a full table shares token 0, which orders more, never less. */
 #define LAB_MEM_TOKENS 1024u
 
+/* A token belongs to the schedule whose generation it carries: starting
+ * a schedule forgets every token in O(1). */
 static _Thread_local struct lab_mem_token {
 	const volatile void *obj;
+	uint64_t gen;
 	lab_u64_t word;
 } lab_mem_tokens[LAB_MEM_TOKENS];
+static _Thread_local uint64_t lab_mem_gen;
 
 static lab_u64_t *lab_mem_token_of(const volatile void *obj)
 {
@@ -137,10 +141,12 @@ static lab_u64_t *lab_mem_token_of(const volatile void *obj)
 		struct lab_mem_token *k =
 			&lab_mem_tokens[1 + (h + probe) % (LAB_MEM_TOKENS - 1)];
 
-		if (k->obj == obj || !k->obj) {
+		if (k->gen != lab_mem_gen) {
+			k->gen = lab_mem_gen;
 			k->obj = obj;
-			return &k->word;
 		}
+		if (k->obj == obj)
+			return &k->word;
 	}
 	return &lab_mem_tokens[0].word;
 }
@@ -166,7 +172,7 @@ void lab_sched_memory_begin(const struct lab_sched_test *t)
 {
 	if (t->memory != LAB_SCHED_MEM_C11 || !lab_mem_model)
 		return;
-	memset(lab_mem_tokens, 0, sizeof(lab_mem_tokens));
+	lab_mem_gen++;
 	lab_c11_reset(lab_mem_model);
 	lab_c11_install(lab_mem_model);
 	lab_mem_active = lab_mem_model;

@@ -19,6 +19,9 @@
 #              a store the load does not have, is reported as a divergence
 #              at its index
 #   usage      bad flags and artifact fields: exit 2, one line
+#   campaign   --mode campaign --memory c11: the controlled half runs the
+#              model and finds the bug (artifact memory c11); the free half
+#              runs (SC: the model is the scheduler's)
 set -euo pipefail
 
 bin=$1
@@ -217,6 +220,24 @@ usage)
 	sed 's/^memory c11$/memory sc/' $a >sc.lab
 	one_line 2 sc.log "is a reads-from choice in an artifact of memory sc" \
 		replay sc.lab
+	;;
+campaign)
+	run 1 camp.log stress --mode campaign --backend $bug --memory c11 \
+		--seconds 20 --seed 1 --no-progress --out camp
+	grep -q "^== campaign part 1 of 2: free-running" camp.log ||
+		fail "no free-running half"
+	grep -q "^controlled: memory c11" camp.log ||
+		fail "the controlled half does not run the model"
+	for a in camp/artifact-*.lab; do
+		case "$(field "$a" mode)" in
+		controlled) [ "$(field "$a" memory)" = c11 ] ||
+			fail "$a: controlled without memory c11" ;;
+		*) [ "$(field "$a" memory)" = sc ] ||
+			fail "$a: a free-running artifact with memory c11" ;;
+		esac
+	done
+	grep -l '^mode controlled$' camp/artifact-*.lab >/dev/null ||
+		fail "the controlled half found nothing"
 	;;
 *)
 	fail "unknown case '$case_name'"
