@@ -278,6 +278,14 @@ static int lab_art_decisions(struct lab_sched_artifact *a, char *val,
 				 d & 0xff00ul);
 			return -1;
 		}
+		if (LAB_SCHED_DEC_IS_READ(d) && !*end &&
+		    a->memory != LAB_SCHED_MEM_C11) {
+			snprintf(err, errlen,
+				 "decision '%.24s' is a reads-from choice in an "
+				 "artifact of memory sc",
+				 tok);
+			return -1;
+		}
 		if (*end || *tok < '0' || *tok > '9' || errno ||
 		    d > UINT32_MAX ||
 		    !lab_sched_decision_valid((lab_sched_decision_t)d) ||

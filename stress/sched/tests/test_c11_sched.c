@@ -240,6 +240,8 @@ static void check_replay(struct lab_sched_outcome *found, uint64_t seed)
 				       LAB_SCHED_DEC_READ_OF(0, 0));
 	}
 	check_bad_artifact(path, "^memory c11$", "memory weak", "memory");
+	check_bad_artifact(path, "^memory c11$", "memory sc",
+			   "reads-from choice in an artifact of memory sc");
 	check_bad_artifact(path, "^history 8$", "history 0", "history");
 	check_bad_artifact(path, "^history 8$", "history 999", "history");
 	check_bad_artifact(path, "^stale-permille 500$", "stale-permille 2000",

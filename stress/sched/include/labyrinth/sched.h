@@ -250,7 +250,9 @@ struct lab_sched_artifact {
 
 /* Writes the outcome's schedule (it must have a finding) atomically:
  * 0 or -errno.  The artifact records the build id of the object the
- * test's code is in. */
+ * test's code is in, and t's memory fields: write a replayed or shrunk
+ * outcome with the test as the artifact says it ran (memory, history,
+ * stale_permille), since replay takes them from the artifact. */
 int lab_sched_artifact_write(const char *path, const struct lab_sched_test *t,
 			     const struct lab_sched_outcome *out);
 /* Reads one: 0, or -1 with err (one line naming the file and the line at
