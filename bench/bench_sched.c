@@ -13,9 +13,18 @@
  *
  * The "user C11" rows run a user-style program through the scheduler's
  * public API (labyrinth/sched.h) instead: a lock-free bitmap page
- * allocator in plain C11 atomics with a scheduling point before every
- * atomic operation, where an instrumented build (labyrinth/atomic.h)
- * puts them, next to the allocator's hand-placed yield points above.
+ * allocator whose C11 atomics are the instrumented ones an instrumented
+ * build calls (labyrinth/atomic.h: a scheduling point before every
+ * atomic operation), next to the allocator's hand-placed yield points.
+ *
+ * The memory table runs the user program and the allocator's programs
+ * with the SC memory model (every load the newest store) and with the
+ * C11 model (--memory c11: each load with a choice of stores takes a
+ * reads-from decision, stale-permille 200), side by side: vs-sc is the
+ * c11 row's decisions per second against the SC row above it.  The
+ * allocator's own atomics reach the model only once they go through
+ * lab_atomic_perform; until then its c11 row shows the cost of the
+ * model's set-up per schedule and of its locks' tokens only.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,6 +35,7 @@
 #include <time.h>
 #include <ucontext.h>
 
+#include "labyrinth/atomic.h"
 #include "labyrinth/sched.h"
 #include "stress.h"
 
@@ -45,13 +55,14 @@ static double now(void)
 
 struct row {
 	const char *name;
-	uint64_t schedules, decisions, switches;
+	uint64_t schedules, decisions, switches, reads, stale;
 	double seconds;
 };
 
 /* Runs schedules of one strategy for about b->seconds. */
-static int bench_strategy(const struct bench_opts *b, enum lab_strategy st,
-			  unsigned depth, bool isolate, struct row *row)
+static int bench_strategy_in(const struct bench_opts *b, enum lab_strategy st,
+			     unsigned depth, bool isolate, enum lab_memory mem,
+			     struct row *row)
 {
 	const char *name = row->name;
 	struct lab_opts o;
@@ -65,6 +76,7 @@ static int bench_strategy(const struct bench_opts *b, enum lab_strategy st,
 	o.ops_per_thread = b->ops;
 	o.isolate = isolate;
 	o.seed = b->seed;
+	o.memory = mem;
 	memset(row, 0, sizeof(*row));
 	row->name = name;
 	while (now() - t0 < b->seconds) {
@@ -83,6 +95,8 @@ static int bench_strategy(const struct bench_opts *b, enum lab_strategy st,
 		}
 		row->schedules++;
 		row->decisions += r.decisions;
+		row->reads += r.reads;
+		row->stale += r.stale_reads;
 		for (uint64_t i = 1; i < r.ntrace; i++)
 			row->switches += (r.trace[i] & LAB_DEC_THREAD_MASK) !=
 					 (r.trace[i - 1] & LAB_DEC_THREAD_MASK);
@@ -92,12 +106,18 @@ static int bench_strategy(const struct bench_opts *b, enum lab_strategy st,
 	return 0;
 }
 
+static int bench_strategy(const struct bench_opts *b, enum lab_strategy st,
+			  unsigned depth, bool isolate, struct row *row)
+{
+	return bench_strategy_in(b, st, depth, isolate, LAB_MEM_SC, row);
+}
+
 /* ---- a user's C11 program through the public API ------------------------- */
 
 #define USER_WORDS 2 /* 128 frames */
 #define USER_HELD 8
 
-static _Atomic uint64_t user_map[USER_WORDS];
+static lab_u64_t user_map[USER_WORDS];
 static unsigned user_ops;
 
 struct user_thread {
@@ -113,20 +133,18 @@ static bool user_alloc(struct user_thread *t)
 	unsigned w, tries;
 
 	for (tries = 0; tries < USER_WORDS; tries++) {
-		_Atomic uint64_t *word =
-			&user_map[(t->id + tries) % USER_WORDS];
-		uint64_t old;
+		lab_u64_t *word = &user_map[(t->id + tries) % USER_WORDS];
+		lab_u64_t old;
 
-		lab_sched_point(LAB_SITE("load"));
-		old = atomic_load_explicit(word, memory_order_acquire);
+		old = lab_atomic_load_64(word, __ATOMIC_ACQUIRE,
+					 LAB_SITE("load"));
 		while (~old) {
 			unsigned bit = (unsigned)__builtin_ctzll(~old);
 
-			lab_sched_point(LAB_SITE("cas"));
-			if (atomic_compare_exchange_weak_explicit(
-				    word, &old, old | (1ull << bit),
-				    memory_order_acq_rel,
-				    memory_order_acquire)) {
+			if (lab_atomic_cas_64(word, &old, old | (1ull << bit),
+					      true, __ATOMIC_ACQ_REL,
+					      __ATOMIC_ACQUIRE,
+					      LAB_SITE("cas"))) {
 				w = (unsigned)(word - user_map);
 				t->held[t->nheld++] = w * 64 + bit;
 				return true;
@@ -140,9 +158,8 @@ static void user_free(struct user_thread *t)
 {
 	unsigned f = t->held[--t->nheld];
 
-	lab_sched_point(LAB_SITE("fetch_and"));
-	atomic_fetch_and_explicit(&user_map[f / 64], ~(1ull << (f % 64)),
-				  memory_order_release);
+	lab_atomic_fetch_and_64(&user_map[f / 64], ~(1ull << (f % 64)),
+				__ATOMIC_RELEASE, LAB_SITE("fetch_and"));
 }
 
 static void user_body(void *arg)
@@ -166,7 +183,7 @@ static int user_setup(void *arg)
 	unsigned i, n = *(unsigned *)arg;
 
 	for (i = 0; i < USER_WORDS; i++)
-		atomic_store(&user_map[i], 0);
+		__atomic_store_n(&user_map[i], 0, __ATOMIC_RELAXED);
 	for (i = 0; i < n; i++)
 		user_th[i] = (struct user_thread){ .id = i, .rng = i + 1 };
 	return 0;
@@ -178,13 +195,14 @@ static const char *user_check(void *arg, bool final)
 
 	(void)arg;
 	for (i = 0; final && i < USER_WORDS; i++)
-		if (atomic_load(&user_map[i]))
+		if (__atomic_load_n(&user_map[i], __ATOMIC_ACQUIRE))
 			return "frames still set after every thread freed";
 	return NULL;
 }
 
-static int bench_user(const struct bench_opts *b, enum lab_sched_strategy st,
-		      unsigned depth, struct row *row)
+static int bench_user_in(const struct bench_opts *b,
+			 enum lab_sched_strategy st, unsigned depth,
+			 enum lab_sched_memory mem, struct row *row)
 {
 	const char *name = row->name;
 	struct lab_sched_test t = { .name = "user C11" };
@@ -203,6 +221,8 @@ static int bench_user(const struct bench_opts *b, enum lab_sched_strategy st,
 	t.depth = depth;
 	t.pct_horizon = (uint64_t)n * b->ops * 3 + 1;
 	t.seed = b->seed;
+	t.memory = mem;
+	t.stale_permille = 200;
 	memset(row, 0, sizeof(*row));
 	row->name = name;
 	while (now() - t0 < b->seconds) {
@@ -218,6 +238,8 @@ static int bench_user(const struct bench_opts *b, enum lab_sched_strategy st,
 		}
 		row->schedules++;
 		row->decisions += out.decisions;
+		row->reads += out.reads;
+		row->stale += out.stale_reads;
 		for (uint64_t k = 1; k < out.ntrace; k++)
 			row->switches +=
 				(out.trace[k] & LAB_DEC_THREAD_MASK) !=
@@ -226,6 +248,12 @@ static int bench_user(const struct bench_opts *b, enum lab_sched_strategy st,
 	}
 	row->seconds = now() - t0;
 	return 0;
+}
+
+static int bench_user(const struct bench_opts *b, enum lab_sched_strategy st,
+		      unsigned depth, struct row *row)
+{
+	return bench_user_in(b, st, depth, LAB_SCHED_MEM_SC, row);
 }
 
 /* ---- raw swapcontext ping-pong ------------------------------------------- */
@@ -337,6 +365,49 @@ bad:
 	return 2;
 }
 
+static double row_rate(const struct row *r)
+{
+	return r->seconds > 0 ? (double)r->decisions / r->seconds : 0;
+}
+
+/* sc and c11 rows in pairs: vs-sc is each row against the pair's SC one. */
+static void print_memory(const struct row *rows, unsigned n)
+{
+	unsigned i;
+
+	printf("%-22s %9s %11s %9s %8s %12s %8s %6s\n", "memory", "schedules",
+	       "decisions", "reads", "stale", "decisions/s", "ns/dec",
+	       "vs-sc");
+	for (i = 0; i < n; i++) {
+		const struct row *r = &rows[i], *sc = &rows[i & ~1u];
+		double rate = row_rate(r);
+
+		printf("%-22s %9" PRIu64 " %11" PRIu64 " %9" PRIu64
+		       " %8" PRIu64 " %12.0f %8.1f %6.2f\n",
+		       r->name, r->schedules, r->decisions, r->reads, r->stale,
+		       rate, rate > 0 ? 1e9 / rate : 0.0,
+		       row_rate(sc) > 0 ? rate / row_rate(sc) : 0.0);
+	}
+}
+
+/* The memory table's rows, SC then c11 of each program and strategy. */
+static int bench_memory(const struct bench_opts *b, struct row *m)
+{
+	return bench_user_in(b, LAB_SCHED_RANDOM, 1, LAB_SCHED_MEM_SC, &m[0]) ||
+	       bench_user_in(b, LAB_SCHED_RANDOM, 1, LAB_SCHED_MEM_C11,
+			     &m[1]) ||
+	       bench_user_in(b, LAB_SCHED_PCT, 3, LAB_SCHED_MEM_SC, &m[2]) ||
+	       bench_user_in(b, LAB_SCHED_PCT, 3, LAB_SCHED_MEM_C11, &m[3]) ||
+	       bench_strategy_in(b, LAB_STRAT_RANDOM, 1, false, LAB_MEM_SC,
+				 &m[4]) ||
+	       bench_strategy_in(b, LAB_STRAT_RANDOM, 1, false, LAB_MEM_C11,
+				 &m[5]) ||
+	       bench_strategy_in(b, LAB_STRAT_PCT, 3, false, LAB_MEM_SC,
+				 &m[6]) ||
+	       bench_strategy_in(b, LAB_STRAT_PCT, 3, false, LAB_MEM_C11,
+				 &m[7]);
+}
+
 static void print_header(const char *first)
 {
 	printf("%-20s %10s %12s %9s %12s %9s %8s\n", first, "schedules",
@@ -356,6 +427,12 @@ int main(int argc, char **argv)
 			       { .name = "raw swapcontext" } };
 	struct row user[2] = { { .name = "user C11 random" },
 			       { .name = "user C11 pct d=3" } };
+	struct row mem[8] = {
+		{ .name = "user sc random" },	   { .name = "user c11 random" },
+		{ .name = "user sc pct d=3" },	   { .name = "user c11 pct d=3" },
+		{ .name = "allocator sc random" }, { .name = "allocator c11 random" },
+		{ .name = "allocator sc pct d=3" }, { .name = "allocator c11 pct d=3" },
+	};
 	int ret = parse(argc, argv, &b), i;
 
 	if (ret)
@@ -365,7 +442,7 @@ int main(int argc, char **argv)
 	    bench_strategy(&b, LAB_STRAT_PCT, 3, false, &rows[2]) ||
 	    bench_strategy(&b, LAB_STRAT_PCT, 3, true, &rows[3]) ||
 	    bench_user(&b, LAB_SCHED_RANDOM, 1, &user[0]) ||
-	    bench_user(&b, LAB_SCHED_PCT, 3, &user[1]))
+	    bench_user(&b, LAB_SCHED_PCT, 3, &user[1]) || bench_memory(&b, mem))
 		return 1;
 	bench_raw_switch(&b, &rows[4]);
 	rows[4].name = "raw swapcontext";
@@ -378,6 +455,9 @@ int main(int argc, char **argv)
 	print_header("program");
 	print_row(&user[0], &rows[1]);
 	print_row(&user[1], &rows[2]);
+	printf("\nthe memory model (--memory sc|c11, stale-permille 200), "
+	       "vs-sc: the c11 row against the sc row above it:\n");
+	print_memory(mem, 8);
 	printf("\n");
 	print_header("strategy");
 	for (i = 0; i < 5; i++)

@@ -14,6 +14,9 @@
 #       few seconds.  It stops at the first finding unless --keep-going.
 #       LAB_BUG=NAME in the environment selects a seeded allocator bug
 #       (`labyrinth bugs`); it is recorded, and reproduce uses it again.
+#       So are LAB_FUZZ_BACKEND (fuzz_sched_backend's backend) and
+#       LAB_FUZZ_MEMORY=c11 (the schedule targets under the C11 memory
+#       model, whose reads-from decisions the input gives).
 #   fuzz/campaign.sh merge TARGET DIR...
 #       Adds the inputs of DIR... that bring new coverage to
 #       corpus/TARGET/ (-merge=1).
@@ -344,12 +347,13 @@ cmd_run() {
 		reproduce_env
 		echo "bug=${LAB_BUG:-}"
 		echo "fuzz_backend=${LAB_FUZZ_BACKEND:-}"
+		echo "fuzz_memory=${LAB_FUZZ_MEMORY:-}"
 		echo "seconds=$seconds"
 		echo "jobs=$jobs"
 		echo "started=$stamp"
 	} >"$dir/campaign.env"
 	setup_env
-	echo "campaign $name: $target, $seconds s on $jobs job(s)$([ -n "${LAB_BUG:-}" ] && echo ", LAB_BUG=$LAB_BUG")"
+	echo "campaign $name: $target, $seconds s on $jobs job(s)$([ -n "${LAB_BUG:-}" ] && echo ", LAB_BUG=$LAB_BUG")$([ -n "${LAB_FUZZ_MEMORY:-}" ] && echo ", LAB_FUZZ_MEMORY=$LAB_FUZZ_MEMORY")"
 	# timeout: a target that hangs in a crash handler must not hold the
 	# campaign past its time.
 	(cd "$dir" && exec timeout -k 10 $((seconds + 300)) \
@@ -443,7 +447,8 @@ render_reports() {
 
 # ---- reproduce, minimize ----------------------------------------------------
 
-# crash_context CRASH: sets target, tsan, LAB_BUG and LAB_FUZZ_BACKEND from the campaign that
+# crash_context CRASH: sets target, tsan, LAB_BUG, LAB_FUZZ_BACKEND and
+# LAB_FUZZ_MEMORY from the campaign that
 # wrote CRASH (its campaign.env), unless given on the command line; else
 # the target from a path component such as corpus/regressions/fuzz_ops/.
 crash_context() {
@@ -459,6 +464,9 @@ crash_context() {
 			# what the crash needs
 			fuzz_backend) [ -n "${LAB_FUZZ_BACKEND+set}" ] ||
 				{ [ -z "$value" ] || export LAB_FUZZ_BACKEND=$value; } ;;
+			# the memory model a schedule target's crash ran under
+			fuzz_memory) [ -n "${LAB_FUZZ_MEMORY+set}" ] ||
+				{ [ -z "$value" ] || export LAB_FUZZ_MEMORY=$value; } ;;
 			esac
 		done <"$env_file"
 	fi

@@ -52,3 +52,17 @@ void lab_fuzz_check_failed(const char *cond, const char *func, const char *fmt,
 	lab_capture_check_failed("fuzz-check", func, msg);
 	abort();
 }
+
+bool lab_fuzz_memory_c11(const char *target)
+{
+	const char *m = getenv("LAB_FUZZ_MEMORY");
+
+	if (!m || !*m || !strcmp(m, "sc"))
+		return false;
+	if (!strcmp(m, "c11"))
+		return true;
+	fprintf(stderr,
+		"labyrinth fuzz: %s: LAB_FUZZ_MEMORY=%s is not sc or c11\n",
+		target, m);
+	exit(2);
+}

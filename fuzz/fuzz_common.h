@@ -9,6 +9,7 @@
 #ifndef LAB_FUZZ_COMMON_H
 #define LAB_FUZZ_COMMON_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,11 @@ void lab_fuzz_check_failed(const char *cond, const char *func, const char *fmt,
  * saving findings as records if $LAB_FINDINGS_DIR is set (capture.h).
  * Call from LLVMFuzzerInitialize or the first input. */
 void lab_fuzz_select_bug(void);
+
+/* The memory model of the schedule targets (fuzz_sched,
+ * fuzz_sched_backend): $LAB_FUZZ_MEMORY c11 (true) or sc, unset or
+ * empty (false); any other value exits with a one-line message. */
+bool lab_fuzz_memory_c11(const char *target);
 
 /* The libFuzzer entry points every target defines. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

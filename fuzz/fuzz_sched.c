@@ -7,6 +7,9 @@
  * strategy; the scheduler checks stamps, exclusive ownership, allocator
  * reports, and at the end the whole-maze check and conservation.  Any
  * finding aborts with its kind, site and decision index.
+ * LAB_FUZZ_MEMORY=c11 runs it under the C11 memory model, whose
+ * reads-from choices the input then gives too (once the allocator's
+ * atomics go through lab_atomic_perform, they reach the model).
  *
  * Determinism (libFuzzer stability): the same input takes the same path.
  * Nothing here reads time or randomness; the scheduler's own random stream
@@ -113,6 +116,7 @@ static void lab_fs_restore_stack_bounds(void)
 static struct lab_op lab_fs_ops[LAB_MAX_LOGICAL][LAB_FS_OPS_MAX];
 static lab_decision_t lab_fs_list[LAB_FS_STEPS];
 static char lab_fs_bug[sizeof(((struct lab_opts *)0)->bug)];
+static bool lab_fs_c11; /* LAB_FUZZ_MEMORY=c11 */
 
 /* Runs on the fiber being switched out. */
 static void lab_fs_on_switch(lab_site_t from_site, lab_site_t to_site,
@@ -158,6 +162,7 @@ static void lab_fs_setup(void)
 	/* lab_sched_run_programs selects opts.bug for the run and switches
 	 * it off after, so the choice travels in the options. */
 	snprintf(lab_fs_bug, sizeof(lab_fs_bug), "%s", lab_bug_selected());
+	lab_fs_c11 = lab_fuzz_memory_c11("fuzz_sched");
 	lab_sched_set_observer(lab_fs_on_switch, NULL);
 	lab_fs_reset_list(LAB_FS_STEPS);
 	lab_fs_find_stack();
@@ -200,6 +205,13 @@ static uint64_t lab_fs_read_decisions(struct lab_fi *in, unsigned threads)
 		unsigned t = lab_fs_decision_thread(b);
 		lab_decision_t d = t < threads ? t : LAB_DEC_THREAD_MASK;
 
+		if (lab_fs_c11 && lab_fs_decision_is_read(b)) {
+			/* any thread's load (the list's "stay" thread) */
+			lab_fs_list[n++] = LAB_DEC_READ | LAB_DEC_THREAD_MASK |
+					   lab_fs_decision_store(b)
+						   << LAB_DEC_READ_SHIFT;
+			continue;
+		}
 		if (lab_fs_decision_irq(b))
 			d |= LAB_DEC_IRQ;
 		for (r = 0; r < lab_fs_decision_run(b); r++) {
@@ -222,6 +234,7 @@ static void lab_fs_opts(struct lab_opts *o, const struct lab_fs_header *h)
 	o->max_steps = LAB_FS_STEPS;
 	o->isolate = false;
 	o->progress = false;
+	o->memory = lab_fs_c11 ? LAB_MEM_C11 : LAB_MEM_SC;
 	snprintf(o->bug, sizeof(o->bug), "%s", lab_fs_bug);
 }
 

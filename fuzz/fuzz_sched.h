@@ -16,6 +16,10 @@
  *                bits 3-5  run - 1 (1..8 decisions)
  *                bits 6-7  both set: an interrupt is injected on the
  *                          thread at the first of them
+ *              with LAB_FUZZ_MEMORY=c11 (the C11 model, --memory c11), a
+ *              byte with bits 6-7 = 2 is one reads-from decision instead:
+ *                bits 0-2  the store the load reads (0 the newest)
+ *              (in SC mode, the default, such a byte is a thread run)
  *
  * The longest input that is read whole is 2 + 4 * (1 + 8 * 6) + 128 = 326
  * bytes (fuzz_sched.options: max_len 384).
@@ -116,6 +120,22 @@ static inline unsigned lab_fs_decision_run(uint8_t b)
 static inline bool lab_fs_decision_irq(uint8_t b)
 {
 	return (b >> 6) == 3u;
+}
+
+/* c11 memory: a reads-from decision byte (store 0..7) */
+static inline uint8_t lab_fs_read_decision(unsigned store)
+{
+	return (uint8_t)(0x80u | (store & 7u));
+}
+
+static inline bool lab_fs_decision_is_read(uint8_t b)
+{
+	return (b >> 6) == 2u;
+}
+
+static inline unsigned lab_fs_decision_store(uint8_t b)
+{
+	return b & 7u;
 }
 
 #endif /* LAB_FUZZ_SCHED_H */

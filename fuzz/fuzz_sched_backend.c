@@ -5,8 +5,9 @@
  * stamps, the backend's check and frame conservation at the end).
  *
  * The input gives the programs' seed and the scheduler's decisions
- * (format: fuzz_sched_backend.h); LAB_FUZZ_BACKEND picks the backend
- * (default mutex-buddy; backends a build links in through
+ * (format: fuzz_sched_backend.h); LAB_FUZZ_MEMORY=c11 runs the schedule
+ * under the C11 memory model, whose reads-from choices the input then
+ * gives too; LAB_FUZZ_BACKEND picks the backend (default mutex-buddy; backends a build links in through
  * lab_user_backends[], as the command's, are registered first).  A
  * backend whose code is built instrumented has scheduling points inside,
  * so the fuzzer explores its interleavings, not only those of its calls.
@@ -31,6 +32,7 @@
 static uint8_t lab_fsb_switches[LAB_FSB_PAIRS] LAB_FUZZ_EXTRA_COUNTERS;
 static lab_decision_t lab_fsb_list[LAB_FSB_DECISION_BYTES * LAB_FSB_RUN_MAX];
 static char lab_fsb_backend[32];
+static bool lab_fsb_c11; /* LAB_FUZZ_MEMORY=c11 */
 
 extern const struct lab_backend_ops *const lab_user_backends[]
 	__attribute__((weak));
@@ -73,6 +75,7 @@ static void lab_fsb_setup(void)
 			lab_fsb_backend);
 		exit(2);
 	}
+	lab_fsb_c11 = lab_fuzz_memory_c11("fuzz_sched_backend");
 	lab_sched_set_observer(lab_fsb_on_switch, NULL);
 }
 
@@ -94,6 +97,13 @@ static uint64_t lab_fsb_read_decisions(struct lab_fi *in, unsigned threads)
 		unsigned t = lab_fsb_decision_thread(b);
 		lab_decision_t d = t < threads ? t : LAB_DEC_THREAD_MASK;
 
+		if (lab_fsb_c11 && lab_fsb_decision_is_read(b)) {
+			/* any thread's load (the list's "stay" thread) */
+			lab_fsb_list[n++] = LAB_DEC_READ | LAB_DEC_THREAD_MASK |
+					    lab_fsb_decision_store(b)
+						    << LAB_DEC_READ_SHIFT;
+			continue;
+		}
 		for (r = 0; r < lab_fsb_decision_run(b); r++)
 			lab_fsb_list[n++] = d;
 	}
@@ -111,6 +121,7 @@ static void lab_fsb_opts(struct lab_opts *o, const struct lab_fsb_header *h)
 	o->max_steps = LAB_FSB_STEPS;
 	o->isolate = false;
 	o->progress = false;
+	o->memory = lab_fsb_c11 ? LAB_MEM_C11 : LAB_MEM_SC;
 	snprintf(o->backend, sizeof(o->backend), "%s", lab_fsb_backend);
 }
 
@@ -133,9 +144,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		       lab_last_error());
 	if (r.found) {
 		fprintf(stderr,
-			"labyrinth fuzz: fuzz_sched_backend: %s: finding %s at "
+			"labyrinth fuzz: fuzz_sched_backend: %s%s: finding %s at "
 			"%s (step %llu, thread %d): %s\n",
-			lab_fsb_backend, r.finding.kind, r.finding.where,
+			lab_fsb_backend, lab_fsb_c11 ? " (memory c11)" : "",
+			r.finding.kind, r.finding.where,
 			(unsigned long long)r.finding.step, r.finding.thread,
 			r.finding.message);
 		abort();

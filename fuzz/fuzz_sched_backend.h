@@ -13,9 +13,14 @@
  *                bits 0-2  thread to run; >= threads: stay on the
  *                          current thread (no preemption)
  *                bits 3-5  run - 1 (1..8 decisions)
+ *              with LAB_FUZZ_MEMORY=c11 (the C11 model, --memory c11), a
+ *              byte with bits 6-7 = 2 is one reads-from decision instead:
+ *                bits 0-2  the store the load reads (0 the newest)
+ *              (in SC mode, the default, bits 6-7 mean nothing)
  *
  * The backend is not in the input: LAB_FUZZ_BACKEND names it (default
- * mutex-buddy), so a corpus stays one backend's.
+ * mutex-buddy), so a corpus stays one backend's; nor is the memory model
+ * (LAB_FUZZ_MEMORY, default sc).
  */
 #ifndef LAB_FUZZ_SCHED_BACKEND_H
 #define LAB_FUZZ_SCHED_BACKEND_H
@@ -58,6 +63,22 @@ static inline unsigned lab_fsb_decision_thread(uint8_t b)
 static inline unsigned lab_fsb_decision_run(uint8_t b)
 {
 	return 1 + ((b >> 3) & 7u);
+}
+
+/* c11 memory: a reads-from decision (store 0..7), and its writer */
+static inline bool lab_fsb_decision_is_read(uint8_t b)
+{
+	return (b >> 6) == 2u;
+}
+
+static inline unsigned lab_fsb_decision_store(uint8_t b)
+{
+	return b & 7u;
+}
+
+static inline void lab_fsb_write_read(struct lab_fo *out, unsigned store)
+{
+	lab_fo_u8(out, (uint8_t)(0x80u | (store & 7u)));
 }
 
 /* thread 7 = stay */

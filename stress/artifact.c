@@ -13,11 +13,14 @@
  *   finding-message <rest of line>
  *   decisions <count>
  *   d <tok> <tok> ...                  up to 32 a line; thread index, with
- *   end                                suffix `i` if an interrupt is injected
+ *   end                                suffix `i` if an interrupt is injected;
+ *                                      `TrK` (--memory c11): thread T's load
+ *                                      reads store K (0 the newest)
  *
  * The reader accepts the header fields in any order, each exactly once, all
  * before `decisions`; then exactly <count> decision tokens, each below the
- * logical thread count; then `end` and nothing more.  It never trusts a
+ * logical thread count (reads-from choices only in a c11 artifact, store
+ * below 64); then `end` and nothing more.  It never trusts a
  * size it reads: lines are capped at 64 KiB, counts at 100 million, and the
  * decision array grows only with tokens actually present.  Every error is
  * one line naming the file, and the line and field at fault.
@@ -112,8 +115,12 @@ static void lab_put_decisions(FILE *f, const struct lab_artifact *a)
 		lab_decision_t d = a->decisions[i];
 
 		fputs(i % LAB_TOKENS_PER_LINE ? " " : "d ", f);
-		fprintf(f, "%u%s", d & LAB_DEC_THREAD_MASK,
-			d & LAB_DEC_IRQ ? "i" : "");
+		if (d & LAB_DEC_READ)
+			fprintf(f, "%ur%u", d & LAB_DEC_THREAD_MASK,
+				d >> LAB_DEC_READ_SHIFT);
+		else
+			fprintf(f, "%u%s", d & LAB_DEC_THREAD_MASK,
+				d & LAB_DEC_IRQ ? "i" : "");
 		if (i % LAB_TOKENS_PER_LINE == LAB_TOKENS_PER_LINE - 1 ||
 		    i + 1 == a->ndecisions)
 			fputc('\n', f);
@@ -593,15 +600,56 @@ static int lab_push_decision(struct lab_parse *p, lab_decision_t d)
 	return 0;
 }
 
-/* "3" or "3i": a logical thread index below opts.logical. */
+/* "TrK": thread T's load reads store K (0 the newest, below 64), in a
+ * c11 artifact only. */
+static int lab_read_token(struct lab_parse *p, const char *tok,
+			  const char *r, lab_decision_t *d)
+{
+	char digits[8];
+	uint64_t t = 0, k = 64;
+	size_t len = (size_t)(r - tok);
+	bool ok = len > 0 && len < sizeof(digits);
+
+	if (ok) {
+		memcpy(digits, tok, len);
+		digits[len] = '\0';
+		ok = !lab_parse_u64(digits, &t) && !lab_parse_u64(r + 1, &k) &&
+		     k < 64;
+	}
+	if (!ok)
+		return lab_fail(&p->r, p->r.line,
+				"decision '%.16s' is not a reads-from choice "
+				"THREADrSTORE, store 0..63 (field 'd')",
+				tok);
+	if (p->a->opts.memory != LAB_MEM_C11)
+		return lab_fail(&p->r, p->r.line,
+				"decision '%.16s' is a reads-from choice in an "
+				"artifact of memory %s (field 'd')",
+				tok, lab_memory_name(p->a->opts.memory));
+	if (t >= p->a->opts.logical)
+		return lab_fail(&p->r, p->r.line,
+				"decision '%s': thread %" PRIu64
+				" is not below logical %u (field "
+				"'d')",
+				tok, t, p->a->opts.logical);
+	*d = (lab_decision_t)t | LAB_DEC_READ |
+	     (lab_decision_t)k << LAB_DEC_READ_SHIFT;
+	return 0;
+}
+
+/* "3" or "3i": a logical thread index below opts.logical; "3r1" a
+ * reads-from choice. */
 static int lab_decision_token(struct lab_parse *p, const char *tok,
 			      lab_decision_t *d)
 {
 	size_t len = strlen(tok);
 	bool irq = len > 1 && tok[len - 1] == 'i';
+	const char *r = strchr(tok, 'r');
 	char digits[8];
 	uint64_t t;
 
+	if (r)
+		return lab_read_token(p, tok, r, d);
 	if (len - irq == 0 || len - irq >= sizeof(digits))
 		return lab_fail(&p->r, p->r.line,
 				"decision '%.16s' is not a thread "

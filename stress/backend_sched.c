@@ -372,6 +372,7 @@ static void lab_bs_test(struct lab_bs *bs, const lab_decision_t *list,
 	t->list = list;
 	t->nlist = n;
 	t->isolate = o->isolate;
+	lab_sched_memory_for(o, t);
 }
 
 int lab_backend_sched_run(const struct lab_opts *o, const lab_decision_t *list,

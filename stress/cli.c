@@ -166,11 +166,29 @@ static int lab_backend_check(const struct lab_opts *o)
 			 o->backend, list);
 }
 
-static int lab_stress_check(const struct lab_opts *o)
+/* --history and --stale-permille shape the c11 model only: given
+ * without it they would do nothing, which is never what was meant. */
+static int lab_memory_check(const struct lab_opts *o, uint64_t given)
+{
+	const char *const knobs[] = { "history", "stale-permille" };
+	unsigned i;
+
+	for (i = 0; i < 2; i++)
+		if ((given & lab_opt_bit(knobs[i])) &&
+		    o->memory != LAB_MEM_C11)
+			return lab_usage("stress",
+					 "--%s shapes the c11 memory model: "
+					 "give it with --memory c11",
+					 knobs[i]);
+	return 0;
+}
+
+static int lab_stress_check(const struct lab_opts *o, uint64_t given)
 {
 	bool free_part = o->mode != LAB_MODE_CONTROLLED;
 	bool ctl_part = o->mode != LAB_MODE_FREE;
 	char why[160];
+	int ret;
 
 	if (o->strategy == LAB_STRAT_LIST)
 		return lab_usage("stress", "--strategy list replays a recorded "
@@ -183,6 +201,8 @@ static int lab_stress_check(const struct lab_opts *o)
 					   "the controlled mode");
 	if (lab_opts_check(o, why, sizeof(why)))
 		return lab_usage("stress", "%s", why);
+	if ((ret = lab_memory_check(o, given)))
+		return ret;
 	if (strcmp(o->backend, "labyrinth"))
 		return lab_backend_check(o);
 	/* A known name may still be compiled out (release): ask now, before
@@ -211,7 +231,7 @@ static int lab_stress_parse(int argc, char **argv, struct lab_opts *o,
 		o->seed = lab_clock_seed();
 	lab_opts_mode_defaults(o, o->mode, *given);
 	o->progress = o->progress && isatty(STDERR_FILENO);
-	return lab_stress_check(o);
+	return lab_stress_check(o, *given);
 }
 
 /* ---- stress: running ------------------------------------------------------------ */
@@ -298,6 +318,7 @@ static int lab_campaign(const struct lab_opts *o, uint64_t given)
 
 	lab_opts_mode_defaults(&f, LAB_MODE_FREE, keep);
 	lab_opts_mode_defaults(&ctl, LAB_MODE_CONTROLLED, keep);
+	f.memory = LAB_MEM_SC; /* the model is the controlled half's */
 	f.seconds = ctl.seconds = o->seconds / 2;
 	printf("\n== campaign part 1 of 2: free-running, %.1f s ==\n",
 	       f.seconds);
@@ -513,8 +534,13 @@ static int lab_file_command(const char *cmd, int argc, char **argv,
 static void lab_print_sched(const char *label, const struct lab_sched_result *r)
 {
 	printf("%s: %" PRIu64 " steps, %" PRIu64 " decisions, %" PRIu64
-	       " preemptions, %" PRIu64 " interrupts, %" PRIu64 " ops\n",
+	       " preemptions, %" PRIu64 " interrupts, %" PRIu64 " ops",
 	       label, r->steps, r->decisions, r->preemptions, r->irqs, r->ops);
+	if (r->reads) /* --memory c11 */
+		printf(", %" PRIu64 " reads-from decisions (%" PRIu64
+		       " stale)",
+		       r->reads, r->stale_reads);
+	printf("\n");
 }
 
 /* Same finding (at the same step, if steps are comparable: controlled

@@ -49,13 +49,15 @@ static const char *const lab_mode_words[] = { "free", "controlled", "campaign",
 					      NULL };
 static const char *const lab_strategy_words[] = { "random", "pct", "list",
 						  NULL };
+static const char *const lab_memory_words[] = { "sc", "c11", NULL };
 static const char *const lab_profile_words[] = { "mixed",     "pressure",
 						 "exclusive", "orders",
 						 "irq-storm", "misuse",
 						 "relaxed",   NULL };
 
 _Static_assert(sizeof(enum lab_mode) == sizeof(int) &&
-		       sizeof(enum lab_strategy) == sizeof(int),
+		       sizeof(enum lab_strategy) == sizeof(int) &&
+		       sizeof(enum lab_memory) == sizeof(int),
 	       "enum option fields are stored through an int");
 
 #define LAB_FIELD(f) \
@@ -110,6 +112,22 @@ static const struct lab_opt_spec lab_opt_specs[] = {
 	  1000, NULL, "N",
 	  "controlled: chance of an interrupt per decision, 0..1000 (default "
 	  "50)" },
+	/* The memory model: optional fields (an older artifact is sc); the
+	 * printed command names them only for c11 (lab_opts_command). */
+	{ "memory", LAB_OK_ENUM, LAB_BOTH | LAB_OPT_OPTIONAL, LAB_FIELD(memory),
+	  0, 0, lab_memory_words, "sc|c11",
+	  "controlled: memory model of instrumented atomics: sc, every load "
+	  "reads the newest store; c11, a load may read any older store C11 "
+	  "allows, each such reads-from choice a recorded decision (default "
+	  "sc)" },
+	{ "history", LAB_OK_UINT, LAB_BOTH | LAB_OPT_OPTIONAL,
+	  LAB_FIELD(history), 1, 64, NULL, "N",
+	  "controlled, --memory c11: stores kept per atomic location, 1..64 "
+	  "(default 8)" },
+	{ "stale-permille", LAB_OK_UINT, LAB_BOTH | LAB_OPT_OPTIONAL,
+	  LAB_FIELD(stale_permille), 0, 1000, NULL, "N",
+	  "controlled, --memory c11: chance per reads-from choice that a load "
+	  "reads an older store, 0..1000 (default 200)" },
 	{ "max-steps", LAB_OK_U64, LAB_BOTH, LAB_FIELD(max_steps), 1, 100000000,
 	  NULL, "N",
 	  "controlled: livelock bound: decisions in which no thread completes "
@@ -177,6 +195,13 @@ void lab_opts_defaults(struct lab_opts *o)
 	o->irq_permille = 50;
 	o->max_steps = 200000;
 	o->isolate = true;
+	o->memory = LAB_MEM_SC;
+	o->history = 8;
+	/* One stale read in five choices: most bugs need one stale load
+	 * at the right place, which a few schedules then reach, while
+	 * most loads still read the newest store, so programs run their
+	 * normal course (spin-waits end, operations complete). */
+	o->stale_permille = 200;
 	o->delays = true;
 	snprintf(o->backend, sizeof(o->backend), "labyrinth");
 	snprintf(o->user_build, sizeof(o->user_build), "none");
@@ -207,6 +232,14 @@ int lab_opts_check(const struct lab_opts *o, char *err, size_t errlen)
 	if (o->mode != LAB_MODE_FREE && !strcmp(o->profile, "relaxed")) {
 		snprintf(err, errlen, "--profile %s runs in --mode free only",
 			 o->profile);
+		return -1;
+	}
+	/* The model lives in the controlled scheduler. */
+	if (o->mode == LAB_MODE_FREE && o->memory != LAB_MEM_SC) {
+		snprintf(err, errlen,
+			 "--memory %s runs in --mode controlled or campaign "
+			 "(its controlled half) only",
+			 lab_memory_name(o->memory));
 		return -1;
 	}
 	if (frames <= LAB_FRAMES_MAX)
@@ -245,6 +278,23 @@ const char *lab_mode_name(enum lab_mode m)
 const char *lab_strategy_name(enum lab_strategy s)
 {
 	return (unsigned)s < 3 ? lab_strategy_words[s] : "?";
+}
+
+const char *lab_memory_name(enum lab_memory m)
+{
+	return (unsigned)m < 2 ? lab_memory_words[m] : "?";
+}
+
+/* The memory model's options in a printed command: only for c11, so
+ * every command of an SC run reads as it always did. */
+static bool lab_opt_in_command(const struct lab_opts *o,
+			       const struct lab_opt_spec *sp)
+{
+	if (!(sp->where & LAB_OPT_CLI) || !strcmp(sp->name, "no-progress"))
+		return false;
+	return o->memory != LAB_MEM_SC ||
+	       (strcmp(sp->name, "memory") && strcmp(sp->name, "history") &&
+		strcmp(sp->name, "stale-permille"));
 }
 
 /* ---- the table ------------------------------------------------------------- */
@@ -579,8 +629,7 @@ void lab_opts_command(const struct lab_opts *o, char *buf, size_t len)
 		const struct lab_opt_spec *sp = &lab_opt_specs[i];
 		char v[PATH_MAX], q[2 * PATH_MAX + 8];
 
-		if (!(sp->where & LAB_OPT_CLI) ||
-		    !strcmp(sp->name, "no-progress"))
+		if (!lab_opt_in_command(o, sp))
 			continue;
 		lab_opt_format(o, i, v, sizeof(v));
 		if (!sp->arg) { /* a bare flag: given or not */

@@ -307,6 +307,14 @@ static void lab_teardown(void *arg)
 	lab_capture_install(NULL); /* s may go away */
 }
 
+void lab_sched_memory_for(const struct lab_opts *o, struct lab_sched_test *t)
+{
+	t->memory = o->memory == LAB_MEM_C11 ? LAB_SCHED_MEM_C11 :
+					       LAB_SCHED_MEM_SC;
+	t->history = o->history;
+	t->stale_permille = o->stale_permille;
+}
+
 static void lab_test_for(struct lab_sched *s, const struct lab_opts *o,
 			 const lab_decision_t *list, uint64_t n,
 			 struct lab_sched_test *t)
@@ -344,6 +352,9 @@ static void lab_test_for(struct lab_sched *s, const struct lab_opts *o,
 	t->list = list;
 	t->nlist = n;
 	t->isolate = o->isolate;
+	/* the allocator's atomics reach the model once its atomic wrappers
+	 * call lab_atomic_perform() (lab_sched_memory_c11() says when) */
+	lab_sched_memory_for(o, t);
 	/* a stop signal between fork and the child's own handlers must not
 	 * kill the child as if it were the run (runlog.c) */
 	t->fork_prepare = lab_stop_signals_hold;
@@ -420,6 +431,8 @@ void lab_sched_result_from(struct lab_sched_outcome *out,
 	r->steps = r->decisions = out->decisions;
 	r->preemptions = out->preemptions;
 	r->irqs = out->irqs;
+	r->reads = out->reads;
+	r->stale_reads = out->stale_reads;
 	r->ops = ops;
 	r->diverged_at = out->diverged_at;
 	memcpy(r->diverged_why, out->diverged_why, sizeof(r->diverged_why));
@@ -585,9 +598,10 @@ static void lab_ctl_progress_line(struct lab_ctl_progress *p,
 			 (unsigned long long)schedules);
 	}
 	fprintf(stderr,
-		"%scontrolled: %s, %s schedules, %llu decisions (%.0f/s), "
+		"%scontrolled%s: %s, %s schedules, %llu decisions (%.0f/s), "
 		"%d finding%s%s",
-		p->live ? "\r" : "", when, count, (unsigned long long)decisions,
+		p->live ? "\r" : "",
+		o->memory == LAB_MEM_C11 ? " (memory c11)" : "", when, count, (unsigned long long)decisions,
 		elapsed > 0 ? (double)decisions / elapsed : 0.0, findings,
 		findings == 1 ? "" : "s", p->live ? "   " : "\n");
 	fflush(stderr);
@@ -680,6 +694,17 @@ static uint64_t lab_digest(uint64_t h, const struct lab_sched_result *r)
 	return h;
 }
 
+/* The memory model line: printed only for c11, so an SC run prints what
+ * it always did. */
+static void lab_memory_banner(const struct lab_opts *o)
+{
+	if (o->memory != LAB_MEM_C11)
+		return;
+	printf("controlled: memory c11, history %u, stale reads %u/1000 of "
+	       "reads-from choices\n",
+	       o->history, o->stale_permille);
+}
+
 /* Schedules are numbered from 1 in the order they run; "schedule N"
  * found it and the summary's count (schedules run, that one included)
  * agree: the count is the number of the last schedule run. */
@@ -687,6 +712,7 @@ int lab_controlled_run(const struct lab_opts *o)
 {
 	double t0 = lab_now(), elapsed = 0;
 	uint64_t run = 0, decisions = 0, preempt = 0, irqs = 0;
+	uint64_t reads = 0, stale = 0;
 	uint64_t digest = 0xcbf29ce484222325ull;
 	struct lab_ctl_series series = { 0, 0 };
 	struct lab_ctl_progress prog;
@@ -698,6 +724,7 @@ int lab_controlled_run(const struct lab_opts *o)
 	       o->strategy == LAB_STRAT_PCT ? "pct" : "random", o->depth,
 	       o->logical, lab_plural(o->logical), o->ops_per_thread,
 	       o->irq_permille, o->bug);
+	lab_memory_banner(o);
 	if (strcmp(o->backend, "labyrinth"))
 		printf("controlled: backend %s: scheduling points at its calls "
 		       "and inside its code where it is built instrumented; no "
@@ -726,6 +753,8 @@ int lab_controlled_run(const struct lab_opts *o)
 		digest = lab_digest(digest, &r);
 		preempt += r.preemptions;
 		irqs += r.irqs;
+		reads += r.reads;
+		stale += r.stale_reads;
 		elapsed = lab_now() - t0;
 		lab_controlled_series(&series, decisions, elapsed);
 		if (r.found) {
@@ -755,6 +784,10 @@ int lab_controlled_run(const struct lab_opts *o)
 	       (unsigned long long)run, (unsigned long long)decisions, elapsed,
 	       elapsed > 0 ? (double)decisions / elapsed : 0.0,
 	       (unsigned long long)preempt, (unsigned long long)irqs, findings);
+	if (o->memory == LAB_MEM_C11)
+		printf("controlled memory c11: %llu reads-from decisions, "
+		       "%llu stale reads (a load read an older store)\n",
+		       (unsigned long long)reads, (unsigned long long)stale);
 	printf("trace digest %016llx\n", (unsigned long long)digest);
 	lab_controlled_end(o, findings, run, decisions, elapsed);
 	return findings;

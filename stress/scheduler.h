@@ -149,6 +149,10 @@ void lab_sched_result_from(struct lab_sched_outcome *out,
 			   const struct lab_capture *c, uint64_t ops,
 			   struct lab_sched_result *r);
 
+/* The test's memory model from o (--memory, --history,
+ * --stale-permille). */
+void lab_sched_memory_for(const struct lab_opts *o, struct lab_sched_test *t);
+
 /* Decisions one schedule may take in all (the trace's size): a safety
  * net for runs that never end; the livelock bound is --max-steps
  * decisions without progress (labyrinth/sched.h, stall_steps). */

@@ -2,12 +2,14 @@
  *
  * A candidate is the artifact with something taken away: shorter thread
  * programs, one logical thread fewer, some injected interrupts removed,
- * some preemptions removed (the thread that ran before simply goes on).
+ * some preemptions removed (the thread that ran before simply goes on),
+ * with --memory c11 some stale reads removed (the load reads the newest
+ * store, as an SC run would).
  * It is replayed with the list strategy, which follows the decisions while
  * they fit and continues deterministically after that.  A candidate is
  * kept when the same finding (kind and site) comes back and the run is no
- * longer on any measure (steps, preemptions, interrupts, program length,
- * threads) and shorter on one; what it actually did becomes the new
+ * longer on any measure (steps, preemptions, interrupts, stale reads,
+ * program length, threads) and shorter on one; what it actually did becomes the new
  * schedule.  Chunks are halved as in ddmin (Zeller)
  * until single decisions are tried, and passes repeat until a fixpoint or
  * the run budget is spent.
@@ -23,7 +25,7 @@ struct lab_shrink {
 	struct lab_opts opts;
 	lab_decision_t *dec; /* current schedule (owned) */
 	uint64_t n;
-	uint64_t steps, preemptions, irqs;
+	uint64_t steps, preemptions, irqs, stale;
 	unsigned runs, budget;
 	bool verbose;
 };
@@ -36,11 +38,12 @@ static bool lab_simpler(const struct lab_shrink *sh, const struct lab_opts *o,
 {
 	bool no_longer = r->steps <= sh->steps &&
 			 r->preemptions <= sh->preemptions &&
-			 r->irqs <= sh->irqs &&
+			 r->irqs <= sh->irqs && r->stale_reads <= sh->stale &&
 			 o->ops_per_thread <= sh->opts.ops_per_thread &&
 			 o->logical <= sh->opts.logical;
 	bool shorter = r->steps < sh->steps ||
 		       r->preemptions < sh->preemptions || r->irqs < sh->irqs ||
+		       r->stale_reads < sh->stale ||
 		       o->ops_per_thread < sh->opts.ops_per_thread ||
 		       o->logical < sh->opts.logical;
 
@@ -78,12 +81,15 @@ static bool lab_try(struct lab_shrink *sh, const struct lab_opts *o,
 		sh->steps = r.steps;
 		sh->preemptions = r.preemptions;
 		sh->irqs = r.irqs;
+		sh->stale = r.stale_reads;
 		if (sh->verbose)
 			printf("shrink: %s -> %llu steps, %llu preemptions, "
-			       "%llu irqs, %u ops/thread, %u thread%s\n",
+			       "%llu irqs, %llu stale reads, %u ops/thread, "
+			       "%u thread%s\n",
 			       what, (unsigned long long)sh->steps,
 			       (unsigned long long)sh->preemptions,
 			       (unsigned long long)sh->irqs,
+			       (unsigned long long)sh->stale,
 			       sh->opts.ops_per_thread, sh->opts.logical,
 			       lab_plural(sh->opts.logical));
 	}
@@ -127,16 +133,28 @@ static bool lab_shrink_threads(struct lab_shrink *sh)
 }
 
 /* Is decision i an injected interrupt / a preemption of the thread that
- * ran at decision i-1? */
+ * ran at decision i-1 / a load that read an older store?  A reads-from
+ * choice names the thread that reads (the one running), so a thread
+ * decision after one compares with the right thread. */
 static bool lab_is_irq(const lab_decision_t *d, uint64_t i)
 {
-	return d[i] & LAB_DEC_IRQ;
+	return !(d[i] & LAB_DEC_READ) && (d[i] & LAB_DEC_IRQ);
 }
 
 static bool lab_is_switch(const lab_decision_t *d, uint64_t i)
 {
-	return i > 0 &&
+	return i > 0 && !(d[i] & LAB_DEC_READ) &&
 	       (d[i] & LAB_DEC_THREAD_MASK) != (d[i - 1] & LAB_DEC_THREAD_MASK);
+}
+
+static bool lab_is_stale(const lab_decision_t *d, uint64_t i)
+{
+	return (d[i] & LAB_DEC_READ) && (d[i] >> LAB_DEC_READ_SHIFT);
+}
+
+static void lab_drop_stale(lab_decision_t *d, uint64_t i)
+{
+	d[i] &= LAB_DEC_READ | LAB_DEC_THREAD_MASK;
 }
 
 static void lab_drop_irq(lab_decision_t *d, uint64_t i)
@@ -220,11 +238,14 @@ int lab_shrink(const struct lab_artifact *in, struct lab_artifact *out,
 	sh.steps = first.steps;
 	sh.preemptions = first.preemptions;
 	sh.irqs = first.irqs;
+	sh.stale = first.stale_reads;
 	sh.want.step = first.finding.step;
 	sh.want.thread = first.finding.thread;
 	while (progress && sh.runs < sh.budget) {
 		progress = lab_shrink_ops(&sh);
 		progress |= lab_shrink_threads(&sh);
+		progress |= lab_ddmin(&sh, lab_is_stale, lab_drop_stale,
+				      "fewer stale reads");
 		progress |= lab_ddmin(&sh, lab_is_irq, lab_drop_irq,
 				      "fewer interrupts");
 		progress |= lab_ddmin(&sh, lab_is_switch, lab_drop_switch,

@@ -26,6 +26,8 @@
 
 enum lab_mode { LAB_MODE_FREE, LAB_MODE_CONTROLLED, LAB_MODE_CAMPAIGN };
 enum lab_strategy { LAB_STRAT_RANDOM, LAB_STRAT_PCT, LAB_STRAT_LIST };
+/* How atomics behave in controlled schedules (labyrinth/sched.h). */
+enum lab_memory { LAB_MEM_SC, LAB_MEM_C11 };
 
 /* Everything a run depends on; an artifact stores all of it. */
 struct lab_opts {
@@ -52,6 +54,11 @@ struct lab_opts {
 	uint64_t max_steps;	 /* livelock: decisions without progress */
 	uint64_t schedules;	 /* schedules to try (0 = until --seconds) */
 	bool isolate;		 /* each schedule in a child process */
+	/* memory model of controlled schedules: sc, or c11 with a history
+	 * of stores per location and the chance of a stale read */
+	enum lab_memory memory;
+	unsigned history;
+	unsigned stale_permille;
 	/* output */
 	char out_dir[512];
 	bool progress; /* live progress line on a terminal */
@@ -80,6 +87,7 @@ int lab_opts_check(const struct lab_opts *o, char *err, size_t errlen);
 int lab_opts_artifact_check(const struct lab_opts *o, char *err, size_t errlen);
 const char *lab_mode_name(enum lab_mode m);
 const char *lab_strategy_name(enum lab_strategy s);
+const char *lab_memory_name(enum lab_memory m);
 /* Table access: index of NAME among the options of `where` (-1 if none),
  * and per index its name, membership, whether it takes a value, its bit. */
 int lab_opt_count(void);
@@ -118,9 +126,14 @@ struct lab_finding {
 bool lab_finding_same(const struct lab_finding *a, const struct lab_finding *b);
 
 /* Decisions of a controlled schedule: which logical thread runs after each
- * yield point, and whether an interrupt is injected on it there. */
+ * yield point, and whether an interrupt is injected on it there; with
+ * --memory c11 also which store a load reads (the library's encoding,
+ * labyrinth/sched.h LAB_SCHED_DEC_READ: thread in bits 0..7, store index
+ * in bits 16..31). */
 #define LAB_DEC_THREAD_MASK 0xffu
 #define LAB_DEC_IRQ 0x100u
+#define LAB_DEC_READ 0x200u
+#define LAB_DEC_READ_SHIFT 16
 typedef uint32_t lab_decision_t;
 
 /* An artifact: options, decisions (controlled mode), the finding. */
@@ -265,6 +278,8 @@ struct lab_sched_result {
 	bool exhausted; /* cut at the decision budget, still progressing */
 	struct lab_finding finding;
 	uint64_t steps, decisions, preemptions, irqs, ops;
+	/* --memory c11: reads-from choices, and those of an older store */
+	uint64_t reads, stale_reads;
 	/* list strategy: first decision index that did not fit, or
 	 * UINT64_MAX if every recorded decision was followed */
 	uint64_t diverged_at;

@@ -8,16 +8,21 @@
  *   build ID             GNU build id of the object with the test's code
  *   seed N, strategy random|pct|list, depth D, threads N, max-steps N,
  *   stall-steps N, irq-permille N
+ *   memory sc|c11, history N, stale-permille N   (optional: an older
+ *                        artifact without them is an SC one)
  *   finding-kind K, finding-where W, finding-step N, finding-thread T
  *   decisions N
- *   d 0 1 1 0x100 ...    up to 16 per line (LAB_SCHED_DEC_IRQ: 256 + t)
+ *   d 0 1 1 256 ...      up to 16 per line, decimal (labyrinth/sched.h:
+ *                        LAB_SCHED_DEC_IRQ is 256 + t, a reads-from
+ *                        choice 512 + t + 65536 x store)
  *   end
  *
  * Replay runs the test with the list strategy over the decisions and says
- * whether every decision fitted; shrinking tries, in delta-debugging
- * rounds, to drop injected interrupts and to turn runs of decisions into
- * "stay" (no preemption), keeping each candidate that still gives the
- * same finding (kind and site).
+ * whether every decision fitted; shrinking first turns stale reads-from
+ * choices into reads of the newest store, then tries, in delta-debugging
+ * rounds, to drop injected interrupts and to turn runs of thread
+ * decisions into "stay" (no preemption), keeping each candidate that
+ * still gives the same finding (kind and site).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -31,6 +36,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "labyrinth/c11.h"
 
 /* ---- which build ---------------------------------------------------------------- */
 
@@ -106,6 +112,12 @@ static void lab_test_build_id(const struct lab_sched_test *t, char *buf,
 /* ---- writing ---------------------------------------------------------------------- */
 
 static const char *const lab_strategies[] = { "random", "pct", "list" };
+static const char *const lab_memories[] = { "sc", "c11" };
+
+static unsigned lab_history_or_default(unsigned h)
+{
+	return h ? h : LAB_C11_HISTORY_DEFAULT;
+}
 
 int lab_sched_artifact_write(const char *path, const struct lab_sched_test *t,
 			     const struct lab_sched_outcome *out)
@@ -128,6 +140,9 @@ int lab_sched_artifact_write(const char *path, const struct lab_sched_test *t,
 		t->name ? t->name : "unnamed", id, t->seed,
 		lab_strategies[t->strategy], t->depth, t->nthreads,
 		t->max_steps, t->stall_steps, t->irq_permille);
+	fprintf(f, "memory %s\nhistory %u\nstale-permille %u\n",
+		lab_memories[t->memory == LAB_SCHED_MEM_C11],
+		lab_history_or_default(t->history), t->stale_permille);
 	fprintf(f,
 		"finding-kind %s\nfinding-where %s\nfinding-step %" PRIu64
 		"\nfinding-thread %d\ndecisions %" PRIu64 "\n",
@@ -178,6 +193,15 @@ static int lab_art_field(struct lab_sched_artifact *a, const char *key,
 			 val);
 		return -1;
 	}
+	if (!strcmp(key, "memory")) {
+		for (i = 0; i < 2; i++)
+			if (!strcmp(val, lab_memories[i])) {
+				a->memory = (enum lab_sched_memory)i;
+				return 0;
+			}
+		snprintf(err, errlen, "memory '%.40s' is not sc or c11", val);
+		return -1;
+	}
 	if (!strcmp(key, "finding-thread")) {
 		a->finding.thread = (int)strtol(val, &end, 10);
 		return *val && !*end ? 0 :
@@ -206,6 +230,21 @@ static int lab_art_field(struct lab_sched_artifact *a, const char *key,
 		a->stall_steps = v;
 	else if (!strcmp(key, "irq-permille"))
 		a->irq_permille = (unsigned)v;
+	else if (!strcmp(key, "history") &&
+		 (v < 1 || v > LAB_C11_HISTORY_MAX))
+		return snprintf(err, errlen,
+				"history %llu is out of range 1..%u", v,
+				LAB_C11_HISTORY_MAX),
+		       -1;
+	else if (!strcmp(key, "history"))
+		a->history = (unsigned)v;
+	else if (!strcmp(key, "stale-permille") && v > 1000)
+		return snprintf(err, errlen,
+				"stale-permille %llu is out of range 0..1000",
+				v),
+		       -1;
+	else if (!strcmp(key, "stale-permille"))
+		a->stale_permille = (unsigned)v;
 	else if (!strcmp(key, "finding-step"))
 		a->finding.step = v;
 	else if (!strcmp(key, "decisions") && v <= 100000000ull)
@@ -225,12 +264,34 @@ static int lab_art_decisions(struct lab_sched_artifact *a, char *val,
 
 	for (tok = strtok_r(val, " ", &save); tok;
 	     tok = strtok_r(NULL, " ", &save)) {
-		unsigned long d = strtoul(tok, &end, 10);
+		unsigned long d;
 
-		if (*end || d > (LAB_SCHED_DEC_IRQ | LAB_SCHED_DEC_THREAD) ||
+		errno = 0;
+		d = strtoul(tok, &end, 10);
+		if (*tok >= '0' && *tok <= '9' && !*end && !errno &&
+		    d <= UINT32_MAX && LAB_SCHED_DEC_IS_READ(d) &&
+		    !lab_sched_decision_valid((lab_sched_decision_t)d)) {
+			snprintf(err, errlen,
+				 "decision '%.24s' is a malformed reads-from "
+				 "choice (store %lu, flags 0x%lx)",
+				 tok, d >> LAB_SCHED_DEC_READ_SHIFT,
+				 d & 0xff00ul);
+			return -1;
+		}
+		if (LAB_SCHED_DEC_IS_READ(d) && !*end &&
+		    a->memory != LAB_SCHED_MEM_C11) {
+			snprintf(err, errlen,
+				 "decision '%.24s' is a reads-from choice in an "
+				 "artifact of memory sc",
+				 tok);
+			return -1;
+		}
+		if (*end || *tok < '0' || *tok > '9' || errno ||
+		    d > UINT32_MAX ||
+		    !lab_sched_decision_valid((lab_sched_decision_t)d) ||
 		    *n >= a->ndecisions) {
 			snprintf(err, errlen,
-				 "decision '%s' is bad or one too many", tok);
+				 "decision '%.24s' is bad or one too many", tok);
 			return -1;
 		}
 		a->decisions[(*n)++] = (lab_sched_decision_t)d;
@@ -363,6 +424,9 @@ static struct lab_sched_test lab_replay_test(const struct lab_sched_test *t,
 	r.max_steps = a->max_steps;
 	r.stall_steps = a->stall_steps;
 	r.irq_permille = a->irq_permille;
+	r.memory = a->memory;
+	r.history = a->history;
+	r.stale_permille = a->stale_permille;
 	r.list = list;
 	r.nlist = n;
 	return r;
@@ -411,67 +475,98 @@ static bool lab_still_fails(const struct lab_sched_test *t,
 	return same;
 }
 
-static uint64_t lab_preemptions(const lab_sched_decision_t *d, uint64_t n)
+/* What shrinking minimises: injected interrupts, switches between
+ * threads, and reads of an older store than the newest.  A reads-from
+ * choice carries the thread that reads, so a thread decision after one
+ * compares with the thread that ran. */
+static uint64_t lab_shrink_cost(const lab_sched_decision_t *d, uint64_t n)
 {
 	uint64_t i, p = 0;
 
-	for (i = 0; i < n; i++)
-		p += (d[i] & LAB_SCHED_DEC_IRQ) ||
-		     (i && (d[i] & LAB_SCHED_DEC_THREAD) !=
-				   (d[i - 1] & LAB_SCHED_DEC_THREAD));
+	for (i = 0; i < n; i++) {
+		if (LAB_SCHED_DEC_IS_READ(d[i]))
+			p += LAB_SCHED_DEC_READ_INDEX(d[i]) != 0;
+		else
+			p += (d[i] & LAB_SCHED_DEC_IRQ) ||
+			     (i && (d[i] & LAB_SCHED_DEC_THREAD) !=
+					   (d[i - 1] & LAB_SCHED_DEC_THREAD));
+	}
 	return p;
+}
+
+/* Decision k made simpler: a reads-from choice reads the newest store, a
+ * thread decision lets the thread that ran before go on ("stay"). */
+static lab_sched_decision_t lab_simpler_decision(const lab_sched_decision_t *d,
+						 uint64_t k)
+{
+	if (LAB_SCHED_DEC_IS_READ(d[k]))
+		return d[k] & (LAB_SCHED_DEC_READ | LAB_SCHED_DEC_THREAD);
+	return k ? d[k - 1] & LAB_SCHED_DEC_THREAD : d[k] & LAB_SCHED_DEC_THREAD;
+}
+
+/* One ddmin round over the last kept trace: chunks of the decisions that
+ * `pick` selects made simpler, each candidate kept if the finding comes
+ * back and it costs less. */
+static void lab_shrink_round(const struct lab_sched_test *t,
+			     const struct lab_sched_artifact *in,
+			     bool reads_only, unsigned budget, unsigned *runs,
+			     struct lab_sched_outcome *out)
+{
+	uint64_t chunk, i, k;
+	lab_sched_decision_t *cand;
+
+	for (chunk = out->ntrace; chunk >= 1 && *runs < budget; chunk /= 2) {
+		for (i = 0; i < out->ntrace && *runs < budget; i += chunk) {
+			uint64_t m = out->ntrace;
+			bool changed = false;
+
+			if (!(cand = malloc((m ? m : 1) * sizeof(*cand))))
+				return;
+			memcpy(cand, out->trace, m * sizeof(*cand));
+			for (k = i; k < i + chunk && k < m; k++) {
+				lab_sched_decision_t d;
+
+				if (reads_only != LAB_SCHED_DEC_IS_READ(cand[k]))
+					continue;
+				d = lab_simpler_decision(cand, k);
+				changed |= cand[k] != d;
+				cand[k] = d;
+			}
+			if (changed && lab_shrink_cost(cand, m) <
+					       lab_shrink_cost(out->trace, m)) {
+				(*runs)++;
+				lab_still_fails(t, in, cand, m, out);
+			}
+			free(cand);
+		}
+		if (chunk == 1)
+			break;
+	}
 }
 
 int lab_sched_shrink(const struct lab_sched_test *t,
 		     const struct lab_sched_artifact *in, unsigned budget,
 		     struct lab_sched_outcome *out)
 {
-	uint64_t n = in->ndecisions, chunk, i, k;
-	lab_sched_decision_t *cand = malloc((n ? n : 1) * sizeof(*cand));
 	unsigned runs = 0;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	if (!cand)
-		return -ENOMEM;
 	if ((ret = lab_sched_artifact_check(t, in, out->error,
-					    sizeof(out->error)))) {
-		free(cand);
+					    sizeof(out->error))))
 		return ret;
-	}
-	if (!lab_still_fails(t, in, in->decisions, n, out)) {
+	if (!lab_still_fails(t, in, in->decisions, in->ndecisions, out)) {
 		snprintf(out->error, sizeof(out->error),
 			 "sched: the artifact's finding %s at %s does not "
 			 "come back: nothing to shrink",
 			 in->finding.kind, in->finding.where);
-		free(cand);
 		return -ESRCH;
 	}
-	/* Each round starts from the last kept trace (followed exactly). */
-	for (chunk = out->ntrace; chunk >= 1 && runs < budget; chunk /= 2) {
-		for (i = 0; i < out->ntrace && runs < budget; i += chunk) {
-			uint64_t m = out->ntrace;
-			bool changed = false;
-
-			memcpy(cand, out->trace, m * sizeof(*cand));
-			for (k = i; k < i + chunk && k < m; k++) {
-				lab_sched_decision_t stay =
-					k ? cand[k - 1] & LAB_SCHED_DEC_THREAD :
-					    cand[k] & LAB_SCHED_DEC_THREAD;
-
-				changed |= cand[k] != stay;
-				cand[k] = stay;
-			}
-			if (!changed || lab_preemptions(cand, m) >=
-						lab_preemptions(out->trace, m))
-				continue;
-			runs++;
-			lab_still_fails(t, in, cand, m, out);
-		}
-		if (chunk == 1)
-			break;
-	}
-	free(cand);
+	/* Each round starts from the last kept trace (followed exactly):
+	 * stale reads first (each one undone changes little else), then
+	 * interrupts and preemptions. */
+	lab_shrink_round(t, in, true, budget, &runs, out);
+	lab_shrink_round(t, in, false, budget, &runs, out);
 	out->exact = true;
 	return 0;
 }

@@ -4,8 +4,9 @@
 #
 # Targets (one per sanitizer variant, and libFuzzer variants):
 #   labyrinth_c11        c11.c; links labyrinth_instr
-#   labyrinth_c11_sched  c11_sched.c: a labyrinth/sched.h test under the
-#                        model; links labyrinth_c11 and labyrinth_sched
+#   labyrinth_c11_sched  c11_sched.c: lab_c11_wrap, the older way to set a
+#                        labyrinth/sched.h test's memory fields (the model
+#                        in a run is labyrinth_sched's own: memory.c)
 # Tests (labels sched c11, plus the variant's):
 #   c11_litmus_CASE   one litmus test, every execution the model allows
 #                     enumerated: C11-allowed outcomes reached, forbidden
@@ -61,11 +62,12 @@ lab_add_variant_executable(test_c11_fibers
 	LINK labyrinth_c11)
 lab_add_variant_test(c11_fibers TARGET test_c11_fibers LABELS sched c11 unit)
 
-# A labyrinth/sched.h test under the model (labyrinth/c11_sched.h), where
+# A labyrinth/sched.h test under the model (memory LAB_SCHED_MEM_C11), where
 # the scheduler library is built: labyrinth_c11_sched, and c11_sched (the
-# real scheduler: SC misses relaxed message passing, c11 finds it and its
-# artifact replays exactly and shrinks; release/acquire clean; plain data
-# published relaxed is a data-race finding).
+# real scheduler: SC misses relaxed message passing, c11 finds it with the
+# random walk and PCT, its artifact records reads-from decisions, replays
+# exactly and shrinks, a mutated one diverges at its index; release/acquire
+# clean; plain data published relaxed is a data-race finding).
 if(TARGET labyrinth_sched)
 	lab_add_variant_library(labyrinth_c11_sched TYPE STATIC
 		WITH_FUZZ_VARIANTS

@@ -56,8 +56,8 @@ struct lab_sched_rt {
 	void *asan_main_fake;
 	const void *main_stack_bottom;
 	size_t main_stack_size;
-	/* decisions */
-	atomic_ullong preemptions, irqs;
+	/* decisions; c11 memory: reads-from choices, those of a stale store */
+	atomic_ullong preemptions, irqs, reads, stale_reads;
 	/* progress, for the livelock verdict (sched.c, lab_watch_progress):
 	 * operations completed, threads finished, the sum last seen, and
 	 * the decisions without an injected interrupt since it moved */
@@ -101,5 +101,23 @@ int lab_sched_rt_execute(struct lab_sched_rt *rt);
 void lab_sched_rt_fail(struct lab_sched_rt *rt, const char *kind,
 		       const char *where, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+
+/* "memory.c": the memory model of a run */
+/* Checks t's memory fields: 0, or -EINVAL with one line in err. */
+int lab_sched_memory_check(const struct lab_sched_test *t, char *err,
+			   size_t errlen);
+/* Before a run (and before its fork): the model t asks for, created or
+ * reused; 0 or -errno with err.  Nothing for SC. */
+int lab_sched_memory_prepare(const struct lab_sched_test *t, char *err,
+			     size_t errlen);
+/* Around a schedule, on the OS thread that runs it: the model started
+ * afresh and installed, then removed. */
+void lab_sched_memory_begin(const struct lab_sched_test *t);
+void lab_sched_memory_end(void);
+
+/* "sched.c" */
+/* The reads-from choice of the running logical thread's load among n
+ * stores, recorded as a decision (the model's choose callback). */
+unsigned lab_sched_read_choice(unsigned n);
 
 #endif /* LAB_SCHED_INTERNAL_H */

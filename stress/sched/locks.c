@@ -77,6 +77,15 @@ static void lab_mutex_note_recursive(pthread_mutex_t *m, lab_site_t site)
 }
 #endif
 
+/* A lock taken inside a schedule (rc 0) orders what its holders did in
+ * the memory model too. */
+static int lab_locked(int rc, const volatile void *lock)
+{
+	if (!rc)
+		lab_sched_memory_sync(lock);
+	return rc;
+}
+
 /* Takes m inside a schedule, blocking (through the scheduler) while
  * another logical thread holds it.  No scheduling point of its own. */
 static int lab_mutex_take_scheduled(pthread_mutex_t *m, lab_site_t site)
@@ -91,7 +100,7 @@ static int lab_mutex_take_scheduled(pthread_mutex_t *m, lab_site_t site)
 		lab_sched_spin(site);
 #endif
 	}
-	return rc;
+	return lab_locked(rc, m);
 }
 
 int lab_pthread_mutex_lock(pthread_mutex_t *m, lab_site_t site)
@@ -112,13 +121,15 @@ int lab_pthread_mutex_trylock(pthread_mutex_t *m, lab_site_t site)
 	else
 #endif
 		lab_sched_point(site);
-	return pthread_mutex_trylock(m);
+	return lab_locked(pthread_mutex_trylock(m), m);
 }
 
 int lab_pthread_mutex_unlock(pthread_mutex_t *m, lab_site_t site)
 {
-	if (__builtin_expect(lab_sched_active(), 0))
+	if (__builtin_expect(lab_sched_active(), 0)) {
 		lab_sched_point(site);
+		lab_sched_memory_sync(m);
+	}
 	return pthread_mutex_unlock(m);
 }
 
@@ -133,20 +144,23 @@ int lab_pthread_spin_lock(pthread_spinlock_t *l, lab_site_t site)
 	lab_sched_point(site);
 	while ((rc = pthread_spin_trylock(l)) == EBUSY)
 		lab_sched_spin(site);
-	return rc;
+	return lab_locked(rc, l);
 }
 
 int lab_pthread_spin_trylock(pthread_spinlock_t *l, lab_site_t site)
 {
-	if (__builtin_expect(lab_sched_active(), 0))
-		lab_sched_point(site);
-	return pthread_spin_trylock(l);
+	if (__builtin_expect(!lab_sched_active(), 1))
+		return pthread_spin_trylock(l);
+	lab_sched_point(site);
+	return lab_locked(pthread_spin_trylock(l), l);
 }
 
 int lab_pthread_spin_unlock(pthread_spinlock_t *l, lab_site_t site)
 {
-	if (__builtin_expect(lab_sched_active(), 0))
+	if (__builtin_expect(lab_sched_active(), 0)) {
 		lab_sched_point(site);
+		lab_sched_memory_sync(l);
+	}
 	return pthread_spin_unlock(l);
 }
 
@@ -227,6 +241,7 @@ static int lab_cond_wait_scheduled(pthread_cond_t *c, pthread_mutex_t *m,
 
 	lab_sched_point(site);
 	w = lab_cond_enqueue(c);
+	lab_sched_memory_sync(m);
 	if ((rc = pthread_mutex_unlock(m))) {
 		if (w)
 			w->cond = NULL;

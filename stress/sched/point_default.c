@@ -35,3 +35,8 @@ __attribute__((weak)) int lab_sched_block(lab_site_t site,
 	(void)timed;
 	return 0;
 }
+
+__attribute__((weak)) void lab_sched_memory_sync(const volatile void *obj)
+{
+	(void)obj;
+}

@@ -100,7 +100,7 @@ int lab_sched_test_check(const struct lab_sched_test *t, char *err,
 			 t->irq_permille);
 		return -EINVAL;
 	}
-	return 0;
+	return lab_sched_memory_check(t, err, errlen);
 }
 
 /* The livelock bound, and the budget (16 x it by default, capped). */
@@ -144,6 +144,7 @@ static int lab_run_here(struct lab_sched_rt *rt, const struct lab_sched_test *t,
 	atomic_store(&lab_sched_rt_active, rt);
 	if (lab_instr_reset)
 		lab_instr_reset();
+	lab_sched_memory_begin(t);
 	atomic_store(&rt->phase, "set-up");
 	if (t->setup)
 		ret = t->setup(t->arg);
@@ -152,6 +153,7 @@ static int lab_run_here(struct lab_sched_rt *rt, const struct lab_sched_test *t,
 	atomic_store(&rt->phase, "tear-down");
 	if (t->teardown)
 		t->teardown(t->arg);
+	lab_sched_memory_end();
 	atomic_store(&lab_sched_rt_active, NULL);
 	return ret;
 }
@@ -182,6 +184,8 @@ static void lab_outcome_from(const struct lab_sched_rt *rt,
 	out->decisions = n;
 	out->preemptions = atomic_load(&rt->preemptions);
 	out->irqs = atomic_load(&rt->irqs);
+	out->reads = atomic_load(&rt->reads);
+	out->stale_reads = atomic_load(&rt->stale_reads);
 	out->progress = atomic_load(&rt->progress);
 	out->diverged_at = atomic_load(&rt->diverged_at);
 	memcpy(out->diverged_why, rt->diverged_why, sizeof(out->diverged_why));
@@ -411,6 +415,8 @@ int lab_sched_run_test(const struct lab_sched_test *t,
 			 t->name ? t->name : "unnamed");
 		return -EBUSY;
 	}
+	if ((ret = lab_sched_memory_prepare(t, out->error, sizeof(out->error))))
+		return ret;
 	cap = lab_max_steps(t) + LAB_SCHED_TRACE_SLACK;
 	if (t->isolate) {
 		ret = lab_run_isolated(t, cap, out);

@@ -26,6 +26,7 @@
 #include <sys/mman.h>
 
 #include "internal.h"
+#include "labyrinth/c11.h"
 
 /* Scheduler state shared by fibers is accessed relaxed only: a seq_cst
  * load of a thread's state on another fiber would be an acquire, a
@@ -71,7 +72,8 @@ void __sanitizer_finish_switch_fiber(void *fake_stack_save,
 void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
 #endif
 
-void lab_sched_publish(void *addr)
+/* The scheduler's own tokens (a parked fiber, the set-up): TSan only. */
+static void lab_tsan_release(void *addr)
 {
 #ifdef LAB_TSAN
 	__tsan_release(addr);
@@ -80,13 +82,27 @@ void lab_sched_publish(void *addr)
 #endif
 }
 
-void lab_sched_consume(void *addr)
+static void lab_tsan_acquire(void *addr)
 {
 #ifdef LAB_TSAN
 	__tsan_acquire(addr);
 #else
 	(void)addr;
 #endif
+}
+
+/* A client's handoff: for TSan, and for the memory model of a c11 run
+ * (the lock a real program would use orders atomics too). */
+void lab_sched_publish(void *addr)
+{
+	lab_sched_memory_sync(addr);
+	lab_tsan_release(addr);
+}
+
+void lab_sched_consume(void *addr)
+{
+	lab_tsan_acquire(addr);
+	lab_sched_memory_sync(addr);
 }
 
 static lab_sched_observer_fn lab_observer;
@@ -176,7 +192,7 @@ static void lab_switch(struct lab_sched_rt *rt, struct lab_sched_th *from,
 	 * consumes it, so there is no edge between them.  Nothing of the
 	 * scheduler is touched after it. */
 	if (from)
-		lab_sched_publish(&from->parked);
+		lab_tsan_release(&from->parked);
 #ifdef LAB_TSAN
 	__tsan_switch_to_fiber(to_fiber, to ? LAB_TSAN_NO_SYNC : 0);
 #endif
@@ -474,17 +490,32 @@ static int lab_pct_choice(struct lab_sched_rt *rt, int cur, unsigned mask,
 	return best;
 }
 
+/* The first decision of a list that does not fit, and why (the first
+ * one wins). */
+static void lab_diverge_at(struct lab_sched_rt *rt, uint64_t i,
+			   const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void lab_diverge_at(struct lab_sched_rt *rt, uint64_t i,
+			   const char *fmt, ...)
+{
+	unsigned long long none = UINT64_MAX;
+	va_list ap;
+
+	if (!atomic_compare_exchange_strong_explicit(&rt->diverged_at, &none, i,
+						     memory_order_relaxed,
+						     memory_order_relaxed))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(rt->diverged_why, sizeof(rt->diverged_why), fmt, ap);
+	va_end(ap);
+}
+
 static void lab_diverge(struct lab_sched_rt *rt, uint64_t i, const char *why,
 			unsigned t)
 {
-	unsigned long long none = UINT64_MAX;
-
-	if (atomic_compare_exchange_strong_explicit(&rt->diverged_at, &none, i,
-						    memory_order_relaxed,
-						    memory_order_relaxed))
-		snprintf(rt->diverged_why, sizeof(rt->diverged_why),
-			 "decision %llu named thread %u, %s",
-			 (unsigned long long)i, t, why);
+	lab_diverge_at(rt, i, "decision %llu named thread %u, %s",
+		       (unsigned long long)i, t, why);
 }
 
 /* Follows the recorded decision i while it fits. */
@@ -498,6 +529,15 @@ static int lab_list_choice(struct lab_sched_rt *rt, int cur, unsigned mask,
 		return lab_default_choice(rt, cur, mask);
 	d = rt->t->list[i];
 	t = d & LAB_SCHED_DEC_THREAD;
+	if (LAB_SCHED_DEC_IS_READ(d)) {
+		lab_diverge_at(rt, i,
+			       "decision %llu is a reads-from choice (store "
+			       "%u), but the program takes a thread decision "
+			       "there",
+			       (unsigned long long)i,
+			       LAB_SCHED_DEC_READ_INDEX(d));
+		return lab_default_choice(rt, cur, mask);
+	}
 	if (t < rt->n && (mask & (1u << t))) {
 		*irq = d & LAB_SCHED_DEC_IRQ;
 		return (int)t;
@@ -509,14 +549,79 @@ static int lab_list_choice(struct lab_sched_rt *rt, int cur, unsigned mask,
 	return lab_default_choice(rt, cur, mask);
 }
 
-static void lab_record(struct lab_sched_rt *rt, uint64_t i, int t, bool irq)
+/* Recorded reads-from choice i for thread t's load among n stores, while
+ * it fits; 0 (the newest) past the list or once it does not. */
+static unsigned lab_list_read(struct lab_sched_rt *rt, unsigned t, unsigned n,
+			      uint64_t i)
+{
+	lab_sched_decision_t d;
+	unsigned k, who;
+
+	if (i >= rt->t->nlist)
+		return 0;
+	d = rt->t->list[i];
+	k = LAB_SCHED_DEC_READ_INDEX(d);
+	who = d & LAB_SCHED_DEC_THREAD;
+	if (!LAB_SCHED_DEC_IS_READ(d))
+		lab_diverge_at(rt, i,
+			       "decision %llu named thread %u, but the program "
+			       "makes a reads-from choice among %u stores there",
+			       (unsigned long long)i, who, n);
+	else if (who != LAB_SCHED_DEC_STAY && who != t)
+		lab_diverge_at(rt, i,
+			       "decision %llu is a reads-from choice of thread "
+			       "%u, but thread %u reads there",
+			       (unsigned long long)i, who, t);
+	else if (k >= n)
+		lab_diverge_at(rt, i,
+			       "decision %llu is a reads-from choice of store "
+			       "%u, but the load has %u stores to read from",
+			       (unsigned long long)i, k, n);
+	else
+		return k;
+	return 0;
+}
+
+static void lab_record_decision(struct lab_sched_rt *rt, uint64_t i,
+				lab_sched_decision_t d)
 {
 	if (i < rt->trace_cap)
-		atomic_store_explicit(&rt->trace[i],
-				      (uint32_t)t |
-					      (irq ? LAB_SCHED_DEC_IRQ : 0),
-				      memory_order_relaxed);
+		atomic_store_explicit(&rt->trace[i], d, memory_order_relaxed);
 	atomic_store_explicit(&rt->ntrace, i + 1, memory_order_relaxed);
+}
+
+/* A reads-from choice is a decision of the trace like a thread switch,
+ * but no stall step (lab_count_stall): a load reading an older store is
+ * no scheduling step of a livelock.  Called inside the model (no
+ * finding may be raised here: a divergence is only noted). */
+unsigned lab_sched_read_choice(unsigned n)
+{
+	struct lab_sched_rt *rt;
+	struct lab_sched_th *th = lab_self(&rt);
+	uint64_t i, st;
+	unsigned k;
+
+	if (!th || n < 2)
+		return 0;
+	i = LD(&rt->ntrace);
+	if (rt->t->strategy == LAB_SCHED_LIST) {
+		k = lab_list_read(rt, th->id, n, i);
+	} else {
+		st = LD(&rt->rng);
+		k = lab_c11_pick_stale(&st, rt->t->stale_permille, n);
+		ST(&rt->rng, st);
+	}
+	lab_record_decision(rt, i, LAB_SCHED_DEC_READ_OF(th->id, k));
+	ADD(&rt->reads, 1);
+	if (k)
+		ADD(&rt->stale_reads, 1);
+	return k;
+}
+
+static void lab_record(struct lab_sched_rt *rt, uint64_t i, int t, bool irq)
+{
+	lab_record_decision(rt, i,
+			    (uint32_t)t | (irq ? LAB_SCHED_DEC_IRQ : 0));
 }
 
 static bool lab_in_isr(struct lab_sched_rt *rt, int t)
@@ -841,7 +946,7 @@ static void lab_fiber_main(int idx)
 		rt->main_stack_size = size;
 	}
 #endif
-	lab_sched_consume(&rt->setup_token);
+	lab_tsan_acquire(&rt->setup_token);
 	lab_take_irq(rt, th);
 	d->fn(d->arg);
 	ADD(&rt->exits, 1);
@@ -938,7 +1043,7 @@ int lab_sched_rt_execute(struct lab_sched_rt *rt)
 #ifdef LAB_TSAN
 		rt->main_tsan_fiber = __tsan_get_current_fiber();
 #endif
-		lab_sched_publish(&rt->setup_token);
+		lab_tsan_release(&rt->setup_token);
 		ST(&rt->phase, "schedule");
 		atomic_store_explicit(&lab_here, rt, memory_order_relaxed);
 		t = (unsigned)lab_decide(rt, -1, &irq);
@@ -947,7 +1052,7 @@ int lab_sched_rt_execute(struct lab_sched_rt *rt)
 		lab_switch(rt, NULL, &rt->th[t]);
 		atomic_store_explicit(&lab_here, NULL, memory_order_relaxed);
 		for (t = 0; t < rt->n; t++)
-			lab_sched_consume(&rt->th[t].parked);
+			lab_tsan_acquire(&rt->th[t].parked);
 		lab_check_invariant(rt, true);
 	}
 	for (t = 0; t < rt->n; t++)

@@ -153,10 +153,13 @@ fields)
 		--no-progress --no-isolate --out noiso
 	[ "$(grep '^trace digest' iso.log)" = "$(grep '^trace digest' noiso.log)" ] ||
 		fail "--no-isolate changed the schedules"
-	# an artifact of an older build (no no-delays, first, out) replays
+	# an artifact of an older build (no no-delays, first, out, memory,
+	# history, stale-permille) replays
 	run 1 ctl.log stress --mode controlled --bug claim-race --seed 1 \
 		--schedules 400 --no-progress --out ctl
-	grep -v '^\(no-delays\|first\|out\) ' ctl/artifact-1.lab >old.lab
+	[ "$(field ctl/artifact-1.lab memory)" = sc ] || fail "memory not sc"
+	grep -v '^\(no-delays\|first\|out\|memory\|history\|stale-permille\) ' \
+		ctl/artifact-1.lab >old.lab
 	run 1 old.log replay old.lab
 	grep -q "^reproduced: yes - the same finding at the same step" old.log ||
 		fail "an artifact without the newer fields does not replay"

@@ -1,23 +1,25 @@
 /* labyrinth/c11_sched.h - running a labyrinth/sched.h test under the C11
- * memory model (labyrinth/c11.h).
+ * memory model (labyrinth/c11.h), and the annotated plain accesses of
+ * code that runs in such a test.
  *
- * lab_c11_wrap() makes a copy of a test whose set-up starts the model
- * afresh and installs it, and whose tear-down removes it; run, replay and
- * shrink the copy (w->test) with the scheduler's own functions.  Which
- * store a load reads is drawn with the stale-permille strategy from a
- * stream seeded by the test's seed, restarted at every schedule: the same
- * decisions give the same reads, so a replay of an artifact (with
- * lab_c11_wrap_seed(w, artifact->seed)) is exact, and shrink's runs stay
- * deterministic.  What this does not do yet: the reads-from choices are
- * not decisions of the scheduler's trace, so shrink cannot minimise them
- * and fuzz_sched cannot mutate them (a stale read is reproduced through
- * the seed, not through the artifact's list).
+ * The model is part of the test: set struct lab_sched_test's memory to
+ * LAB_SCHED_MEM_C11 (with history, stale_permille, locations) and run,
+ * replay and shrink it with the scheduler's own functions.  Every load
+ * the model gives a choice of stores takes a reads-from decision of the
+ * scheduler's trace (labyrinth/sched.h, LAB_SCHED_DEC_READ): random walk
+ * and PCT draw it from the run's seeded stream, a list follows it, an
+ * artifact records it, so a stale read replays exactly from the
+ * artifact's decisions, shrink minimises it (turns it into the newest
+ * store where the finding still comes back), and a fuzz target that
+ * decodes decisions reaches it.
+ *
+ * lab_c11_wrap() is the older way to the same: a copy of a test with the
+ * memory fields set from options (kept for its callers).
  *
  * A data race on annotated plain memory (lab_c11_sched_plain_read/write)
  * ends the run with a "data-race" finding naming both sites.
  *
- * One wrapped test runs at a time per OS thread (the scheduler's own
- * rule); the thread functions and callbacks get the test's own arg.
+ * One test runs at a time per OS thread (the scheduler's own rule).
  */
 #ifndef LABYRINTH_C11_SCHED_H
 #define LABYRINTH_C11_SCHED_H
@@ -37,29 +39,32 @@ struct lab_c11_sched_opts {
 
 struct lab_c11_run {
 	struct lab_sched_test test; /* run, replay, shrink this one */
-	/* private */
-	const struct lab_sched_test *inner;
-	struct lab_c11 *model;
-	uint64_t seed, rng;
-	unsigned stale_permille;
 };
 
-/* Wraps t (which must outlive w): 0, or -1 with one line in err for bad
- * options (history 0, stale-permille above 1000, too many threads). */
+/* Copies t (memory c11 with o's bounds) into w->test: 0, or -1 with one
+ * line in err for bad options (history 0 or above 64, stale-permille
+ * above 1000, too many threads). */
 int lab_c11_wrap(struct lab_c11_run *w, const struct lab_sched_test *t,
 		 const struct lab_c11_sched_opts *o, char *err, size_t errlen);
-/* The seed of the reads-from stream (an artifact's, for a replay). */
+/* Sets the copy's seed (reads-from choices are decisions now: a replay
+ * needs no seed of its own; kept for older callers). */
 void lab_c11_wrap_seed(struct lab_c11_run *w, uint64_t seed);
 void lab_c11_unwrap(struct lab_c11_run *w);
-/* The model's counters (sums over every schedule run so far). */
+/* The counters of this OS thread's model (sums over every c11 schedule
+ * run in this process since the model was created; zero before). */
 void lab_c11_wrap_stats(const struct lab_c11_run *w, struct lab_c11_stats *s);
+void lab_sched_memory_stats(struct lab_c11_stats *s);
 
-/* Annotated plain accesses of the running logical thread (no-ops outside
- * a wrapped run). */
+/* Annotated plain accesses of the running logical thread (no-ops in SC
+ * mode, on main and outside a run). */
 void lab_c11_sched_plain_read(const volatile void *addr, size_t len,
 			      lab_site_t site);
 void lab_c11_sched_plain_write(const volatile void *addr, size_t len,
 			       lab_site_t site);
+/* [addr, addr + len) was freed or reused: the model forgets its atomic
+ * locations and plain records there, so the next user starts afresh
+ * (O(model table size); a no-op outside a c11 run). */
+void lab_c11_sched_forget(const volatile void *addr, size_t len);
 
 #ifdef __cplusplus
 }

@@ -46,11 +46,54 @@ extern "C" {
 /* A decision: the thread that runs after a scheduling point, and whether
  * an interrupt is injected on it there.  In a list, a thread that does
  * not exist (LAB_SCHED_DEC_STAY) means "no preemption": the current
- * thread goes on if it can. */
+ * thread goes on if it can.
+ *
+ * In c11 memory mode (struct lab_sched_test.memory) a second kind: a
+ * reads-from choice, taken by every atomic load that the model
+ * (labyrinth/c11.h) gives n >= 2 stores to read from.  Its encoding:
+ *   bits 0..7    the thread that reads (in a list: LAB_SCHED_DEC_STAY
+ *                fits any thread)
+ *   bit 9        LAB_SCHED_DEC_READ
+ *   bits 16..31  which store: 0 the newest (what an SC run reads), up to
+ *                n - 1 the oldest the model allows
+ * (bit 8, the interrupt, and bits 10..15 are 0).  Both kinds share one
+ * trace and one index: a list is followed entry by entry, and an entry
+ * of the other kind than the program takes there, a reads-from choice of
+ * another thread or of a store >= n, is a divergence (diverged_at) after
+ * which the run goes on as past the list's end (store 0, no preemption).
+ * Random walk and PCT draw the store from the scheduler's seeded stream
+ * with the stale-permille rule (lab_c11_pick_stale).  Reads-from choices
+ * count toward max_steps (they are trace entries) but not toward
+ * stall_steps: a stale read is no step of a livelock. */
 typedef uint32_t lab_sched_decision_t;
 #define LAB_SCHED_DEC_THREAD 0xffu
 #define LAB_SCHED_DEC_IRQ 0x100u
 #define LAB_SCHED_DEC_STAY 0xffu
+#define LAB_SCHED_DEC_READ 0x200u
+#define LAB_SCHED_DEC_READ_SHIFT 16
+#define LAB_SCHED_DEC_IS_READ(d) (((d) & LAB_SCHED_DEC_READ) != 0)
+#define LAB_SCHED_DEC_READ_INDEX(d) ((unsigned)((d) >> LAB_SCHED_DEC_READ_SHIFT))
+#define LAB_SCHED_DEC_READ_OF(thread, index)                            \
+	(LAB_SCHED_DEC_READ | ((lab_sched_decision_t)(thread) & 0xffu) | \
+	 ((lab_sched_decision_t)(index) << LAB_SCHED_DEC_READ_SHIFT))
+/* Whether d is a well-formed decision of either kind (an artifact
+ * reader's check; the store index below LAB_SCHED_READ_INDEX_MAX). */
+#define LAB_SCHED_READ_INDEX_MAX 64u
+static inline bool lab_sched_decision_valid(lab_sched_decision_t d)
+{
+	if (!LAB_SCHED_DEC_IS_READ(d))
+		return d <= (LAB_SCHED_DEC_IRQ | LAB_SCHED_DEC_THREAD);
+	return !(d & (LAB_SCHED_DEC_IRQ | 0xfc00u)) &&
+	       LAB_SCHED_DEC_READ_INDEX(d) < LAB_SCHED_READ_INDEX_MAX;
+}
+
+/* How atomics behave in a run: SC (every load reads the newest store,
+ * the scheduler's default) or the C11 model (labyrinth/c11.h), whose
+ * reads-from choices are decisions. */
+enum lab_sched_memory {
+	LAB_SCHED_MEM_SC = 0,
+	LAB_SCHED_MEM_C11,
+};
 
 enum lab_sched_strategy {
 	LAB_SCHED_RANDOM, /* uniform random walk */
@@ -121,6 +164,18 @@ struct lab_sched_test {
 	void (*fork_prepare)(void);
 	void (*fork_child)(void);
 	void (*fork_parent)(void);
+	/* The memory model (all zero: SC, exactly as without these fields).
+	 * c11: the model is created once (reused while history and
+	 * locations stay the same), started afresh before each schedule's
+	 * set-up and installed for the run's instrumented atomics.  history:
+	 * stores kept per location, 1..64 (0: LAB_C11_HISTORY_DEFAULT, 8);
+	 * stale_permille: random and PCT, the chance per reads-from choice
+	 * that a load reads an older store, 0..1000; locations: the model's
+	 * table (0: LAB_C11_LOCATIONS_DEFAULT). */
+	enum lab_sched_memory memory;
+	unsigned history;
+	unsigned stale_permille;
+	unsigned locations;
 };
 
 struct lab_sched_finding {
@@ -159,6 +214,9 @@ struct lab_sched_outcome {
 	/* lab_sched_replay: the recorded finding came back at the same step,
 	 * every recorded decision followed */
 	bool exact;
+	/* c11 memory: reads-from choices taken, and those that read an
+	 * older store than the newest */
+	uint64_t reads, stale_reads;
 };
 
 /* Runs one schedule.  0 (outcome filled: found or not), or -errno with
@@ -182,6 +240,9 @@ struct lab_sched_artifact {
 	uint64_t seed, max_steps, stall_steps;
 	enum lab_sched_strategy strategy;
 	unsigned depth, threads, irq_permille;
+	/* memory model (an artifact without these fields: sc) */
+	enum lab_sched_memory memory;
+	unsigned history, stale_permille;
 	struct lab_sched_finding finding; /* kind, where, step, thread */
 	lab_sched_decision_t *decisions;  /* malloc'd */
 	uint64_t ndecisions;
@@ -189,7 +250,9 @@ struct lab_sched_artifact {
 
 /* Writes the outcome's schedule (it must have a finding) atomically:
  * 0 or -errno.  The artifact records the build id of the object the
- * test's code is in. */
+ * test's code is in, and t's memory fields: write a replayed or shrunk
+ * outcome with the test as the artifact says it ran (memory, history,
+ * stale_permille), since replay takes them from the artifact. */
 int lab_sched_artifact_write(const char *path, const struct lab_sched_test *t,
 			     const struct lab_sched_outcome *out);
 /* Reads one: 0, or -1 with err (one line naming the file and the line at
@@ -208,7 +271,8 @@ int lab_sched_artifact_check(const struct lab_sched_test *t,
 int lab_sched_replay(const struct lab_sched_test *t,
 		     const struct lab_sched_artifact *a,
 		     struct lab_sched_outcome *out);
-/* Minimises a's schedule (injected interrupts, preemptions) while the
+/* Minimises a's schedule (stale reads-from choices, injected interrupts,
+ * preemptions) while the
  * same finding (kind and site) comes back, in at most budget runs; out
  * is the smallest failing run (write it with lab_sched_artifact_write).
  * -ESRCH if the finding does not come back at all. */
@@ -238,6 +302,10 @@ bool lab_sched_found(void);
 bool lab_sched_exhausted(void);
 /* The logical thread running now, -1 on main or outside a run. */
 int lab_sched_current(void);
+/* Whether a run in c11 memory mode is active on this OS thread (set-up
+ * and tear-down included): glue that routes its own atomics through
+ * lab_atomic_perform() asks it. */
+bool lab_sched_memory_c11(void);
 /* The site thread t last passed (NULL if none yet). */
 lab_site_t lab_sched_last_site(unsigned t);
 /* The calling thread completed an operation (resets the stall count). */

@@ -50,6 +50,14 @@ void lab_sched_spin(lab_site_t site);
 int lab_sched_block(lab_site_t site, bool (*ready)(void *arg), void *arg,
 		    bool timed);
 
+/* A lock (or a harness handoff) on obj, for the C11 memory model of a
+ * c11-mode run (labyrinth/c11.h): the happens-before a real lock gives,
+ * as an acquire-release read-modify-write of a token of obj, so atomics
+ * ordered by the lock are ordered in the model too.  Call it after a
+ * lock is taken and before it is released.  No scheduling point; a
+ * no-op outside a c11-mode run. */
+void lab_sched_memory_sync(const volatile void *obj);
+
 #ifdef __cplusplus
 }
 #endif
