@@ -13,10 +13,10 @@
  *          latest store).  Two more scenarios pin down the correct
  *          allocator's own fixes (the waiter's protocol under C11).
  *   clean  The correct allocator in the real scheduler under the model
- *          (lab_c11_wrap): three logical threads allocating, freeing,
- *          handing blocks over and checking ownership, interrupts, random
- *          walk and PCT, stale reads at half the loads that have a
- *          choice: no finding in any schedule.
+ *          (lab_sched_test.memory c11): three logical threads allocating,
+ *          freeing, handing blocks over and checking ownership,
+ *          interrupts, random walk and PCT, stale reads at half the
+ *          reads-from choices: no finding in any schedule.
  *   found  The same program finds each bug it reaches.
  *   sc     The same program without the model finds none of them.
  */
@@ -958,37 +958,34 @@ static void prog_describe(struct lab_sched_test *t, uint64_t seed,
 }
 
 /* Runs up to `schedules` schedules of bug `bug`, under the model (stale
- * reads at `permille` of the loads with a choice) or not; returns the
+ * reads at half the reads-from choices, history 8) or not; returns the
  * schedule that found something (1-based) or 0, with its finding. */
 static unsigned prog_hunt_from(const char *bug, bool with_model,
 			       enum lab_sched_strategy strategy,
 			       unsigned first, unsigned schedules,
 			       struct lab_sched_finding *found)
 {
-	struct lab_c11_sched_opts o = { .history = 8, .stale_permille = 500 };
-	struct lab_c11_run w;
 	struct lab_sched_test t;
-	char err[256];
+	struct lab_c11_stats before, after;
 	unsigned i, hit = 0;
 
 	CHECK(lab_bug_select(bug) == 0, "select %s", bug);
 	hunt_decisions = 0;
-	memset(&hunt_stats, 0, sizeof(hunt_stats));
+	lab_sched_memory_stats(&before); /* the model's counters are sums */
 	prog_describe(&t, 1, strategy);
-	if (with_model && lab_c11_wrap(&w, &t, &o, err, sizeof(err))) {
-		CHECK(false, "%s", err);
-		return 0;
+	if (with_model) {
+		t.memory = LAB_SCHED_MEM_C11;
+		t.history = 8;
+		t.stale_permille = 500;
 	}
-	lab_alloc_model_attach();
+	lab_alloc_model_attach(); /* in SC mode: the plain C11 operations */
 	for (i = 0; i < schedules && !hit; i++) {
 		struct lab_sched_outcome out;
 		uint64_t seed = 1000 + first - 1 + i;
 
 		prog_seed = seed;
 		t.seed = seed;
-		if (with_model)
-			lab_c11_wrap_seed(&w, seed);
-		if (lab_sched_run_test(with_model ? &w.test : &t, &out)) {
+		if (lab_sched_run_test(&t, &out)) {
 			CHECK(false, "run: %s", out.error);
 			break;
 		}
@@ -1000,10 +997,11 @@ static unsigned prog_hunt_from(const char *bug, bool with_model,
 		lab_sched_outcome_free(&out);
 	}
 	lab_alloc_model_detach();
-	if (with_model) {
-		lab_c11_wrap_stats(&w, &hunt_stats);
-		lab_c11_unwrap(&w);
-	}
+	lab_sched_memory_stats(&after);
+	hunt_stats.ops = after.ops - before.ops;
+	hunt_stats.choices = after.choices - before.choices;
+	hunt_stats.stale = after.stale - before.stale;
+	hunt_stats.races = after.races - before.races;
 	lab_bug_select("none");
 	return hit;
 }
