@@ -12,6 +12,15 @@
  * (lab_c11_sched_plain_read/write, a no-op outside a wrapped run).
  * Allocator atomics do not become scheduling points (the yield points
  * already are): they only go through the model.
+ *
+ * No forget (lab_c11_sched_forget) when a block is recycled: the model
+ * needs one only for memory reused without a happens-before edge, and the
+ * allocator orders every free before the next claim of the frames (the
+ * insert's release, the claim's acquire, the free count's RMW chain).
+ * Forgetting there would erase the freer's poisoning from the race check
+ * and hide exactly the bugs that break that order (claim-no-acquire,
+ * store-breaks-release-seq).  The correct allocator runs clean without
+ * it (stress/tests/test_alloc_c11.c, alloc_c11_clean).
  */
 #ifndef LAB_ALLOC_MODEL_H
 #define LAB_ALLOC_MODEL_H
