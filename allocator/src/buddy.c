@@ -71,6 +71,26 @@ static bool lab_buddy_head_free(const struct lab_maze *maze, uint64_t pfn,
 	       lab_bit(idx);
 }
 
+/* Seeded bug (store-breaks-release-seq): "a block whose buddy is not free
+ * has nothing to merge with", so its bit is set with a load and a release
+ * store, no CAS.  Between the two there is no yield point, so every SC
+ * schedule sees it atomic; but the store ends the release sequences of
+ * the word's earlier CASes, and it acquired nothing (the load is
+ * relaxed): a claimer that reads it is not ordered after the inserts it
+ * cut off.  A stale load also loses a concurrent update.  False (use the
+ * CAS) when the buddy is free. */
+static bool lab_insert_by_store(struct lab_maze *maze, lab_atomic64_t *word,
+				uint64_t idx, unsigned order, bool top)
+{
+	uint64_t cur = lab_load_relaxed(word);
+
+	if (!top && (cur & lab_bit(idx ^ 1)))
+		return false;
+	lab_store_release(word, cur | lab_bit(idx));
+	lab_add_relaxed(&maze->nr_blocks[order], 1);
+	return true;
+}
+
 void _lab_buddy_insert(struct lab_maze *maze, uint64_t pfn, unsigned order)
 {
 	for (;;) {
@@ -85,16 +105,9 @@ void _lab_buddy_insert(struct lab_maze *maze, uint64_t pfn, unsigned order)
 					    order);
 
 		lab_yield(BUDDY_INSERT);
-		if (top && LAB_BUG_ON(STORE_BREAKS_RELEASE_SEQ)) {
-			/* Seeded bug: "a top block has no buddy to merge
-			 * with", so its bit is set with a load and a store;
-			 * the store ends the release sequences of the word's
-			 * CASes (and a stale load loses an update). */
-			lab_store_release(word, lab_load_relaxed(word) |
-							lab_bit(idx));
-			lab_add_relaxed(&maze->nr_blocks[order], 1);
+		if (LAB_BUG_ON(STORE_BREAKS_RELEASE_SEQ) &&
+		    lab_insert_by_store(maze, word, idx, order, top))
 			return;
-		}
 		do {
 			new = (!top && ((old & buddy) || merge_any)) ?
 				      old & ~buddy :

@@ -94,11 +94,12 @@ static const struct {
 				       "so a free prepared before then lands on it (ABA; a "
 				       "cmpxchg_relaxed pop of a lockless freelist)" },
 	[LAB_BUG_STORE_BREAKS_RELEASE_SEQ] = { "store-breaks-release-seq",
-					       "a top-order block is inserted with a load and a release "
-					       "store instead of a CAS: the store ends the release "
-					       "sequences of the word's earlier CASes, so a claimer of "
-					       "a block freed before it is not ordered after that free "
-					       "(atomic_set on a word other CPUs update with cmpxchg)" },
+					       "a freed block whose buddy is not free is inserted with a "
+					       "load and a release store instead of a CAS: the store ends "
+					       "the release sequences of the word's earlier CASes, so a "
+					       "claimer of a block freed before it is not ordered after "
+					       "that free (atomic_set on a word other CPUs update with "
+					       "cmpxchg)" },
 };
 
 const char *lab_bug_name(enum lab_bug b)

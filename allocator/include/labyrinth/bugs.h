@@ -29,7 +29,7 @@ enum lab_bug {
 	LAB_BUG_OWNER_NO_ACQUIRE,     /* owner lookups read it relaxed */
 	LAB_BUG_RELAXED_FREE_COUNT,   /* reservation reads the count relaxed */
 	LAB_BUG_CLAIM_NO_ACQUIRE,     /* bitmap claim CAS relaxed */
-	LAB_BUG_STORE_BREAKS_RELEASE_SEQ, /* top-order insert: load + store */
+	LAB_BUG_STORE_BREAKS_RELEASE_SEQ, /* insert without merge: load + store */
 	LAB_BUG_COUNT
 };
 
