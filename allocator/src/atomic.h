@@ -172,6 +172,7 @@ LAB_LOAD32_(seq_cst)
 	}
 LAB_RMW32_(add, fetch_add, FETCH_ADD, seq_cst)
 LAB_RMW32_(sub, fetch_sub, FETCH_SUB, seq_cst)
+LAB_RMW32_(xchg, exchange, EXCHANGE, acquire)
 #undef LAB_RMW32_
 
 static inline void lab_store32_release_at(atomic_uint *p, unsigned v,
@@ -214,6 +215,7 @@ LAB_CAS32_(relaxed, memory_order_relaxed, memory_order_relaxed)
 #define lab_add32_seq_cst(p, v) lab_add32_seq_cst_at((p), (v), LAB_ASITE)
 #define lab_sub32_seq_cst(p, v) lab_sub32_seq_cst_at((p), (v), LAB_ASITE)
 #define lab_store32_release(p, v) lab_store32_release_at((p), (v), LAB_ASITE)
+#define lab_xchg32_acquire(p, v) lab_xchg32_acquire_at((p), (v), LAB_ASITE)
 #define lab_cas32_acquire(p, e, d) lab_cas32_acquire_at((p), (e), (d), LAB_ASITE)
 #define lab_cas32_relaxed(p, e, d) lab_cas32_relaxed_at((p), (e), (d), LAB_ASITE)
 

@@ -270,8 +270,10 @@ void lab_spin_lock_init(lab_spinlock_t *lock)
 bool lab_spin_trylock(lab_spinlock_t *lock)
 {
 	lab_preempt_disable();
-	/* acquire pairs with the release in lab_spin_unlock. */
-	if (!atomic_exchange_explicit(&lock->locked, 1, memory_order_acquire))
+	/* acquire pairs with the release in lab_spin_unlock.  The lock word
+	 * goes through the atomic hook: under a memory model the lock's
+	 * happens-before reaches its holders' annotated data. */
+	if (!lab_xchg32_acquire(&lock->locked, 1))
 		return true;
 	lab_preempt_enable();
 	return false;
@@ -282,11 +284,9 @@ void lab_spin_lock(lab_spinlock_t *lock)
 	lab_preempt_disable();
 	for (;;) {
 		/* acquire pairs with the release in lab_spin_unlock. */
-		if (!atomic_exchange_explicit(&lock->locked, 1,
-					      memory_order_acquire))
+		if (!lab_xchg32_acquire(&lock->locked, 1))
 			return;
-		while (atomic_load_explicit(&lock->locked,
-					    memory_order_relaxed)) {
+		while (lab_load32_relaxed(&lock->locked)) {
 			lab_yield(SPIN);
 			sched_yield();
 		}
@@ -295,7 +295,7 @@ void lab_spin_lock(lab_spinlock_t *lock)
 
 void lab_spin_unlock(lab_spinlock_t *lock)
 {
-	atomic_store_explicit(&lock->locked, 0, memory_order_release);
+	lab_store32_release(&lock->locked, 0);
 	lab_preempt_enable();
 }
 

@@ -10,8 +10,9 @@
  *          scenario names).  The damage must show with the bug under the
  *          model, and neither without the bug under the model nor with
  *          the bug in the SC execution (no hooks: every load reads the
- *          latest store).  Two more scenarios pin down the correct
- *          allocator's own fixes (the waiter's protocol under C11).
+ *          latest store).  Three more pin down the correct allocator
+ *          under C11: the waiter's protocol (two fixes the model found)
+ *          and the spinlock's order.
  *   clean  The correct allocator in the real scheduler under the model
  *          (lab_sched_test.memory c11): three logical threads allocating,
  *          freeing, handing blocks over and checking ownership,
@@ -499,6 +500,31 @@ static bool show_waiter_sees_split(void)
 	return slept_servable || t0.p == NULL;
 }
 
+/* lab_spin_lock orders its holders for the model too: T0 writes data
+ * under the lock, T1 reads it under the lock.  The lock word goes through
+ * the atomic hook; if it did not, the model would see no order between
+ * the two and call the read a race (a false finding in user code). */
+static lab_spinlock_t user_lock;
+static char user_data[64];
+
+static void op_locked_access(void *arg)
+{
+	bool write = arg != NULL;
+
+	lab_spin_lock(&user_lock);
+	user_access(user_data, write, write ? "user:locked-write" :
+					      "user:locked-read");
+	lab_spin_unlock(&user_lock);
+}
+
+static bool show_spinlock_orders(void)
+{
+	lab_spin_lock_init(&user_lock);
+	as_thread(0, op_locked_access, user_data);
+	as_thread(1, op_locked_access, NULL);
+	return races > 0;
+}
+
 static const struct {
 	const char *name; /* a bug, or "none" for the correct allocator */
 	const char *what;
@@ -512,6 +538,7 @@ static const struct {
 	{ "store-breaks-release-seq", "poison vs scan", show_store_breaks_release_seq },
 	{ "none", "waiter after a free", show_waiter_sees_free },
 	{ "none", "waiter after a split", show_waiter_sees_split },
+	{ "none", "spinlock holders", show_spinlock_orders },
 };
 
 /* One scenario with bug `bug`, under the model or in the SC execution. */
