@@ -996,8 +996,11 @@ static unsigned prog_hunt_from(const char *bug, bool with_model,
 	struct lab_c11_stats before, after;
 	unsigned i, hit = 0;
 
-	CHECK(lab_bug_select(bug) == 0, "select %s", bug);
 	hunt_decisions = 0;
+	if (lab_bug_select(bug)) {
+		CHECK(false, "%s", lab_last_error());
+		return 0;
+	}
 	lab_sched_memory_stats(&before); /* the model's counters are sums */
 	prog_describe(&t, 1, strategy);
 	if (with_model) {
