@@ -31,9 +31,12 @@
  * At the end the provoked acts are held against the allocator's own
  * detector counters (lab_detector_stats): a detector provoked more often
  * than it fired is a `detector-silent` finding against the allocator's
- * checks, the whole point of the profile.  The watermark-dip detector has
- * no act: no caller can make GFP_NOWAIT dip below min (the seeded bug
- * nowait-below-min does; the zoo proves it).
+ * checks, the whole point of the profile.  The watermark-dip detector
+ * checks the allocator's own rule, which no caller can break (the flags
+ * pick the class, and every flag word that may dip below min is of
+ * another class than GFP_NOWAIT): its act seeds the defect it exists for,
+ * nowait-below-min, for a burst of allocations on a scratch maze, on main
+ * while nothing else runs (lab_misuse_watermark_act).
  */
 #define _GNU_SOURCE /* pthread_barrier_t in free_run.h */
 #include <errno.h>
@@ -50,6 +53,7 @@
 #define LAB_MU_HELD 32 /* frames a private-maze act may hold */
 #define LAB_MU_QUIESCENT_ROUNDS 2
 #define LAB_MU_POISON_BYTE 0xaa /* what debug builds fill free pages with */
+#define LAB_MU_DIP_MIN 8	/* the scratch maze of the watermark act: min */
 
 /* Where an act runs: the shared maze, a private one, or main only. */
 enum lab_mu_where { LAB_MU_SHARED, LAB_MU_PRIVATE, LAB_MU_QUIESCENT };
@@ -90,7 +94,8 @@ struct lab_fr_misuse {
 	struct lab_mu_slot *w;	 /* per worker */
 	struct lab_mu_slot main; /* main's quiescent acts */
 	uint64_t provoked[LAB_DET_COUNT], fired[LAB_DET_COUNT];
-	struct lab_detector_stats at_start; /* process-wide */
+	struct lab_coverage rows[LAB_DET_COUNT]; /* the table, at the end */
+	struct lab_detector_stats at_start;	 /* process-wide */
 	/* failure injection on the shared maze, from any thread */
 	atomic_ullong fail_planned, fail_owed;
 	uint64_t tick_rng; /* main's */
@@ -541,6 +546,62 @@ static bool lab_mu_maze_check(struct lab_mu_env *e)
 	return true;
 }
 
+/* ---- the watermark act (main only, quiescent) ----------------------------------- */
+
+/* GFP_NOWAIT order-0 blocks from m until it refuses, into held[]. */
+static unsigned lab_mu_drain_nowait(struct lab_maze *m, void **held)
+{
+	unsigned n = 0;
+
+	while (n < LAB_MU_HELD &&
+	       (held[n] = lab_get_free_pages(m, LAB_GFP_NOWAIT | LAB_GFP_NOWARN,
+					     0)))
+		n++;
+	return n;
+}
+
+/* With nowait-below-min the burst takes the scratch maze (32 frames,
+ * min 8) below min; the whole-maze check must report the dip.  The
+ * maze is gone afterwards: its dip count would be reported by every
+ * later check. */
+bool lab_misuse_watermark_act(const struct lab_mu_ops *ops, void *arg,
+			      uint64_t *provoked)
+{
+	void *held[LAB_MU_HELD];
+	struct lab_maze *m;
+	unsigned n;
+	long problems;
+
+	if (strcmp(lab_bug_selected(), "none") ||
+	    !(m = ops->scratch(arg, LAB_MU_DIP_MIN)))
+		return false;
+	if (lab_bug_select("nowait-below-min")) { /* release build */
+		lab_maze_destroy(m);
+		return false;
+	}
+	n = lab_mu_drain_nowait(m, held);
+	lab_bug_select("none");
+	provoked[LAB_DET_WATERMARK_DIP]++;
+	ops->expect(arg, LAB_DET_WATERMARK_DIP, false);
+	problems = lab_maze_check(m);
+	if (!ops->met(arg))
+		ops->note(arg, "report-missing", "watermark-dip",
+			  "GFP_NOWAIT below min was not reported");
+	if (problems <= 0)
+		ops->note(arg, "misuse-accepted", "watermark-dip",
+			  "the whole-maze check passed a maze that "
+			  "GFP_NOWAIT took below min");
+	while (n)
+		lab_free_pages_addr(m, held[--n], 0);
+	lab_maze_destroy(m);
+	return true;
+}
+
+static bool lab_mu_watermark_dip(struct lab_mu_env *e)
+{
+	return lab_misuse_watermark_act(e->ops, e->arg, e->provoked);
+}
+
 /* ---- the stale acts (main only, quiescent) ------------------------------------- */
 
 /* Another CPU at the yield point before the act's CAS: frees the block
@@ -644,6 +705,7 @@ static const struct {
 	[LAB_DET_NOFAIL_ORDER] = { lab_mu_nofail_order, LAB_MU_PRIVATE },
 	[LAB_DET_ALLOC_FAILURE] = { lab_mu_alloc_failure, LAB_MU_SHARED },
 	[LAB_DET_MAZE_CHECK] = { lab_mu_maze_check, LAB_MU_PRIVATE },
+	[LAB_DET_WATERMARK_DIP] = { lab_mu_watermark_dip, LAB_MU_QUIESCENT },
 	[LAB_DET_CONTEXT_IMBALANCE] = { lab_mu_context_imbalance,
 					LAB_MU_SHARED },
 };
@@ -699,29 +761,40 @@ static void lab_mu_fr_note(void *arg, const char *kind, const char *where,
 	lab_fr_note(arg, kind, where, message);
 }
 
-static const struct lab_mu_ops lab_mu_fr_ops = { lab_mu_fr_expect,
-						 lab_mu_fr_met,
-						 lab_mu_fr_note };
-
-/* ---- set-up --------------------------------------------------------------------- */
-
-static struct lab_maze *lab_mu_private_maze(struct lab_fr *fr)
+struct lab_maze *lab_misuse_maze(lab_report_fn report, void *arg,
+				 unsigned wmark_min)
 {
 	struct lab_maze_config cfg;
 	struct lab_maze *m = NULL;
 
 	lab_maze_config_init(&cfg, LAB_MU_PRIVATE_W, LAB_MU_PRIVATE_H);
 	cfg.max_order = 3;
-	cfg.wmark_min = cfg.wmark_low = cfg.wmark_high = 1;
+	cfg.wmark_min = cfg.wmark_low = cfg.wmark_high = wmark_min;
 	cfg.pcp_high = cfg.pcp_batch = 0; /* frames go straight back */
-	cfg.report = lab_fr_on_report;
-	cfg.report_arg = fr;
+	cfg.report = report;
+	cfg.report_arg = arg;
 	if (lab_maze_create(&cfg, &m)) {
-		fprintf(stderr, "labyrinth: free: misuse maze: %s\n",
+		fprintf(stderr, "labyrinth: misuse maze: %s\n",
 			lab_last_error());
 		return NULL;
 	}
 	return m;
+}
+
+static struct lab_maze *lab_mu_fr_scratch(void *arg, unsigned wmark_min)
+{
+	return lab_misuse_maze(lab_fr_on_report, arg, wmark_min);
+}
+
+static const struct lab_mu_ops lab_mu_fr_ops = { lab_mu_fr_expect,
+						 lab_mu_fr_met, lab_mu_fr_note,
+						 lab_mu_fr_scratch };
+
+/* ---- set-up --------------------------------------------------------------------- */
+
+static struct lab_maze *lab_mu_private_maze(struct lab_fr *fr)
+{
+	return lab_misuse_maze(lab_fr_on_report, fr, 1);
 }
 
 /* The other maze of wrong-maze acts, the private mazes, the strangers. */
@@ -818,19 +891,27 @@ void lab_fr_op_misuse(struct lab_fr *fr, struct lab_fr_worker *w)
 _Static_assert(LAB_DET_COUNT <= LAB_RUN_DETECTORS,
 	       "the run record holds every detector");
 
-/* The coverage into the run record (its HTML and Markdown tables). */
-static void lab_mu_record(const struct lab_fr_misuse *mu)
+/* The coverage table, also into the run record (its HTML and Markdown
+ * tables). */
+static void lab_mu_record(struct lab_fr_misuse *mu)
 {
-	struct lab_coverage rows[LAB_DET_COUNT];
 	unsigned d;
 
 	for (d = 0; d < LAB_DET_COUNT; d++) {
-		snprintf(rows[d].detector, sizeof(rows[d].detector), "%s",
-			 lab_detector_name(d));
-		rows[d].provoked = mu->provoked[d];
-		rows[d].fired = mu->fired[d];
+		snprintf(mu->rows[d].detector, sizeof(mu->rows[d].detector),
+			 "%s", lab_detector_name(d));
+		mu->rows[d].provoked = mu->provoked[d];
+		mu->rows[d].fired = mu->fired[d];
 	}
-	lab_runlog_coverage(rows, LAB_DET_COUNT);
+	lab_runlog_coverage(mu->rows, LAB_DET_COUNT);
+}
+
+/* Detectors whose reports count process-wide only, or (watermark-dip)
+ * whose act's maze is gone by the end: fired since the run began, over
+ * every maze of the process. */
+static bool lab_mu_counted_process_wide(unsigned d)
+{
+	return d == LAB_DET_CONTEXT_IMBALANCE || d == LAB_DET_WATERMARK_DIP;
 }
 
 /* Every act (the stale ones included) a few times on main, then the sum
@@ -867,9 +948,9 @@ void lab_fr_misuse_finish(struct lab_fr *fr)
 			mu->fired[d] += st.fired[d];
 	}
 	lab_detector_stats(NULL, &st);
-	mu->fired[LAB_DET_CONTEXT_IMBALANCE] =
-		st.fired[LAB_DET_CONTEXT_IMBALANCE] -
-		mu->at_start.fired[LAB_DET_CONTEXT_IMBALANCE];
+	for (d = 0; d < LAB_DET_COUNT; d++)
+		if (lab_mu_counted_process_wide(d))
+			mu->fired[d] = st.fired[d] - mu->at_start.fired[d];
 	lab_mu_record(mu);
 	for (d = 0; d < LAB_DET_COUNT; d++) {
 		if (mu->fired[d] >= mu->provoked[d])
@@ -884,25 +965,45 @@ void lab_fr_misuse_finish(struct lab_fr *fr)
 
 void lab_fr_misuse_print(const struct lab_fr *fr)
 {
-	const struct lab_fr_misuse *mu = fr->misuse;
-	unsigned d, covered = 0, actable = 0;
+	if (fr->misuse)
+		lab_coverage_print(stdout, fr->misuse->rows, LAB_DET_COUNT);
+}
 
-	if (!mu)
-		return;
-	printf("detector coverage (misuse acts provoked / allocator "
-	       "detector fired):\n");
-	for (d = 0; d < LAB_DET_COUNT; d++) {
-		bool ok = mu->provoked[d] && mu->fired[d] >= mu->provoked[d];
+/* ---- the coverage table ---------------------------------------------------------- */
 
-		actable += lab_mu_has_act(d);
+/* What a row's status adds: how its detector was provoked, where that is
+ * not a misuse by a caller. */
+static const char *lab_coverage_how(const struct lab_coverage *c)
+{
+	return lab_detector_find(c->detector) == LAB_DET_WATERMARK_DIP ?
+		       " (by its seeded defect nowait-below-min)" :
+		       "";
+}
+
+unsigned lab_coverage_print(FILE *f, const struct lab_coverage *rows,
+			    unsigned n)
+{
+	unsigned i, covered = 0, silent = 0;
+
+	for (i = 0; !f && i < n; i++)
+		silent += rows[i].fired < rows[i].provoked;
+	if (!f)
+		return silent;
+	fprintf(f, "detector coverage (misuse acts provoked / allocator "
+		   "detector fired):\n");
+	for (i = 0; i < n; i++) {
+		const struct lab_coverage *c = &rows[i];
+		bool ok = c->provoked && c->fired >= c->provoked;
+
 		covered += ok;
-		printf("  %-20s %8" PRIu64 " / %-8" PRIu64 " %s\n",
-		       lab_detector_name(d), mu->provoked[d], mu->fired[d],
-		       !lab_mu_has_act(d) ? "(no act: seeded bugs only)" :
-		       ok		  ? "ok" :
-		       mu->provoked[d]	  ? "SILENT" :
-					    "not provoked");
+		silent += c->provoked && !ok;
+		fprintf(f, "  %-20s %8" PRIu64 " / %-8" PRIu64 " %s%s\n",
+			c->detector, c->provoked, c->fired,
+			ok	    ? "ok" :
+			c->provoked ? "SILENT" :
+				      "not provoked",
+			lab_coverage_how(c));
 	}
-	printf("  %u of %u detectors with an act provoked and fired\n", covered,
-	       actable);
+	fprintf(f, "  %u of %u detectors provoked and fired\n", covered, n);
+	return silent;
 }

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "labyrinth.h"
 
@@ -25,7 +26,15 @@ struct lab_mu_ops {
 	/* A finding: kind and where are static strings. */
 	void (*note)(void *arg, const char *kind, const char *where,
 		     const char *message);
+	/* A small maze of the act's own (4x8 frames, min = low = high =
+	 * wmark_min, no per-context cache) that reports through the
+	 * caller's hook; NULL if it could not be made. */
+	struct lab_maze *(*scratch)(void *arg, unsigned wmark_min);
 };
+
+/* A scratch maze as ops->scratch makes it, reporting to report(arg). */
+struct lab_maze *lab_misuse_maze(lab_report_fn report, void *arg,
+				 unsigned wmark_min);
 
 /* Commits the act chosen by `pick` among those that touch only blocks of
  * their own on `maze` and report through its hook (safe at any moment,
@@ -35,5 +44,29 @@ struct lab_mu_ops {
 unsigned lab_misuse_shared_act(struct lab_maze *maze, struct lab_ctx *stranger,
 			       const struct lab_mu_ops *ops, void *arg,
 			       unsigned pick, uint64_t *provoked);
+
+/* The act of the watermark-dip detector, which checks the allocator's
+ * own rule and no caller misuse reaches: it seeds the defect the
+ * detector exists for (nowait-below-min) for a burst of GFP_NOWAIT
+ * allocations on a scratch maze, then expects the report of the
+ * whole-maze check.  The seeded bug is process-wide: the caller makes
+ * sure that nothing else allocates while it is on (free-running: main
+ * after the workers are joined; controlled: the bug is switched off
+ * around every scheduling point inside the act, program.c).  Returns
+ * false if it could not be set up (a release build, another bug
+ * selected, no memory). */
+bool lab_misuse_watermark_act(const struct lab_mu_ops *ops, void *arg,
+			      uint64_t *provoked);
+
+/* ---- the coverage table (free-running summary, main job, zoo bench) ---- */
+
+struct lab_coverage; /* record.h: detector, provoked, fired */
+
+/* Prints one row per detector (provoked / fired, and ok, SILENT for a
+ * detector provoked more often than it fired, or not provoked) and a
+ * line saying how many were provoked and fired.  Returns the number of
+ * SILENT rows; f NULL only counts them. */
+unsigned lab_coverage_print(FILE *f, const struct lab_coverage *rows,
+			    unsigned n);
 
 #endif /* LAB_MISUSE_H */

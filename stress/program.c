@@ -433,8 +433,15 @@ static void lab_mu_note(void *arg, const char *kind, const char *where,
 	lab_sched_fail(kind, where, "thread %u: %s", lt->id, message);
 }
 
+static struct lab_maze *lab_mu_scratch(void *arg, unsigned wmark_min)
+{
+	struct lab_lthread *lt = arg;
+
+	return lab_misuse_maze(lab_program_on_report, lt->sched, wmark_min);
+}
+
 static const struct lab_mu_ops lab_mu_ops = { lab_mu_expect, lab_mu_met,
-					      lab_mu_note };
+					      lab_mu_note, lab_mu_scratch };
 
 /* One deliberate misuse, chosen by the op's argument: the report must
  * come from the right detector (lab_program_on_report) and the call be
