@@ -26,37 +26,55 @@ struct lab_mu_ops {
 	/* A finding: kind and where are static strings. */
 	void (*note)(void *arg, const char *kind, const char *where,
 		     const char *message);
-	/* A small maze of the act's own (4x8 frames, min = low = high =
+	/* A small maze of the act's own (8x4 frames, min = low = high =
 	 * wmark_min, no per-context cache) that reports through the
-	 * caller's hook; NULL if it could not be made. */
+	 * caller's hook; the act destroys it.  NULL if there is none (no
+	 * memory; controlled mode: one per logical thread and schedule, made
+	 * on main, since a fiber's system calls would change the errno the
+	 * others share). */
 	struct lab_maze *(*scratch)(void *arg, unsigned wmark_min);
 };
+
+/* The min mark of the watermark act's scratch maze (32 frames). */
+#define LAB_MISUSE_DIP_MIN 8
 
 /* A scratch maze as ops->scratch makes it, reporting to report(arg). */
 struct lab_maze *lab_misuse_maze(lab_report_fn report, void *arg,
 				 unsigned wmark_min);
 
-/* Commits the act chosen by `pick` among those that touch only blocks of
- * their own on `maze` and report through its hook (safe at any moment,
- * amid other threads and interrupts, and from any logical thread).
- * provoked[det] counts the committed act.  Returns the detector, or
- * LAB_DET_COUNT if the act could not be set up (no memory). */
-unsigned lab_misuse_shared_act(struct lab_maze *maze, struct lab_ctx *stranger,
-			       const struct lab_mu_ops *ops, void *arg,
-			       unsigned pick, uint64_t *provoked);
+/* Where a controlled-mode act runs: the shared maze, the logical
+ * thread's private maze (NULL: only the acts on blocks of their own), a
+ * stranger context (an owner that is not us), and the yield hook the
+ * scheduler installed (the hooked acts go in front of it). */
+struct lab_mu_place {
+	struct lab_maze *shared, *priv;
+	struct lab_ctx *stranger;
+	const struct lab_sched_hooks *base;
+};
 
-/* The act of the watermark-dip detector, which checks the allocator's
- * own rule and no caller misuse reaches: it seeds the defect the
- * detector exists for (nowait-below-min) for a burst of GFP_NOWAIT
- * allocations on a scratch maze, then expects the report of the
- * whole-maze check.  The seeded bug is process-wide: the caller makes
- * sure that nothing else allocates while it is on (free-running: main
- * after the workers are joined; controlled: the bug is switched off
- * around every scheduling point inside the act, program.c).  Returns
- * false if it could not be set up (a release build, another bug
- * selected, no memory). */
-bool lab_misuse_watermark_act(const struct lab_mu_ops *ops, void *arg,
-			      uint64_t *provoked);
+/* Commits the act chosen by `pick` (every detector's, those on freed
+ * frames on pl->priv, which only the caller uses; the stale acts and the
+ * watermark act put a yield hook of their own in front of pl->base while
+ * they run, one of them at a time).  provoked[det] counts the committed
+ * act.  Returns the detector, or LAB_DET_COUNT if the act could not be
+ * set up (no memory, another hooked act under way). */
+unsigned lab_misuse_act(const struct lab_mu_place *pl,
+			const struct lab_mu_ops *ops, void *arg, unsigned pick,
+			uint64_t *provoked);
+
+/* Forgets a hooked act abandoned with its logical thread (a finding):
+ * at the start of a schedule, on main. */
+void lab_misuse_reset(void);
+
+/* The watermark-dip detector checks the allocator's own rule, which no
+ * caller misuse reaches: its act seeds the defect the detector exists
+ * for (nowait-below-min) for a burst of GFP_NOWAIT allocations on a
+ * scratch maze, then expects the report of the whole-maze check.  The
+ * seeded bug is process-wide, so it is on only for the act's own code:
+ * a free-running run commits it on main after the workers are joined,
+ * and the act's yield hook switches it off around every scheduling point
+ * (controlled mode).  It is not committed while another seeded bug is
+ * selected, nor in release builds. */
 
 /* ---- the coverage table (free-running summary, main job, zoo bench) ---- */
 

@@ -11,6 +11,13 @@
  * is caught at the latest when one of them frees it.  Interrupts allocate
  * with GFP_ATOMIC and keep some blocks for their thread to free later.
  *
+ * In the misuse profile the foreign frees are acts of deliberate misuse
+ * instead, one per detector (misuse.h), each checked for its detector's
+ * report and its refusal: acts on blocks of their own on the shared
+ * maze, acts on freed frames on a private maze of the thread's, the stale
+ * free and handoff after their block was freed and reallocated, and the
+ * watermark act on a scratch maze.
+ *
  * Programs are generated per thread from their own random stream, so
  * shortening programs or dropping a thread leaves the others unchanged
  * (shrinking relies on it).
@@ -118,11 +125,35 @@ static void lab_program_copy(struct lab_sched *s)
 	}
 }
 
+static bool lab_misuse_profile(const struct lab_sched *s)
+{
+	return !strcmp(s->opts->profile, "misuse");
+}
+
+/* The misuse profile's private mazes, and the process-wide report hook
+ * for the reports that have no maze (context imbalance).  Main. */
+static void lab_misuse_setup(struct lab_sched *s)
+{
+	unsigned t;
+
+	s->mu_base = (struct lab_sched_hooks){ lab_on_yield, lab_on_wait, s };
+	lab_misuse_reset();
+	if (!lab_misuse_profile(s))
+		return;
+	for (t = 0; t < s->n; t++) {
+		s->lt[t].mu_priv = lab_misuse_maze(lab_program_on_report, s, 1);
+		s->lt[t].mu_scratch = lab_misuse_maze(lab_program_on_report, s,
+						      LAB_MISUSE_DIP_MIN);
+	}
+	lab_set_report_hook(lab_program_on_report, s);
+}
+
 void lab_program_generate(struct lab_sched *s, uint64_t seed)
 {
 	const struct lab_profile_mix *m = lab_mix_for(s->opts->profile);
 	unsigned t, i;
 
+	lab_misuse_setup(s);
 	if (s->given) {
 		lab_program_copy(s);
 		return;
@@ -145,7 +176,12 @@ void lab_program_free(struct lab_sched *s)
 	for (t = 0; t < s->n; t++) {
 		free(s->lt[t].ops);
 		s->lt[t].ops = NULL;
+		lab_maze_destroy(s->lt[t].mu_priv);
+		lab_maze_destroy(s->lt[t].mu_scratch);
+		s->lt[t].mu_priv = s->lt[t].mu_scratch = NULL;
 	}
+	if (lab_misuse_profile(s))
+		lab_set_report_hook(NULL, NULL);
 }
 
 /* ---- blocks and stamps --------------------------------------------------------- */
@@ -433,11 +469,16 @@ static void lab_mu_note(void *arg, const char *kind, const char *where,
 	lab_sched_fail(kind, where, "thread %u: %s", lt->id, message);
 }
 
+/* The scratch maze made at set-up (lab_misuse_setup), once: the act
+ * destroys it. */
 static struct lab_maze *lab_mu_scratch(void *arg, unsigned wmark_min)
 {
 	struct lab_lthread *lt = arg;
+	struct lab_maze *m = lt->mu_scratch;
 
-	return lab_misuse_maze(lab_program_on_report, lt->sched, wmark_min);
+	(void)wmark_min;
+	lt->mu_scratch = NULL;
+	return m;
 }
 
 static const struct lab_mu_ops lab_mu_ops = { lab_mu_expect, lab_mu_met,
@@ -446,13 +487,31 @@ static const struct lab_mu_ops lab_mu_ops = { lab_mu_expect, lab_mu_met,
 /* One deliberate misuse, chosen by the op's argument: the report must
  * come from the right detector (lab_program_on_report) and the call be
  * refused (the act checks). */
+/* Acts committed per detector by the schedules run in this process
+ * (isolated schedules count in their child): written by any logical
+ * thread, so relaxed atomics, which make no happens-before edge. */
+static atomic_ullong lab_mu_committed[LAB_DET_COUNT];
+
+void lab_program_misuse_committed(uint64_t *out)
+{
+	unsigned d;
+
+	for (d = 0; d < LAB_DET_COUNT; d++)
+		out[d] = atomic_load_explicit(&lab_mu_committed[d],
+					      memory_order_relaxed);
+}
+
 static void lab_op_misuse(struct lab_sched *s, struct lab_lthread *lt,
 			  const struct lab_op *op)
 {
+	const struct lab_mu_place pl = { s->maze, lt->mu_priv, lt->stranger,
+					 &s->mu_base };
 	uint64_t provoked[LAB_DET_COUNT];
+	unsigned d = lab_misuse_act(&pl, &lab_mu_ops, lt, op->arg, provoked);
 
-	lab_misuse_shared_act(s->maze, lt->stranger, &lab_mu_ops, lt, op->arg,
-			      provoked);
+	if (d < LAB_DET_COUNT)
+		atomic_fetch_add_explicit(&lab_mu_committed[d], 1,
+					  memory_order_relaxed);
 }
 
 /* A report the current thread's misuse act announced: counted.  A report
@@ -708,6 +767,13 @@ void lab_program_final_check(struct lab_sched *s)
 	if (problems)
 		lab_sched_fail("inconsistent", "lab_maze_check",
 			       "whole-maze check found %ld problems", problems);
+	for (t = 0; t < s->n && !problems; t++)
+		if (s->lt[t].mu_priv &&
+		    (problems = lab_maze_check(s->lt[t].mu_priv)))
+			lab_sched_fail("inconsistent", "misuse maze",
+				       "thread %u: whole-maze check of its "
+				       "misuse maze found %ld problems",
+				       t, problems);
 	lab_maze_stats(s->maze, &st);
 	for (c = 0; c < LAB_CLASS_COUNT; c++)
 		ok += st.cls[c].successes;
