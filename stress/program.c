@@ -54,6 +54,8 @@ static const struct lab_profile_mix lab_mixes[] = {
 	{ "irq-storm", { 40, 30, 10, 14, 2, 4 }, 25, 20, 1 },
 	/* FOREIGN_FREE ops commit misuse acts (misuse.h) instead */
 	{ "misuse", { 38, 28, 10, 6, 14, 4 }, 25, 20, 1 },
+	/* mixed, with threads that start late (lab_starts_generate) */
+	{ "late-start", { 40, 30, 12, 8, 4, 6 }, 25, 34, 2 },
 };
 
 static const struct lab_profile_mix *lab_mix_for(const char *profile)
@@ -148,12 +150,43 @@ static void lab_misuse_setup(struct lab_sched *s)
 	lab_set_report_hook(lab_program_on_report, s);
 }
 
+/* In the late-start profile every thread sets up its contexts when its
+ * body begins, inside the schedule, and threads 1.. start late with even
+ * odds, after 1..LAB_LATE_MAX operations of the others, each from its
+ * own stream of the seed (so dropping a thread leaves the others' starts
+ * unchanged; the artifact's seed replays them).  Thread 0 starts at
+ * once: someone must make the operations the others wait for.  The other
+ * profiles keep the contexts the set-up made before the schedule, and
+ * their schedules are the ones they always were. */
+#define LAB_LATE_MAX 16
+
+static void lab_starts_generate(struct lab_sched *s, uint64_t seed)
+{
+	bool late = !strcmp(s->opts->profile, "late-start");
+	unsigned t;
+
+	for (t = 0; t < s->n; t++) {
+		uint64_t rng = seed ^ (0xd1b54a32d192ed03ull * (t + 1));
+		uint64_t r = lab_splitmix(&rng);
+
+		s->lt[t].start_after =
+			late && t && r % 2 ?
+				1 + (unsigned)(r >> 8) % LAB_LATE_MAX :
+				0;
+		/* the others keep the contexts the set-up made */
+		s->lt[t].task_id = lab_ctx_task_id(s->lt[t].ctx);
+		atomic_store_explicit(&s->lt[t].started, !late,
+				      memory_order_relaxed);
+	}
+}
+
 void lab_program_generate(struct lab_sched *s, uint64_t seed)
 {
 	const struct lab_profile_mix *m = lab_mix_for(s->opts->profile);
 	unsigned t, i;
 
 	lab_misuse_setup(s);
+	lab_starts_generate(s, seed);
 	if (s->given) {
 		lab_program_copy(s);
 		return;
@@ -299,6 +332,99 @@ static void lab_op_alloc(struct lab_sched *s, struct lab_lthread *lt,
 		lab_hold(lt, p, order, op->excl);
 }
 
+/* ---- thread start ---------------------------------------------------------------- */
+
+/* Whether t has set up its contexts, and then its task id.  Other
+ * threads ask (a handoff needs the receiver's id); the consume pairs with
+ * the publish of lab_thread_start, standing for however a real program
+ * learns a new thread's id. */
+static bool lab_thread_started(struct lab_lthread *t, uint32_t *id)
+{
+	if (!atomic_load_explicit(&t->started, memory_order_relaxed))
+		return false;
+	lab_sched_consume(&t->started);
+	*id = t->task_id;
+	return true;
+}
+
+/* A late thread may start: the others made start_after operations, or
+ * none that starts at once is still running (they will make no more).
+ * Runs on the scheduler's side: reads only, relaxed. */
+static bool lab_start_ready(void *arg)
+{
+	const struct lab_lthread *lt = arg;
+	const struct lab_sched *s = lt->sched;
+	unsigned u;
+
+	if (atomic_load_explicit(&s->ops_done, memory_order_relaxed) >=
+	    lt->start_after)
+		return true;
+	for (u = 0; u < s->n; u++)
+		if (!s->lt[u].start_after &&
+		    atomic_load_explicit(&s->lt[u].pc, memory_order_relaxed) <
+			    s->lt[u].nops)
+			return false;
+	return true;
+}
+
+/* Two started threads, or a thread and a stranger, with one task id:
+ * each could free and touch the other's exclusive blocks. */
+static void lab_check_unique_id(struct lab_sched *s, struct lab_lthread *lt)
+{
+	uint32_t mine = lab_ctx_task_id(lt->ctx), other;
+	unsigned u;
+
+	if (lab_ctx_task_id(lt->stranger) == mine)
+		lab_sched_fail("duplicate-task-id", "ctx:task-id",
+			       "thread %u and its stranger context were both "
+			       "given task id %u",
+			       lt->id, mine);
+	for (u = 0; u < s->n; u++)
+		if (u != lt->id && lab_thread_started(&s->lt[u], &other) &&
+		    other == mine)
+			lab_sched_fail("duplicate-task-id", "ctx:task-id",
+				       "threads %u and %u were both given "
+				       "fresh task id %u",
+				       u, lt->id, mine);
+}
+
+/* The thread's own start, inside the schedule: it waits until it is due,
+ * then sets up its context and stranger with fresh task ids (their id
+ * allocation is a scheduling point), makes the context current and
+ * retires the ones the set-up lent it.  Nobody else holds those yet:
+ * handoffs wait for `started`. */
+static void lab_thread_start(struct lab_sched *s, struct lab_lthread *lt)
+{
+	struct lab_ctx *lent = lt->ctx, *lent_stranger = lt->stranger;
+	struct lab_ctx *ctx, *stranger;
+	char name[32];
+
+	if (atomic_load_explicit(&lt->started, memory_order_relaxed))
+		return; /* not the late-start profile: set up before */
+	if (lt->start_after)
+		lab_sched_block("thread:late-start", lab_start_ready, lt,
+				false);
+	snprintf(name, sizeof(name), "lt%u", lt->id);
+	ctx = lab_ctx_create(0, name);
+	snprintf(name, sizeof(name), "stranger%u", lt->id);
+	stranger = lab_ctx_create(0, name);
+	if (!ctx || !stranger) {
+		lab_ctx_destroy(ctx);
+		lab_ctx_destroy(stranger);
+		lab_sched_fail("context-setup", "ctx:task-id", "thread %u: %s",
+			       lt->id, lab_last_error());
+	}
+	lab_ctx_switch(ctx);
+	lt->ctx = ctx;
+	lt->stranger = stranger;
+	lt->task_id = lab_ctx_task_id(ctx);
+	lab_ctx_destroy(lent);
+	lab_ctx_destroy(lent_stranger);
+	lab_sched_publish(&lt->started);
+	atomic_store_explicit(&lt->started, 1, memory_order_relaxed);
+	lab_check_unique_id(s, lt);
+}
+
 /* Inboxes: written by other logical threads, so every access is bracketed
  * by consume/publish (the lock a real program would take).  A sender first
  * reserves a slot, then hands ownership over, then fills the slot: once
@@ -343,9 +469,11 @@ static void lab_op_handoff(struct lab_sched *s, struct lab_lthread *lt,
 {
 	struct lab_lthread *to = &s->lt[op->arg2 % s->n];
 	struct lab_block b;
+	uint32_t to_id;
 	unsigned i;
 
-	if (!lt->nheld || to == lt || !lab_inbox_reserve(to))
+	if (!lt->nheld || to == lt || !lab_thread_started(to, &to_id) ||
+	    !lab_inbox_reserve(to))
 		return;
 	i = op->arg % lt->nheld;
 	b = lt->held[i];
@@ -353,7 +481,7 @@ static void lab_op_handoff(struct lab_sched *s, struct lab_lthread *lt,
 	lab_verify(b.addr, "op:handoff");
 	if (b.excl &&
 	    lab_page_handoff(s->maze, lab_virt_to_page(s->maze, b.addr),
-			     b.order, lab_ctx_task_id(to->ctx)))
+			     b.order, to_id))
 		lab_sched_fail("handoff-error", "op:handoff",
 			       "handoff of %p failed: %s", b.addr,
 			       lab_last_error());
@@ -633,6 +761,7 @@ void lab_program_run(struct lab_sched *s, struct lab_lthread *lt)
 {
 	unsigned i;
 
+	lab_thread_start(s, lt);
 	for (i = 0; i < lt->nops; i++) {
 		atomic_store_explicit(&lt->pc, i, memory_order_relaxed);
 		lab_oplog_note(s, lt->id, &lt->ops[i]);

@@ -158,8 +158,8 @@ static bool lab_waiter_servable(struct lab_sched *s,
 	const struct lab_op *op;
 	struct lab_maze_stats st;
 
-	if (pc >= lt->nops)
-		return false;
+	if (pc >= lt->nops || !atomic_load(&lt->started))
+		return false; /* done, or waiting to start */
 	op = &lt->ops[pc];
 	if (op->kind != LAB_OP_ALLOC || op->cls != LAB_CLASS_KERNEL ||
 	    lab_maze_stats(s->maze, &st))

@@ -108,6 +108,15 @@ struct lab_lthread {
 	 * on main, lab_program_generate and lab_program_free) */
 	struct lab_maze *mu_priv;
 	struct lab_maze *mu_scratch; /* the watermark act's, until taken */
+	/* start (program.c, lab_thread_start), late-start profile: the
+	 * thread waits for start_after operations of the others (0: starts
+	 * at once; from the seed), then sets up its contexts inside the
+	 * schedule; other profiles are started before it.  started is read
+	 * by other threads: atomic; task_id is published with it
+	 * (lab_sched_publish on the thread). */
+	unsigned start_after;
+	atomic_uint started;
+	uint32_t task_id;
 };
 
 /* ---- one schedule of the allocator ----------------------------------------- */

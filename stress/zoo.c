@@ -120,6 +120,12 @@ static const char *const lab_zoo_workload[] = {
 static const char *const lab_zoo_relaxed_workload[] = { "--profile", "relaxed",
 							NULL };
 
+/* A race in setting up a context needs contexts set up inside the
+ * schedule: the late-start profile's threads do (on the zoo's maze). */
+static const char *const lab_zoo_late_workload[] = {
+	"--profile", "late-start", "--width", "4", "--height", "8", NULL
+};
+
 /* The coverage trial: not a mode of the grid (it hunts no bug, it proves
  * the detectors), on the free-running mode's default maze. */
 static const struct lab_zoo_mode lab_zoo_misuse_mode = {
@@ -140,6 +146,8 @@ static const char *const *lab_zoo_workload_for(const struct lab_zoo_mode *m,
 		return lab_zoo_misuse_workload;
 	if (!m->controlled && !strcmp(bug, "handoff-relaxed"))
 		return lab_zoo_relaxed_workload;
+	if (m->controlled && !strcmp(bug, "racy-task-id"))
+		return lab_zoo_late_workload;
 	return lab_zoo_workload;
 }
 

@@ -6,8 +6,11 @@
 #   misuse           every detector is provoked and fires (watermark-dip
 #                    through its seeded defect), the correct allocator
 #                    has no finding (exit 0)
-#   misuse-controlled  the same acts (those on blocks of their own) in
-#                    random-walk and PCT schedules: no finding
+#   misuse-controlled  the same acts (every detector's) in random-walk
+#                    and PCT schedules: no finding
+#   late-start       logical threads set up their contexts inside the
+#                    schedule (some late): clean on the correct
+#                    allocator, racy-task-id found, replayed, shrunk
 #   zoo-coverage     `zoo bench` prints the misuse workload's coverage
 #                    table and keeps it in zoo-bench.md
 #   relaxed          the relaxed handoff channel on the correct allocator:
@@ -77,6 +80,48 @@ misuse-controlled)
 		grep -Eq "controlled summary: [1-9][0-9]* schedules.* 0 finding" \
 			"$log" || fail "controlled misuse ($strategy): no clean schedules"
 	done
+	;;
+late-start)
+	# threads that set up their contexts inside the schedule, some late:
+	# the correct allocator stays clean; racy-task-id (a fresh id taken
+	# with a load and a store) is found there and replays exactly, also
+	# shrunk; the default profile, whose contexts are made before the
+	# schedule, cannot reach it
+	ctl() { # ctl NAME ARGS...: a controlled run, status in $rc
+		local name=$1
+		shift
+		log=$scratch/$name.log
+		"$bin" stress --mode controlled --no-progress \
+			--out "$scratch/$name" "$@" >"$log" 2>&1
+		rc=$?
+	}
+	for strategy in random pct; do
+		ctl clean-$strategy --profile late-start --strategy $strategy \
+			--seconds 2 --seed 4
+		[ $rc = 0 ] || fail "late-start ($strategy) on the correct allocator exited $rc"
+		grep -Eq "controlled summary: [1-9][0-9]* schedules.* 0 finding" \
+			"$log" || fail "late-start ($strategy): no clean schedules"
+		ctl bug-$strategy --profile late-start --strategy $strategy \
+			--bug racy-task-id --seconds 10 --seed 4
+		[ $rc = 1 ] || fail "racy-task-id ($strategy) not found (exit $rc)"
+		grep -q "^finding: duplicate-task-id at ctx:task-id" "$log" ||
+			fail "racy-task-id ($strategy): not as a duplicate task id"
+		log=$scratch/replay-$strategy.log
+		"$bin" replay "$scratch/bug-$strategy/artifact-1.lab" >"$log" 2>&1
+		grep -q "^reproduced: yes - the same finding at the same step" \
+			"$log" || fail "racy-task-id ($strategy) does not replay"
+	done
+	log=$scratch/shrink.log
+	"$bin" shrink "$scratch/bug-random/artifact-1.lab" \
+		-o "$scratch/small.lab" >"$log" 2>&1
+	grep -q "read back and replayed exactly" "$log" ||
+		fail "the shrunk racy-task-id artifact does not replay"
+	ctl mixed --bug racy-task-id --strategy random --seconds 2 --seed 4
+	[ $rc = 0 ] ||
+		fail "racy-task-id found without the late-start profile (exit $rc)"
+	"$bin" stress --mode free --profile late-start >"$scratch/free.log" 2>&1
+	[ $? = 2 ] && grep -q "^labyrinth: stress: --profile late-start runs in --mode controlled only$" \
+		"$scratch/free.log" || fail "late-start accepted in free mode"
 	;;
 zoo-coverage)
 	# the zoo bench ends with the misuse workload on the correct
