@@ -7,6 +7,16 @@
  * announces, through ops->expect, the detector that must report it; after
  * it, ops->met says whether that report came.  A missing report or a
  * misuse that was not refused is handed to ops->note as a finding.
+ *
+ * The watermark-dip detector checks the allocator's own rule, which no
+ * caller misuse reaches: its act seeds the defect the detector exists
+ * for (nowait-below-min) for a burst of GFP_NOWAIT allocations on a
+ * scratch maze, then expects the report of the whole-maze check.  The
+ * seeded bug is process-wide, so it is on only for the act's own code:
+ * a free-running run commits it on main after the workers are joined,
+ * and in controlled mode the act's yield hook switches it off around
+ * every scheduling point.  It is not committed while another seeded bug
+ * is selected, nor in release builds.
  */
 #ifndef LAB_MISUSE_H
 #define LAB_MISUSE_H
@@ -65,16 +75,6 @@ unsigned lab_misuse_act(const struct lab_mu_place *pl,
 /* Forgets a hooked act abandoned with its logical thread (a finding):
  * at the start of a schedule, on main. */
 void lab_misuse_reset(void);
-
-/* The watermark-dip detector checks the allocator's own rule, which no
- * caller misuse reaches: its act seeds the defect the detector exists
- * for (nowait-below-min) for a burst of GFP_NOWAIT allocations on a
- * scratch maze, then expects the report of the whole-maze check.  The
- * seeded bug is process-wide, so it is on only for the act's own code:
- * a free-running run commits it on main after the workers are joined,
- * and the act's yield hook switches it off around every scheduling point
- * (controlled mode).  It is not committed while another seeded bug is
- * selected, nor in release builds. */
 
 /* ---- the coverage table (free-running summary, main job, zoo bench) ---- */
 
