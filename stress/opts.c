@@ -49,10 +49,11 @@ static const char *const lab_mode_words[] = { "free", "controlled", "campaign",
 					      NULL };
 static const char *const lab_strategy_words[] = { "random", "pct", "list",
 						  NULL };
-static const char *const lab_profile_words[] = {
-	"mixed",  "pressure", "exclusive",  "orders", "irq-storm",
-	"misuse", "relaxed",  "late-start", NULL
-};
+static const char *const lab_profile_words[] = { "mixed",     "pressure",
+						 "exclusive", "orders",
+						 "irq-storm", "misuse",
+						 "relaxed",   "late-start",
+						 NULL };
 
 _Static_assert(sizeof(enum lab_mode) == sizeof(int) &&
 		       sizeof(enum lab_strategy) == sizeof(int),
