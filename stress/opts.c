@@ -204,18 +204,18 @@ int lab_opts_check(const struct lab_opts *o, char *err, size_t errlen)
 {
 	uint64_t frames = (uint64_t)o->width * o->height;
 
-	/* Its channel (free_relaxed.c) exists only in the free-running
-	 * mode. */
-	if (o->mode != LAB_MODE_FREE && !strcmp(o->profile, "relaxed")) {
-		snprintf(err, errlen, "--profile %s runs in --mode free only",
-			 o->profile);
-		return -1;
-	}
 	/* Its threads start inside schedules (program.c). */
 	if (o->mode != LAB_MODE_CONTROLLED &&
 	    !strcmp(o->profile, "late-start")) {
 		snprintf(err, errlen,
 			 "--profile %s runs in --mode controlled only",
+			 o->profile);
+		return -1;
+	}
+	/* Its channel (free_relaxed.c) exists only in the free-running
+	 * mode. */
+	if (o->mode != LAB_MODE_FREE && !strcmp(o->profile, "relaxed")) {
+		snprintf(err, errlen, "--profile %s runs in --mode free only",
 			 o->profile);
 		return -1;
 	}
