@@ -388,6 +388,15 @@ static void lab_check_unique_id(struct lab_sched *s, struct lab_lthread *lt)
 				       u, lt->id, mine);
 }
 
+/* Late starts (start_after > 0) that came after the others' operations
+ * they waited for, in this process: relaxed, any logical thread. */
+static atomic_ullong lab_late_starts;
+
+uint64_t lab_program_late_starts(void)
+{
+	return atomic_load_explicit(&lab_late_starts, memory_order_relaxed);
+}
+
 /* The thread's own start, inside the schedule: it waits until it is due,
  * then sets up its context and stranger with fresh task ids (their id
  * allocation is a scheduling point), makes the context current and
@@ -401,9 +410,14 @@ static void lab_thread_start(struct lab_sched *s, struct lab_lthread *lt)
 
 	if (atomic_load_explicit(&lt->started, memory_order_relaxed))
 		return; /* not the late-start profile: set up before */
-	if (lt->start_after)
+	if (lt->start_after) {
 		lab_sched_block("thread:late-start", lab_start_ready, lt,
 				false);
+		if (atomic_load_explicit(&s->ops_done, memory_order_relaxed) >=
+		    lt->start_after)
+			atomic_fetch_add_explicit(&lab_late_starts, 1,
+						  memory_order_relaxed);
+	}
 	snprintf(name, sizeof(name), "lt%u", lt->id);
 	ctx = lab_ctx_create(0, name);
 	snprintf(name, sizeof(name), "stranger%u", lt->id);

@@ -196,5 +196,8 @@ void lab_program_on_report(const struct lab_report *r, void *arg);
 /* Misuse acts committed (and checked) per detector by the schedules run
  * in this process so far: out[LAB_DET_COUNT]. */
 void lab_program_misuse_committed(uint64_t *out);
+/* Threads of the late-start profile that started after the operations of
+ * the others they waited for, in this process so far. */
+uint64_t lab_program_late_starts(void);
 
 #endif /* LAB_SCHEDULER_H */

@@ -13,6 +13,10 @@
  * miss is a finding), so a clean schedule with every detector's act
  * committed is the proof; the counts come from
  * lab_program_misuse_committed (the schedules run in this process).
+ *
+ * And the late-start profile: threads that set up their contexts inside
+ * the schedule, some only after others' operations, run clean schedules,
+ * and some do start late (lab_program_late_starts).
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -79,7 +83,6 @@ static void lab_opts_for(struct lab_opts *o, uint64_t seed)
 	lab_opts_defaults(o);
 	o->mode = LAB_MODE_CONTROLLED;
 	o->strategy = LAB_STRAT_LIST;
-	snprintf(o->profile, sizeof(o->profile), "misuse");
 	o->seed = seed;
 	o->logical = LAB_T;
 	o->ops_per_thread = LAB_NOPS;
@@ -88,29 +91,39 @@ static void lab_opts_for(struct lab_opts *o, uint64_t seed)
 	o->progress = false;
 }
 
+/* One schedule of the programs of `seed` in `profile`: no finding. */
+static void lab_run_one(const char *profile, uint64_t seed)
+{
+	struct lab_programs p;
+	struct lab_sched_result r;
+	struct lab_opts o;
+
+	lab_opts_for(&o, seed);
+	snprintf(o.profile, sizeof(o.profile), "%s", profile);
+	lab_make_programs(&p, seed);
+	lab_make_list(seed);
+	CHECK(lab_sched_run_programs(&o, &p, lab_list, LAB_NLIST, &r) == 0);
+	if (r.found)
+		fprintf(stderr, "%s seed %llu: %s at %s: %s\n", profile,
+			(unsigned long long)seed, r.finding.kind,
+			r.finding.where, r.finding.message);
+	CHECK(!r.found);
+	CHECK(r.preemptions > 0);
+	lab_sched_result_free(&r);
+}
+
 int main(void)
 {
 	uint64_t committed[LAB_DET_COUNT], seed;
 	unsigned d;
 
-	for (seed = 1; seed <= LAB_SEEDS; seed++) {
-		struct lab_programs p;
-		struct lab_sched_result r;
-		struct lab_opts o;
-
-		lab_opts_for(&o, seed);
-		lab_make_programs(&p, seed);
-		lab_make_list(seed);
-		CHECK(lab_sched_run_programs(&o, &p, lab_list, LAB_NLIST, &r) ==
-		      0);
-		if (r.found)
-			fprintf(stderr, "seed %llu: %s at %s: %s\n",
-				(unsigned long long)seed, r.finding.kind,
-				r.finding.where, r.finding.message);
-		CHECK(!r.found);
-		CHECK(r.preemptions > 0);
-		lab_sched_result_free(&r);
-	}
+	for (seed = 1; seed <= LAB_SEEDS; seed++)
+		lab_run_one("late-start", seed);
+	printf("late starts: %llu\n",
+	       (unsigned long long)lab_program_late_starts());
+	CHECK(lab_program_late_starts() > 0);
+	for (seed = 1; seed <= LAB_SEEDS; seed++)
+		lab_run_one("misuse", seed);
 	lab_program_misuse_committed(committed);
 	for (d = 0; d < LAB_DET_COUNT; d++) {
 		printf("  %-20s %llu acts\n", lab_detector_name(d),
