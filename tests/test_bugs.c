@@ -401,6 +401,29 @@ static bool show_stale_retry(void)
 	return stale.points >= STALE_GIVE_UP;
 }
 
+/* racy-task-id: another CPU sets up a context at the yield point of our
+ * context's id allocation; the two must get different ids.  The correct
+ * increment is one atomic step without a yield point: no window. */
+static void other_ctx_create(void *arg)
+{
+	*(struct lab_ctx **)arg = lab_ctx_create(0, "other");
+}
+
+static bool show_racy_task_id(void)
+{
+	struct lab_ctx *other = NULL, *mine;
+	bool same;
+
+	window_arm(LAB_YP_CTX_ID, other_ctx_create, &other, cpu1);
+	mine = lab_ctx_create(0, "mine");
+	window_disarm();
+	CHECK(mine != NULL);
+	same = other && lab_ctx_task_id(mine) == lab_ctx_task_id(other);
+	lab_ctx_destroy(mine);
+	lab_ctx_destroy(other);
+	return same;
+}
+
 /* ---- the table --------------------------------------------------------------- *
  * A bug whose only damage is a missing happens-before (handoff-relaxed)
  * has no single-threaded scenario: nothing on one thread can tell a
@@ -424,6 +447,7 @@ static const struct {
 	{ LAB_BUG_ABA_RECYCLE, show_aba_recycle },
 	{ LAB_BUG_STALE_RETRY, show_stale_retry },
 	{ LAB_BUG_HANDOFF_RELAXED, NULL },
+	{ LAB_BUG_RACY_TASK_ID, show_racy_task_id },
 };
 
 #define NSCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
