@@ -532,6 +532,14 @@ static int lab_decisions_line(struct lab_parse *p, const char *v)
 
 	if (lab_missing(p))
 		return -1;
+	if (p->a->opts.mode == LAB_MODE_FREE && p->a->opts.memory != LAB_MEM_SC)
+		return lab_fail(&p->r,
+				p->opt_line[lab_opt_find("memory",
+							 LAB_OPT_ARTIFACT)],
+				"memory %s in a free-running artifact: the "
+				"model is the controlled mode's (field "
+				"'memory')",
+				lab_memory_name(p->a->opts.memory));
 	if (lab_opts_check(&p->a->opts, why, sizeof(why)))
 		return lab_fail(&p->r, p->opt_line[maze], "%s (field 'maze')",
 				why);

@@ -222,6 +222,9 @@ usage)
 		one_line 2 "bad-$tok.log" "bad.lab:[0-9]*: decision '$tok' is not a reads-from choice" \
 			replay bad.lab
 	done
+	sed 's/^mode controlled$/mode free/' $a >free.lab
+	one_line 2 free-art.log "free.lab:$n: memory c11 in a free-running artifact" \
+		replay free.lab
 	sed 's/^memory c11$/memory sc/' $a >sc.lab
 	one_line 2 sc.log "is a reads-from choice in an artifact of memory sc" \
 		replay sc.lab
