@@ -673,9 +673,10 @@ static void lab_controlled_end(const struct lab_opts *o, int findings,
 	char detail[256];
 
 	snprintf(detail, sizeof(detail),
-		 "controlled %s (depth %u), %llu schedules, %llu decisions "
+		 "controlled %s (depth %u)%s, %llu schedules, %llu decisions "
 		 "in %.1f s",
 		 lab_strategy_name(o->strategy), o->depth,
+		 o->memory == LAB_MEM_C11 ? " memory c11" : "",
 		 (unsigned long long)schedules, (unsigned long long)decisions,
 		 elapsed);
 	lab_runlog_end(findings ? "fail" : "pass", detail, o->out_dir);
