@@ -254,9 +254,9 @@ static void lab_fs_found(struct lab_sched_result *r)
 		lab_rec_sign(&r->detail, f->where);
 	lab_capture_finding(&r->detail);
 	fprintf(stderr,
-		"labyrinth fuzz: fuzz_sched: finding %s at %s (step %llu, "
+		"labyrinth fuzz: fuzz_sched%s: finding %s at %s (step %llu, "
 		"thread %d): %s\n",
-		f->kind, f->where, (unsigned long long)f->step, f->thread,
+		lab_fs_c11 ? " (memory c11)" : "", f->kind, f->where, (unsigned long long)f->step, f->thread,
 		f->message);
 	abort();
 }

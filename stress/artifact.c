@@ -532,6 +532,14 @@ static int lab_decisions_line(struct lab_parse *p, const char *v)
 
 	if (lab_missing(p))
 		return -1;
+	if (p->a->opts.mode == LAB_MODE_FREE && p->a->opts.memory != LAB_MEM_SC)
+		return lab_fail(&p->r,
+				p->opt_line[lab_opt_find("memory",
+							 LAB_OPT_ARTIFACT)],
+				"memory %s in a free-running artifact: the "
+				"model is the controlled mode's (field "
+				"'memory')",
+				lab_memory_name(p->a->opts.memory));
 	if (lab_opts_check(&p->a->opts, why, sizeof(why)))
 		return lab_fail(&p->r, p->opt_line[maze], "%s (field 'maze')",
 				why);
@@ -600,6 +608,17 @@ static int lab_push_decision(struct lab_parse *p, lab_decision_t d)
 	return 0;
 }
 
+/* A decision's thread must be one of the artifact's logical threads. */
+static int lab_thread_unknown(struct lab_parse *p, const char *tok, uint64_t t)
+{
+	if (t < p->a->opts.logical)
+		return 0;
+	return lab_fail(&p->r, p->r.line,
+			"decision '%s': thread %" PRIu64
+			" is not below logical %u (field 'd')",
+			tok, t, p->a->opts.logical);
+}
+
 /* "TrK": thread T's load reads store K (0 the newest, below 64), in a
  * c11 artifact only. */
 static int lab_read_token(struct lab_parse *p, const char *tok,
@@ -626,12 +645,8 @@ static int lab_read_token(struct lab_parse *p, const char *tok,
 				"decision '%.16s' is a reads-from choice in an "
 				"artifact of memory %s (field 'd')",
 				tok, lab_memory_name(p->a->opts.memory));
-	if (t >= p->a->opts.logical)
-		return lab_fail(&p->r, p->r.line,
-				"decision '%s': thread %" PRIu64
-				" is not below logical %u (field "
-				"'d')",
-				tok, t, p->a->opts.logical);
+	if (lab_thread_unknown(p, tok, t))
+		return -1;
 	*d = (lab_decision_t)t | LAB_DEC_READ |
 	     (lab_decision_t)k << LAB_DEC_READ_SHIFT;
 	return 0;
@@ -664,12 +679,8 @@ static int lab_decision_token(struct lab_parse *p, const char *tok,
 				"index with optional 'i' (field "
 				"'d')",
 				tok);
-	if (t >= p->a->opts.logical)
-		return lab_fail(&p->r, p->r.line,
-				"decision '%s': thread %" PRIu64
-				" is not below logical %u (field "
-				"'d')",
-				tok, t, p->a->opts.logical);
+	if (lab_thread_unknown(p, tok, t))
+		return -1;
 	*d = (lab_decision_t)t | (irq ? LAB_DEC_IRQ : 0);
 	return 0;
 }

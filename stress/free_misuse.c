@@ -31,9 +31,19 @@
  * At the end the provoked acts are held against the allocator's own
  * detector counters (lab_detector_stats): a detector provoked more often
  * than it fired is a `detector-silent` finding against the allocator's
- * checks, the whole point of the profile.  The watermark-dip detector has
- * no act: no caller can make GFP_NOWAIT dip below min (the seeded bug
- * nowait-below-min does; the zoo proves it).
+ * checks, the whole point of the profile.  The watermark-dip detector
+ * checks the allocator's own rule, which no caller can break (the flags
+ * pick the class, and every flag word that may dip below min is of
+ * another class than GFP_NOWAIT): its act seeds the defect it exists for,
+ * nowait-below-min, for a burst of allocations on a scratch maze, on main
+ * while nothing else runs (lab_mu_watermark_dip).
+ *
+ * The controlled mode (program.c) commits the same acts from its logical
+ * threads, inside schedules (lab_misuse_act): the acts on freed frames
+ * on a private maze per logical thread, the stale acts and the watermark
+ * act with a yield hook of their own in front of the scheduler's
+ * (lab_mu_chain), so that their interleaving and their seeded defect
+ * stay theirs while every yield point is still a scheduling point.
  */
 #define _GNU_SOURCE /* pthread_barrier_t in free_run.h */
 #include <errno.h>
@@ -67,6 +77,7 @@ struct lab_mu_env {
 	size_t page_size;
 	const struct lab_mu_ops *ops;
 	void *arg;
+	const struct lab_sched_hooks *base; /* the yield hook, if any */
 };
 
 static void lab_mu_note(struct lab_mu_env *e, const char *kind,
@@ -90,7 +101,8 @@ struct lab_fr_misuse {
 	struct lab_mu_slot *w;	 /* per worker */
 	struct lab_mu_slot main; /* main's quiescent acts */
 	uint64_t provoked[LAB_DET_COUNT], fired[LAB_DET_COUNT];
-	struct lab_detector_stats at_start; /* process-wide */
+	struct lab_coverage rows[LAB_DET_COUNT]; /* the table, at the end */
+	struct lab_detector_stats at_start;	 /* process-wide */
 	/* failure injection on the shared maze, from any thread */
 	atomic_ullong fail_planned, fail_owed;
 	uint64_t tick_rng; /* main's */
@@ -541,56 +553,211 @@ static bool lab_mu_maze_check(struct lab_mu_env *e)
 	return true;
 }
 
-/* ---- the stale acts (main only, quiescent) ------------------------------------- */
+/* ---- the hooked acts: an interleaving, or a seeded defect ----------------------- */
 
-/* Another CPU at the yield point before the act's CAS: frees the block
- * and allocates it again. */
-struct lab_mu_recycle {
+/* The stale acts need another CPU at the yield point just before their
+ * CAS; the watermark act needs the seeded defect on for its own
+ * allocations only.  While one of them runs, this hook goes in front of
+ * the yield hook that was there (base: the controlled scheduler's, or
+ * none): at the act's own point (its context, not an interrupt) it frees
+ * and reallocates the act's block, and while the defect is on it
+ * switches it off around every scheduling point, so that whoever runs
+ * meanwhile (another logical thread, an interrupt) allocates from the
+ * correct allocator.  The hook is process-wide: one such act at a time.
+ * Other logical threads' yields read the state (fibers do not
+ * synchronise under TSan): atomics. */
+struct lab_mu_chain {
+	atomic_bool busy;
+	_Atomic(struct lab_ctx *) owner;
+	atomic_int at;	 /* yield point of the recycle; -1: none (left) */
+	atomic_bool dip; /* nowait-below-min is on for the owner */
+	_Atomic(const struct lab_sched_hooks *) base;
+	/* the owner's only */
 	struct lab_mu_env *e;
-	enum lab_yield_point at;
 	void *p;
-	bool fired, again;
+	bool again;
 };
 
-static struct lab_mu_recycle lab_mu_rec; /* main only */
+static struct lab_mu_chain lab_mu_chain;
 
-static void lab_mu_recycle_hook(enum lab_yield_point point, void *arg)
+/* The other CPU: frees the act's block and allocates it again.  These
+ * calls report nothing; in a free-running run the act's announcement is
+ * put aside meanwhile (free_check.c). */
+static void lab_mu_recycle(struct lab_mu_chain *c)
 {
-	struct lab_mu_recycle *r = &lab_mu_rec;
-	int saved;
+	int saved = c->e->fr ? lab_fr_expect_save() : 0;
 
-	(void)arg;
-	if (r->fired || point != r->at)
-		return;
-	r->fired = true;
-	saved = lab_fr_expect_save(); /* these calls report nothing */
-	lab_mu_give_back(r->e, r->p, 0);
-	r->again = lab_mu_take_again(r->e, r->p);
-	lab_fr_expect_restore(saved);
+	lab_mu_give_back(c->e, c->p, 0);
+	c->again = lab_mu_take_again(c->e, c->p);
+	if (c->e->fr)
+		lab_fr_expect_restore(saved);
 }
+
+static bool lab_mu_chain_mine(struct lab_mu_chain *c)
+{
+	return atomic_load_explicit(&c->owner, memory_order_relaxed) ==
+		       lab_ctx_current() &&
+	       !lab_in_irq();
+}
+
+static void lab_mu_chain_yield(enum lab_yield_point point, void *arg)
+{
+	struct lab_mu_chain *c = arg;
+	const struct lab_sched_hooks *base =
+		atomic_load_explicit(&c->base, memory_order_relaxed);
+	bool mine = lab_mu_chain_mine(c);
+	bool dip = mine && atomic_load_explicit(&c->dip, memory_order_relaxed);
+
+	if (mine &&
+	    (int)point == atomic_load_explicit(&c->at, memory_order_relaxed)) {
+		atomic_store_explicit(&c->at, -1, memory_order_relaxed);
+		lab_mu_recycle(c);
+	}
+	if (!base || !base->yield)
+		return;
+	if (dip)
+		lab_bug_select("none");
+	base->yield(point, base->arg);
+	if (dip)
+		lab_bug_select("nowait-below-min");
+}
+
+static int lab_mu_chain_wait(const atomic_uint *word, unsigned expected,
+			     unsigned timeout_ms, void *arg)
+{
+	struct lab_mu_chain *c = arg;
+	const struct lab_sched_hooks *base =
+		atomic_load_explicit(&c->base, memory_order_relaxed);
+
+	return base->wait(word, expected, timeout_ms, base->arg);
+}
+
+/* Takes the hook for the act in e (recycle at `at`, -1: none); false if
+ * another act has it. */
+static bool lab_mu_chain_arm(struct lab_mu_env *e, int at, void *p)
+{
+	struct lab_mu_chain *c = &lab_mu_chain;
+	struct lab_sched_hooks h = { lab_mu_chain_yield, NULL, c };
+
+	if (atomic_exchange(&c->busy, true))
+		return false;
+	c->e = e;
+	c->p = p;
+	c->again = false;
+	atomic_store(&c->base, e->base);
+	atomic_store(&c->at, at);
+	atomic_store(&c->dip, false);
+	atomic_store(&c->owner, lab_ctx_current());
+	if (e->base && e->base->wait)
+		h.wait = lab_mu_chain_wait;
+	lab_set_sched_hooks(&h);
+	return true;
+}
+
+/* Gives the hook back to base. */
+static void lab_mu_chain_disarm(void)
+{
+	struct lab_mu_chain *c = &lab_mu_chain;
+
+	lab_set_sched_hooks(atomic_load(&c->base));
+	atomic_store(&c->owner, NULL);
+	atomic_store(&c->at, -1);
+	atomic_store(&c->busy, false);
+}
+
+void lab_misuse_reset(void)
+{
+	struct lab_mu_chain *c = &lab_mu_chain;
+
+	atomic_store(&c->owner, NULL);
+	atomic_store(&c->dip, false);
+	atomic_store(&c->busy, false);
+}
+
+/* GFP_NOWAIT order-0 blocks from m until it refuses, into held[]. */
+static unsigned lab_mu_drain_nowait(struct lab_maze *m, void **held)
+{
+	unsigned n = 0;
+
+	while (n < LAB_MU_HELD &&
+	       (held[n] = lab_get_free_pages(m, LAB_GFP_NOWAIT | LAB_GFP_NOWARN,
+					     0)))
+		n++;
+	return n;
+}
+
+/* With nowait-below-min (for this act's allocations only) the burst
+ * takes a scratch maze (32 frames, min 8) below min; the whole-maze
+ * check must report the dip.  The scratch maze goes away afterwards: its
+ * dip count would be reported by every later check. */
+static bool lab_mu_dip_burst(struct lab_maze *m, void **held, unsigned *n)
+{
+	if (lab_bug_select("nowait-below-min")) /* release build */
+		return false;
+	atomic_store(&lab_mu_chain.dip, true);
+	*n = lab_mu_drain_nowait(m, held);
+	atomic_store(&lab_mu_chain.dip, false);
+	lab_bug_select("none");
+	return true;
+}
+
+static bool lab_mu_watermark_dip(struct lab_mu_env *e)
+{
+	void *held[LAB_MU_HELD];
+	struct lab_maze *m;
+	unsigned n = 0;
+	bool burst;
+	long problems;
+
+	/* a run hunting another seeded bug keeps it */
+	if (strcmp(lab_bug_selected(), "none") ||
+	    !(m = e->ops->scratch(e->arg, LAB_MISUSE_DIP_MIN)))
+		return false;
+	if (!lab_mu_chain_arm(e, -1, NULL)) {
+		lab_maze_destroy(m);
+		return false;
+	}
+	burst = lab_mu_dip_burst(m, held, &n);
+	lab_mu_chain_disarm();
+	if (!burst) {
+		lab_maze_destroy(m);
+		return false;
+	}
+	lab_mu_expect(e, LAB_DET_WATERMARK_DIP);
+	problems = lab_maze_check(m);
+	lab_mu_check(e, LAB_DET_WATERMARK_DIP, problems > 0);
+	while (n)
+		lab_free_pages_addr(m, held[--n], 0);
+	lab_maze_destroy(m);
+	return true;
+}
+
+/* ---- the stale acts ------------------------------------------------------------- */
 
 static bool lab_mu_stale(struct lab_mu_env *e, enum lab_detector det)
 {
-	struct lab_sched_hooks hooks = { lab_mu_recycle_hook, NULL, NULL };
 	void *p = lab_mu_own(e, LAB_GFP_NOWAIT, 0);
+	bool again;
 	int ret;
 
 	if (!p)
 		return false;
-	lab_mu_rec = (struct lab_mu_recycle){ e,
-					      det == LAB_DET_STALE_FREE ?
-						      LAB_YP_FREE_DESC :
-						      LAB_YP_HANDOFF,
-					      p, false, false };
+	if (!lab_mu_chain_arm(e,
+			      det == LAB_DET_STALE_FREE ? LAB_YP_FREE_DESC :
+							  LAB_YP_HANDOFF,
+			      p)) {
+		lab_mu_give_back(e, p, 0);
+		return false;
+	}
 	lab_mu_expect(e, det);
-	lab_set_sched_hooks(&hooks);
 	if (det == LAB_DET_STALE_FREE)
 		ret = lab_free_pages_addr(e->maze, p, 0);
 	else
 		ret = lab_page_handoff(e->maze, lab_virt_to_page(e->maze, p), 0,
 				       lab_ctx_task_id(e->stranger));
-	lab_set_sched_hooks(NULL);
-	if (!lab_mu_rec.again) { /* the frame did not come back: no act */
+	again = lab_mu_chain.again; /* before the hook is another's */
+	lab_mu_chain_disarm();
+	if (!again) { /* the frame did not come back: no act */
 		e->provoked[det]--;
 		e->ops->met(e->arg);
 		if (!ret && det == LAB_DET_STALE_HANDOFF)
@@ -644,6 +811,7 @@ static const struct {
 	[LAB_DET_NOFAIL_ORDER] = { lab_mu_nofail_order, LAB_MU_PRIVATE },
 	[LAB_DET_ALLOC_FAILURE] = { lab_mu_alloc_failure, LAB_MU_SHARED },
 	[LAB_DET_MAZE_CHECK] = { lab_mu_maze_check, LAB_MU_PRIVATE },
+	[LAB_DET_WATERMARK_DIP] = { lab_mu_watermark_dip, LAB_MU_QUIESCENT },
 	[LAB_DET_CONTEXT_IMBALANCE] = { lab_mu_context_imbalance,
 					LAB_MU_SHARED },
 };
@@ -653,26 +821,30 @@ static bool lab_mu_has_act(unsigned d)
 	return lab_mu_acts[d].act != NULL;
 }
 
-/* Acts of the controlled mode: shared ones whose reports come through
- * the maze's hook (not context imbalance, which has no maze) and need no
- * second maze. */
-static bool lab_mu_controlled_act(unsigned d)
+/* Acts of the controlled mode: all, those on freed frames and the
+ * hooked ones on the logical thread's private maze (also the other maze
+ * of wrong-maze); without one, those on blocks of their own. */
+static bool lab_mu_controlled_act(unsigned d, bool priv)
 {
-	return lab_mu_has_act(d) && lab_mu_acts[d].where == LAB_MU_SHARED &&
-	       d != LAB_DET_CONTEXT_IMBALANCE && d != LAB_DET_WRONG_MAZE;
+	return lab_mu_has_act(d) &&
+	       (priv || (lab_mu_acts[d].where == LAB_MU_SHARED &&
+			 d != LAB_DET_WRONG_MAZE));
 }
 
-unsigned lab_misuse_shared_act(struct lab_maze *maze, struct lab_ctx *stranger,
-			       const struct lab_mu_ops *ops, void *arg,
-			       unsigned pick, uint64_t *provoked)
+unsigned lab_misuse_act(const struct lab_mu_place *pl,
+			const struct lab_mu_ops *ops, void *arg, unsigned pick,
+			uint64_t *provoked)
 {
-	struct lab_mu_env e = { NULL, maze,	stranger,
-				NULL, provoked, lab_maze_page_size(maze),
-				ops,  arg };
 	unsigned d = pick % LAB_DET_COUNT;
+	struct lab_mu_env e = { NULL,	      NULL,
+				pl->stranger, pl->priv,
+				provoked,     lab_maze_page_size(pl->shared),
+				ops,	      arg,
+				pl->base };
 
-	while (!lab_mu_controlled_act(d))
+	while (!lab_mu_controlled_act(d, pl->priv != NULL))
 		d = (d + 1) % LAB_DET_COUNT;
+	e.maze = lab_mu_acts[d].where == LAB_MU_SHARED ? pl->shared : pl->priv;
 	return lab_mu_acts[d].act(&e) ? d : LAB_DET_COUNT;
 }
 
@@ -699,29 +871,40 @@ static void lab_mu_fr_note(void *arg, const char *kind, const char *where,
 	lab_fr_note(arg, kind, where, message);
 }
 
-static const struct lab_mu_ops lab_mu_fr_ops = { lab_mu_fr_expect,
-						 lab_mu_fr_met,
-						 lab_mu_fr_note };
-
-/* ---- set-up --------------------------------------------------------------------- */
-
-static struct lab_maze *lab_mu_private_maze(struct lab_fr *fr)
+struct lab_maze *lab_misuse_maze(lab_report_fn report, void *arg,
+				 unsigned wmark_min)
 {
 	struct lab_maze_config cfg;
 	struct lab_maze *m = NULL;
 
 	lab_maze_config_init(&cfg, LAB_MU_PRIVATE_W, LAB_MU_PRIVATE_H);
 	cfg.max_order = 3;
-	cfg.wmark_min = cfg.wmark_low = cfg.wmark_high = 1;
+	cfg.wmark_min = cfg.wmark_low = cfg.wmark_high = wmark_min;
 	cfg.pcp_high = cfg.pcp_batch = 0; /* frames go straight back */
-	cfg.report = lab_fr_on_report;
-	cfg.report_arg = fr;
+	cfg.report = report;
+	cfg.report_arg = arg;
 	if (lab_maze_create(&cfg, &m)) {
-		fprintf(stderr, "labyrinth: free: misuse maze: %s\n",
+		fprintf(stderr, "labyrinth: misuse maze: %s\n",
 			lab_last_error());
 		return NULL;
 	}
 	return m;
+}
+
+static struct lab_maze *lab_mu_fr_scratch(void *arg, unsigned wmark_min)
+{
+	return lab_misuse_maze(lab_fr_on_report, arg, wmark_min);
+}
+
+static const struct lab_mu_ops lab_mu_fr_ops = { lab_mu_fr_expect,
+						 lab_mu_fr_met, lab_mu_fr_note,
+						 lab_mu_fr_scratch };
+
+/* ---- set-up --------------------------------------------------------------------- */
+
+static struct lab_maze *lab_mu_private_maze(struct lab_fr *fr)
+{
+	return lab_misuse_maze(lab_fr_on_report, fr, 1);
 }
 
 /* The other maze of wrong-maze acts, the private mazes, the strangers. */
@@ -792,7 +975,8 @@ static void lab_mu_run(struct lab_fr *fr, struct lab_mu_slot *slot, unsigned d)
 				slot->provoked,
 				fr->page_size,
 				&lab_mu_fr_ops,
-				fr };
+				fr,
+				NULL };
 
 	lab_mu_acts[d].act(&e);
 }
@@ -818,19 +1002,27 @@ void lab_fr_op_misuse(struct lab_fr *fr, struct lab_fr_worker *w)
 _Static_assert(LAB_DET_COUNT <= LAB_RUN_DETECTORS,
 	       "the run record holds every detector");
 
-/* The coverage into the run record (its HTML and Markdown tables). */
-static void lab_mu_record(const struct lab_fr_misuse *mu)
+/* The coverage table, also into the run record (its HTML and Markdown
+ * tables). */
+static void lab_mu_record(struct lab_fr_misuse *mu)
 {
-	struct lab_coverage rows[LAB_DET_COUNT];
 	unsigned d;
 
 	for (d = 0; d < LAB_DET_COUNT; d++) {
-		snprintf(rows[d].detector, sizeof(rows[d].detector), "%s",
-			 lab_detector_name(d));
-		rows[d].provoked = mu->provoked[d];
-		rows[d].fired = mu->fired[d];
+		snprintf(mu->rows[d].detector, sizeof(mu->rows[d].detector),
+			 "%s", lab_detector_name(d));
+		mu->rows[d].provoked = mu->provoked[d];
+		mu->rows[d].fired = mu->fired[d];
 	}
-	lab_runlog_coverage(rows, LAB_DET_COUNT);
+	lab_runlog_coverage(mu->rows, LAB_DET_COUNT);
+}
+
+/* Detectors whose reports count process-wide only, or (watermark-dip)
+ * whose act's maze is gone by the end: fired since the run began, over
+ * every maze of the process. */
+static bool lab_mu_counted_process_wide(unsigned d)
+{
+	return d == LAB_DET_CONTEXT_IMBALANCE || d == LAB_DET_WATERMARK_DIP;
 }
 
 /* Every act (the stale ones included) a few times on main, then the sum
@@ -867,9 +1059,9 @@ void lab_fr_misuse_finish(struct lab_fr *fr)
 			mu->fired[d] += st.fired[d];
 	}
 	lab_detector_stats(NULL, &st);
-	mu->fired[LAB_DET_CONTEXT_IMBALANCE] =
-		st.fired[LAB_DET_CONTEXT_IMBALANCE] -
-		mu->at_start.fired[LAB_DET_CONTEXT_IMBALANCE];
+	for (d = 0; d < LAB_DET_COUNT; d++)
+		if (lab_mu_counted_process_wide(d))
+			mu->fired[d] = st.fired[d] - mu->at_start.fired[d];
 	lab_mu_record(mu);
 	for (d = 0; d < LAB_DET_COUNT; d++) {
 		if (mu->fired[d] >= mu->provoked[d])
@@ -884,25 +1076,45 @@ void lab_fr_misuse_finish(struct lab_fr *fr)
 
 void lab_fr_misuse_print(const struct lab_fr *fr)
 {
-	const struct lab_fr_misuse *mu = fr->misuse;
-	unsigned d, covered = 0, actable = 0;
+	if (fr->misuse)
+		lab_coverage_print(stdout, fr->misuse->rows, LAB_DET_COUNT);
+}
 
-	if (!mu)
-		return;
-	printf("detector coverage (misuse acts provoked / allocator "
-	       "detector fired):\n");
-	for (d = 0; d < LAB_DET_COUNT; d++) {
-		bool ok = mu->provoked[d] && mu->fired[d] >= mu->provoked[d];
+/* ---- the coverage table ---------------------------------------------------------- */
 
-		actable += lab_mu_has_act(d);
+/* What a row's status adds: how its detector was provoked, where that is
+ * not a misuse by a caller. */
+static const char *lab_coverage_how(const struct lab_coverage *c)
+{
+	return lab_detector_find(c->detector) == LAB_DET_WATERMARK_DIP ?
+		       " (by its seeded defect nowait-below-min)" :
+		       "";
+}
+
+unsigned lab_coverage_print(FILE *f, const struct lab_coverage *rows,
+			    unsigned n)
+{
+	unsigned i, covered = 0, silent = 0;
+
+	for (i = 0; !f && i < n; i++)
+		silent += rows[i].fired < rows[i].provoked;
+	if (!f)
+		return silent;
+	fprintf(f, "detector coverage (misuse acts provoked / allocator "
+		   "detector fired):\n");
+	for (i = 0; i < n; i++) {
+		const struct lab_coverage *c = &rows[i];
+		bool ok = c->provoked && c->fired >= c->provoked;
+
 		covered += ok;
-		printf("  %-20s %8" PRIu64 " / %-8" PRIu64 " %s\n",
-		       lab_detector_name(d), mu->provoked[d], mu->fired[d],
-		       !lab_mu_has_act(d) ? "(no act: seeded bugs only)" :
-		       ok		  ? "ok" :
-		       mu->provoked[d]	  ? "SILENT" :
-					    "not provoked");
+		silent += c->provoked && !ok;
+		fprintf(f, "  %-20s %8" PRIu64 " / %-8" PRIu64 " %s%s\n",
+			c->detector, c->provoked, c->fired,
+			ok	    ? "ok" :
+			c->provoked ? "SILENT" :
+				      "not provoked",
+			lab_coverage_how(c));
 	}
-	printf("  %u of %u detectors with an act provoked and fired\n", covered,
-	       actable);
+	fprintf(f, "  %u of %u detectors provoked and fired\n", covered, n);
+	return silent;
 }

@@ -53,7 +53,8 @@ static const char *const lab_memory_words[] = { "sc", "c11", NULL };
 static const char *const lab_profile_words[] = { "mixed",     "pressure",
 						 "exclusive", "orders",
 						 "irq-storm", "misuse",
-						 "relaxed",   NULL };
+						 "relaxed",   "late-start",
+						 NULL };
 
 _Static_assert(sizeof(enum lab_mode) == sizeof(int) &&
 		       sizeof(enum lab_strategy) == sizeof(int) &&
@@ -74,7 +75,8 @@ static const struct lab_opt_spec lab_opt_specs[] = {
 	{ "profile", LAB_OK_NAME, LAB_BOTH, LAB_FIELD(profile), 0, 0,
 	  lab_profile_words, "NAME",
 	  "workload: mixed|pressure|exclusive|orders|irq-storm|misuse|"
-	  "relaxed (default mixed; relaxed: free mode only)" },
+	  "relaxed|late-start (default mixed; relaxed: free mode only; "
+	  "late-start: controlled only)" },
 	{ "seed", LAB_OK_U64, LAB_BOTH, LAB_FIELD(seed), 0, UINT64_MAX, NULL,
 	  "N", "random seed (default: from the clock; always printed)" },
 	{ "maze", LAB_OK_GEOMETRY, LAB_OPT_ARTIFACT, 0, 0, 1, LAB_DIM_MAX, NULL,
@@ -227,6 +229,14 @@ int lab_opts_check(const struct lab_opts *o, char *err, size_t errlen)
 {
 	uint64_t frames = (uint64_t)o->width * o->height;
 
+	/* Its threads start inside schedules (program.c). */
+	if (o->mode != LAB_MODE_CONTROLLED &&
+	    !strcmp(o->profile, "late-start")) {
+		snprintf(err, errlen,
+			 "--profile %s runs in --mode controlled only",
+			 o->profile);
+		return -1;
+	}
 	/* Its channel (free_relaxed.c) exists only in the free-running
 	 * mode. */
 	if (o->mode != LAB_MODE_FREE && !strcmp(o->profile, "relaxed")) {

@@ -11,6 +11,13 @@
  * is caught at the latest when one of them frees it.  Interrupts allocate
  * with GFP_ATOMIC and keep some blocks for their thread to free later.
  *
+ * In the misuse profile the foreign frees are acts of deliberate misuse
+ * instead, one per detector (misuse.h), each checked for its detector's
+ * report and its refusal: acts on blocks of their own on the shared
+ * maze, acts on freed frames on a private maze of the thread's, the stale
+ * free and handoff after their block was freed and reallocated, and the
+ * watermark act on a scratch maze.
+ *
  * Programs are generated per thread from their own random stream, so
  * shortening programs or dropping a thread leaves the others unchanged
  * (shrinking relies on it).
@@ -47,6 +54,8 @@ static const struct lab_profile_mix lab_mixes[] = {
 	{ "irq-storm", { 40, 30, 10, 14, 2, 4 }, 25, 20, 1 },
 	/* FOREIGN_FREE ops commit misuse acts (misuse.h) instead */
 	{ "misuse", { 38, 28, 10, 6, 14, 4 }, 25, 20, 1 },
+	/* mixed, with threads that start late (lab_starts_generate) */
+	{ "late-start", { 40, 30, 12, 8, 4, 6 }, 25, 34, 2 },
 };
 
 static const struct lab_profile_mix *lab_mix_for(const char *profile)
@@ -118,11 +127,66 @@ static void lab_program_copy(struct lab_sched *s)
 	}
 }
 
+static bool lab_misuse_profile(const struct lab_sched *s)
+{
+	return !strcmp(s->opts->profile, "misuse");
+}
+
+/* The misuse profile's private mazes, and the process-wide report hook
+ * for the reports that have no maze (context imbalance).  Main. */
+static void lab_misuse_setup(struct lab_sched *s)
+{
+	unsigned t;
+
+	s->mu_base = (struct lab_sched_hooks){ lab_on_yield, lab_on_wait, s };
+	lab_misuse_reset();
+	if (!lab_misuse_profile(s))
+		return;
+	for (t = 0; t < s->n; t++) {
+		s->lt[t].mu_priv = lab_misuse_maze(lab_program_on_report, s, 1);
+		s->lt[t].mu_scratch = lab_misuse_maze(lab_program_on_report, s,
+						      LAB_MISUSE_DIP_MIN);
+	}
+	lab_set_report_hook(lab_program_on_report, s);
+}
+
+/* In the late-start profile every thread sets up its contexts when its
+ * body begins, inside the schedule, and threads 1.. start late with even
+ * odds, after 1..LAB_LATE_MAX operations of the others, each from its
+ * own stream of the seed (so dropping a thread leaves the others' starts
+ * unchanged; the artifact's seed replays them).  Thread 0 starts at
+ * once: someone must make the operations the others wait for.  The other
+ * profiles keep the contexts the set-up made before the schedule, and
+ * their schedules are the ones they always were. */
+#define LAB_LATE_MAX 16
+
+static void lab_starts_generate(struct lab_sched *s, uint64_t seed)
+{
+	bool late = !strcmp(s->opts->profile, "late-start");
+	unsigned t;
+
+	for (t = 0; t < s->n; t++) {
+		uint64_t rng = seed ^ (0xd1b54a32d192ed03ull * (t + 1));
+		uint64_t r = lab_splitmix(&rng);
+
+		s->lt[t].start_after =
+			late && t && r % 2 ?
+				1 + (unsigned)(r >> 8) % LAB_LATE_MAX :
+				0;
+		/* the others keep the contexts the set-up made */
+		s->lt[t].task_id = lab_ctx_task_id(s->lt[t].ctx);
+		atomic_store_explicit(&s->lt[t].started, !late,
+				      memory_order_relaxed);
+	}
+}
+
 void lab_program_generate(struct lab_sched *s, uint64_t seed)
 {
 	const struct lab_profile_mix *m = lab_mix_for(s->opts->profile);
 	unsigned t, i;
 
+	lab_misuse_setup(s);
+	lab_starts_generate(s, seed);
 	if (s->given) {
 		lab_program_copy(s);
 		return;
@@ -145,7 +209,12 @@ void lab_program_free(struct lab_sched *s)
 	for (t = 0; t < s->n; t++) {
 		free(s->lt[t].ops);
 		s->lt[t].ops = NULL;
+		lab_maze_destroy(s->lt[t].mu_priv);
+		lab_maze_destroy(s->lt[t].mu_scratch);
+		s->lt[t].mu_priv = s->lt[t].mu_scratch = NULL;
 	}
+	if (lab_misuse_profile(s))
+		lab_set_report_hook(NULL, NULL);
 }
 
 /* ---- blocks and stamps --------------------------------------------------------- */
@@ -263,6 +332,113 @@ static void lab_op_alloc(struct lab_sched *s, struct lab_lthread *lt,
 		lab_hold(lt, p, order, op->excl);
 }
 
+/* ---- thread start ---------------------------------------------------------------- */
+
+/* Whether t has set up its contexts, and then its task id.  Other
+ * threads ask (a handoff needs the receiver's id); the consume pairs with
+ * the publish of lab_thread_start, standing for however a real program
+ * learns a new thread's id. */
+static bool lab_thread_started(struct lab_lthread *t, uint32_t *id)
+{
+	if (!atomic_load_explicit(&t->started, memory_order_relaxed))
+		return false;
+	lab_sched_consume(&t->started);
+	*id = t->task_id;
+	return true;
+}
+
+/* A late thread may start: the others made start_after operations, or
+ * none that starts at once is still running (they will make no more).
+ * Runs on the scheduler's side: reads only, relaxed. */
+static bool lab_start_ready(void *arg)
+{
+	const struct lab_lthread *lt = arg;
+	const struct lab_sched *s = lt->sched;
+	unsigned u;
+
+	if (atomic_load_explicit(&s->ops_done, memory_order_relaxed) >=
+	    lt->start_after)
+		return true;
+	for (u = 0; u < s->n; u++)
+		if (!s->lt[u].start_after &&
+		    atomic_load_explicit(&s->lt[u].pc, memory_order_relaxed) <
+			    s->lt[u].nops)
+			return false;
+	return true;
+}
+
+/* Two started threads, or a thread and a stranger, with one task id:
+ * each could free and touch the other's exclusive blocks. */
+static void lab_check_unique_id(struct lab_sched *s, struct lab_lthread *lt)
+{
+	uint32_t mine = lab_ctx_task_id(lt->ctx), other;
+	unsigned u;
+
+	if (lab_ctx_task_id(lt->stranger) == mine)
+		lab_sched_fail("duplicate-task-id", "ctx:task-id",
+			       "thread %u and its stranger context were both "
+			       "given task id %u",
+			       lt->id, mine);
+	for (u = 0; u < s->n; u++)
+		if (u != lt->id && lab_thread_started(&s->lt[u], &other) &&
+		    other == mine)
+			lab_sched_fail("duplicate-task-id", "ctx:task-id",
+				       "threads %u and %u were both given "
+				       "fresh task id %u",
+				       u, lt->id, mine);
+}
+
+/* Late starts (start_after > 0) that came after the others' operations
+ * they waited for, in this process: relaxed, any logical thread. */
+static atomic_ullong lab_late_starts;
+
+uint64_t lab_program_late_starts(void)
+{
+	return atomic_load_explicit(&lab_late_starts, memory_order_relaxed);
+}
+
+/* The thread's own start, inside the schedule: it waits until it is due,
+ * then sets up its context and stranger with fresh task ids (their id
+ * allocation is a scheduling point), makes the context current and
+ * retires the ones the set-up lent it.  Nobody else holds those yet:
+ * handoffs wait for `started`. */
+static void lab_thread_start(struct lab_sched *s, struct lab_lthread *lt)
+{
+	struct lab_ctx *lent = lt->ctx, *lent_stranger = lt->stranger;
+	struct lab_ctx *ctx, *stranger;
+	char name[32];
+
+	if (atomic_load_explicit(&lt->started, memory_order_relaxed))
+		return; /* not the late-start profile: set up before */
+	if (lt->start_after) {
+		lab_sched_block("thread:late-start", lab_start_ready, lt,
+				false);
+		if (atomic_load_explicit(&s->ops_done, memory_order_relaxed) >=
+		    lt->start_after)
+			atomic_fetch_add_explicit(&lab_late_starts, 1,
+						  memory_order_relaxed);
+	}
+	snprintf(name, sizeof(name), "lt%u", lt->id);
+	ctx = lab_ctx_create(0, name);
+	snprintf(name, sizeof(name), "stranger%u", lt->id);
+	stranger = lab_ctx_create(0, name);
+	if (!ctx || !stranger) {
+		lab_ctx_destroy(ctx);
+		lab_ctx_destroy(stranger);
+		lab_sched_fail("context-setup", "ctx:task-id", "thread %u: %s",
+			       lt->id, lab_last_error());
+	}
+	lab_ctx_switch(ctx);
+	lt->ctx = ctx;
+	lt->stranger = stranger;
+	lt->task_id = lab_ctx_task_id(ctx);
+	lab_ctx_destroy(lent);
+	lab_ctx_destroy(lent_stranger);
+	lab_sched_publish(&lt->started);
+	atomic_store_explicit(&lt->started, 1, memory_order_relaxed);
+	lab_check_unique_id(s, lt);
+}
+
 /* Inboxes: written by other logical threads, so every access is bracketed
  * by consume/publish (the lock a real program would take).  A sender first
  * reserves a slot, then hands ownership over, then fills the slot: once
@@ -307,9 +483,11 @@ static void lab_op_handoff(struct lab_sched *s, struct lab_lthread *lt,
 {
 	struct lab_lthread *to = &s->lt[op->arg2 % s->n];
 	struct lab_block b;
+	uint32_t to_id;
 	unsigned i;
 
-	if (!lt->nheld || to == lt || !lab_inbox_reserve(to))
+	if (!lt->nheld || to == lt || !lab_thread_started(to, &to_id) ||
+	    !lab_inbox_reserve(to))
 		return;
 	i = op->arg % lt->nheld;
 	b = lt->held[i];
@@ -317,7 +495,7 @@ static void lab_op_handoff(struct lab_sched *s, struct lab_lthread *lt,
 	lab_verify(b.addr, "op:handoff");
 	if (b.excl &&
 	    lab_page_handoff(s->maze, lab_virt_to_page(s->maze, b.addr),
-			     b.order, lab_ctx_task_id(to->ctx)))
+			     b.order, to_id))
 		lab_sched_fail("handoff-error", "op:handoff",
 			       "handoff of %p failed: %s", b.addr,
 			       lab_last_error());
@@ -433,19 +611,49 @@ static void lab_mu_note(void *arg, const char *kind, const char *where,
 	lab_sched_fail(kind, where, "thread %u: %s", lt->id, message);
 }
 
+/* The scratch maze made at set-up (lab_misuse_setup), once: the act
+ * destroys it. */
+static struct lab_maze *lab_mu_scratch(void *arg, unsigned wmark_min)
+{
+	struct lab_lthread *lt = arg;
+	struct lab_maze *m = lt->mu_scratch;
+
+	(void)wmark_min;
+	lt->mu_scratch = NULL;
+	return m;
+}
+
 static const struct lab_mu_ops lab_mu_ops = { lab_mu_expect, lab_mu_met,
-					      lab_mu_note };
+					      lab_mu_note, lab_mu_scratch };
 
 /* One deliberate misuse, chosen by the op's argument: the report must
  * come from the right detector (lab_program_on_report) and the call be
  * refused (the act checks). */
+/* Acts committed per detector by the schedules run in this process
+ * (isolated schedules count in their child): written by any logical
+ * thread, so relaxed atomics, which make no happens-before edge. */
+static atomic_ullong lab_mu_committed[LAB_DET_COUNT];
+
+void lab_program_misuse_committed(uint64_t *out)
+{
+	unsigned d;
+
+	for (d = 0; d < LAB_DET_COUNT; d++)
+		out[d] = atomic_load_explicit(&lab_mu_committed[d],
+					      memory_order_relaxed);
+}
+
 static void lab_op_misuse(struct lab_sched *s, struct lab_lthread *lt,
 			  const struct lab_op *op)
 {
+	const struct lab_mu_place pl = { s->maze, lt->mu_priv, lt->stranger,
+					 &s->mu_base };
 	uint64_t provoked[LAB_DET_COUNT];
+	unsigned d = lab_misuse_act(&pl, &lab_mu_ops, lt, op->arg, provoked);
 
-	lab_misuse_shared_act(s->maze, lt->stranger, &lab_mu_ops, lt, op->arg,
-			      provoked);
+	if (d < LAB_DET_COUNT)
+		atomic_fetch_add_explicit(&lab_mu_committed[d], 1,
+					  memory_order_relaxed);
 }
 
 /* A report the current thread's misuse act announced: counted.  A report
@@ -567,6 +775,7 @@ void lab_program_run(struct lab_sched *s, struct lab_lthread *lt)
 {
 	unsigned i;
 
+	lab_thread_start(s, lt);
 	for (i = 0; i < lt->nops; i++) {
 		atomic_store_explicit(&lt->pc, i, memory_order_relaxed);
 		lab_oplog_note(s, lt->id, &lt->ops[i]);
@@ -701,6 +910,13 @@ void lab_program_final_check(struct lab_sched *s)
 	if (problems)
 		lab_sched_fail("inconsistent", "lab_maze_check",
 			       "whole-maze check found %ld problems", problems);
+	for (t = 0; t < s->n && !problems; t++)
+		if (s->lt[t].mu_priv &&
+		    (problems = lab_maze_check(s->lt[t].mu_priv)))
+			lab_sched_fail("inconsistent", "misuse maze",
+				       "thread %u: whole-maze check of its "
+				       "misuse maze found %ld problems",
+				       t, problems);
 	lab_maze_stats(s->maze, &st);
 	for (c = 0; c < LAB_CLASS_COUNT; c++)
 		ok += st.cls[c].successes;

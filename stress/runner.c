@@ -61,7 +61,7 @@ int lab_last_point(unsigned t)
 	return lab_yield_point_of(lab_sched_last_site(t));
 }
 
-static void lab_on_yield(enum lab_yield_point pt, void *arg)
+void lab_on_yield(enum lab_yield_point pt, void *arg)
 {
 	(void)arg;
 	if (pt == LAB_YP_SPIN)
@@ -85,8 +85,8 @@ static bool lab_wait_ready(void *arg)
 /* A GFP_KERNEL wait: the thread is blocked until the word changes or,
  * when nobody else can run, it times out (logical time).  Its position
  * stays the alloc:wait point it passed right before. */
-static int lab_on_wait(const atomic_uint *word, unsigned expected,
-		       unsigned timeout_ms, void *arg)
+int lab_on_wait(const atomic_uint *word, unsigned expected,
+		unsigned timeout_ms, void *arg)
 {
 	struct lab_sched *s = arg;
 	int cur = lab_sched_current();
@@ -158,8 +158,8 @@ static bool lab_waiter_servable(struct lab_sched *s,
 	const struct lab_op *op;
 	struct lab_maze_stats st;
 
-	if (pc >= lt->nops)
-		return false;
+	if (pc >= lt->nops || !atomic_load(&lt->started))
+		return false; /* done, or waiting to start */
 	op = &lt->ops[pc];
 	if (op->kind != LAB_OP_ALLOC || op->cls != LAB_CLASS_KERNEL ||
 	    lab_maze_stats(s->maze, &st))
@@ -673,9 +673,10 @@ static void lab_controlled_end(const struct lab_opts *o, int findings,
 	char detail[256];
 
 	snprintf(detail, sizeof(detail),
-		 "controlled %s (depth %u), %llu schedules, %llu decisions "
+		 "controlled %s (depth %u)%s, %llu schedules, %llu decisions "
 		 "in %.1f s",
 		 lab_strategy_name(o->strategy), o->depth,
+		 o->memory == LAB_MEM_C11 ? " memory c11" : "",
 		 (unsigned long long)schedules, (unsigned long long)decisions,
 		 elapsed);
 	lab_runlog_end(findings ? "fail" : "pass", detail, o->out_dir);

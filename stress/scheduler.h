@@ -104,6 +104,19 @@ struct lab_lthread {
 	 * the thread's act expects, + 1 (0: none), its reports so far */
 	unsigned mu_det, mu_hits;
 	bool mu_repeat;
+	/* its acts on freed frames: a maze only it uses (made and destroyed
+	 * on main, lab_program_generate and lab_program_free) */
+	struct lab_maze *mu_priv;
+	struct lab_maze *mu_scratch; /* the watermark act's, until taken */
+	/* start (program.c, lab_thread_start), late-start profile: the
+	 * thread waits for start_after operations of the others (0: starts
+	 * at once; from the seed), then sets up its contexts inside the
+	 * schedule; other profiles are started before it.  started is read
+	 * by other threads: atomic; task_id is published with it
+	 * (lab_sched_publish on the thread). */
+	unsigned start_after;
+	atomic_uint started;
+	uint32_t task_id;
 };
 
 /* ---- one schedule of the allocator ----------------------------------------- */
@@ -127,6 +140,8 @@ struct lab_sched {
 	/* sanitizer reports of this schedule (capture.c) */
 	struct lab_capture cap;
 	int setup_ret;
+	/* misuse profile: the hooks its hooked acts go in front of */
+	struct lab_sched_hooks mu_base;
 };
 
 /* "program.c": the last operations, for finding records */
@@ -141,6 +156,12 @@ lab_site_t lab_yield_site(enum lab_yield_point pt);
 int lab_yield_point_of(lab_site_t site);
 /* The yield point logical thread t last passed, -1 if none. */
 int lab_last_point(unsigned t);
+/* The hooks a schedule installs (arg: its struct lab_sched): a yield
+ * point is a scheduling point, a wait blocks the logical thread.
+ * program.c's misuse acts put a hook in front of them. */
+void lab_on_yield(enum lab_yield_point pt, void *arg);
+int lab_on_wait(const atomic_uint *word, unsigned expected, unsigned timeout_ms,
+		void *arg);
 
 /* A library outcome as the harness's result (the outcome's trace moves
  * into it): a sanitizer report captured in c names the finding, and one
@@ -176,5 +197,11 @@ void lab_program_isr(void *arg);
 void lab_program_final_check(struct lab_sched *s);
 /* Report hook of the controlled maze. */
 void lab_program_on_report(const struct lab_report *r, void *arg);
+/* Misuse acts committed (and checked) per detector by the schedules run
+ * in this process so far: out[LAB_DET_COUNT]. */
+void lab_program_misuse_committed(uint64_t *out);
+/* Threads of the late-start profile that started after the operations of
+ * the others they waited for, in this process so far. */
+uint64_t lab_program_late_starts(void);
 
 #endif /* LAB_SCHEDULER_H */

@@ -11,6 +11,11 @@
  * child's exit (every mode stops at its first finding), the steps are
  * operations, decisions or executions.  A controlled detection is then
  * replayed from its artifact and must come back at the same step.
+ *
+ * The bench ends with one more trial on the correct allocator: the
+ * free-running misuse workload, whose detector coverage table (read back
+ * from its run record) is printed and kept with the bench's table.  A
+ * detector provoked and silent, or any finding there, fails the bench.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -27,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "misuse.h"
 #include "stress.h"
 
 #ifndef LAB_BUILD_INFO
@@ -73,6 +79,18 @@ static const struct lab_zoo_mode lab_zoo_modes[] = {
 	  LAB_ZR_SELF,
 	  { "--mode", "controlled", "--strategy", "pct", "--depth", "3" },
 	  true },
+	{ "c11-random",
+	  "controlled, random walk, C11 memory model (stale reads)",
+	  LAB_ZR_SELF,
+	  { "--mode", "controlled", "--strategy", "random", "--memory",
+	    "c11" },
+	  true },
+	{ "c11-pct2",
+	  "controlled, PCT depth 2, C11 memory model (stale reads)",
+	  LAB_ZR_SELF,
+	  { "--mode", "controlled", "--strategy", "pct", "--depth", "2",
+	    "--memory", "c11" },
+	  true },
 	{ "fuzz_sched",
 	  "libFuzzer fuzz_sched (ASan+UBSan)",
 	  LAB_ZR_FUZZ,
@@ -114,11 +132,34 @@ static const char *const lab_zoo_workload[] = {
 static const char *const lab_zoo_relaxed_workload[] = { "--profile", "relaxed",
 							NULL };
 
+/* A race in setting up a context needs contexts set up inside the
+ * schedule: the late-start profile's threads do (on the zoo's maze). */
+static const char *const lab_zoo_late_workload[] = {
+	"--profile", "late-start", "--width", "4", "--height", "8", NULL
+};
+
+/* The coverage trial: not a mode of the grid (it hunts no bug, it proves
+ * the detectors), on the free-running mode's default maze. */
+static const struct lab_zoo_mode lab_zoo_misuse_mode = {
+	"misuse",
+	"free-running misuse workload (detector coverage)",
+	LAB_ZR_SELF,
+	{ "--mode", "free" },
+	false
+};
+static const char *const lab_zoo_misuse_workload[] = { "--profile", "misuse",
+						       NULL };
+#define LAB_ZOO_COVERAGE_SECONDS 3 /* at most; less with a smaller budget */
+
 static const char *const *lab_zoo_workload_for(const struct lab_zoo_mode *m,
 					       const char *bug)
 {
+	if (m == &lab_zoo_misuse_mode)
+		return lab_zoo_misuse_workload;
 	if (!m->controlled && !strcmp(bug, "handoff-relaxed"))
 		return lab_zoo_relaxed_workload;
+	if (m->controlled && !strcmp(bug, "racy-task-id"))
+		return lab_zoo_late_workload;
 	return lab_zoo_workload;
 }
 
@@ -762,6 +803,12 @@ struct lab_zoo_bench {
 	char command[512];
 	double seconds;
 	bool broken; /* a trial did not run: the table is incomplete */
+	/* the coverage trial: its rows, SILENT rows, whether it found
+	 * something (on the correct allocator: against the harness) */
+	struct lab_coverage cov[LAB_RUN_DETECTORS];
+	unsigned ncov, silent;
+	bool cov_found;
+	char cov_dir[PATH_MAX];
 };
 
 /* The mode that detected bug b in most seeds, fastest on ties; -1 if
@@ -885,6 +932,13 @@ static int lab_zoo_emit(FILE *f, const void *arg)
 		"\nControlled-mode detections replayed exactly from their "
 		"artifact: %u of %u.\n",
 		replayed, hits);
+	if (z->ncov) {
+		fputs("\n## Detector coverage (correct allocator, misuse "
+		      "workload)\n\n```\n",
+		      f);
+		lab_coverage_print(f, z->cov, z->ncov);
+		fputs("```\n", f);
+	}
 	return ferror(f) ? -EIO : 0;
 }
 
@@ -926,6 +980,62 @@ static void lab_zoo_bench_one(struct lab_zoo_bench *z, int b, size_t m)
 	}
 }
 
+/* The coverage rows of the run record the trial in dir saved; 0 if
+ * none could be read. */
+static unsigned lab_zoo_read_coverage(const char *dir,
+				      struct lab_coverage *rows)
+{
+	char path[PATH_MAX + 300], err[256];
+	struct lab_runrec *r = malloc(sizeof(*r));
+	struct dirent *e;
+	unsigned n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/out", dir);
+	d = opendir(path);
+	while (r && d && !n && (e = readdir(d))) {
+		if (strncmp(e->d_name, "run-", 4) ||
+		    !strstr(e->d_name, ".json"))
+			continue;
+		snprintf(path, sizeof(path), "%s/out/%s", dir, e->d_name);
+		if (lab_runrec_read(path, r, err, sizeof(err)))
+			continue;
+		n = r->ncoverage;
+		memcpy(rows, r->coverage, n * sizeof(*rows));
+	}
+	if (d)
+		closedir(d);
+	free(r);
+	return n;
+}
+
+/* The misuse workload on the correct allocator, once per bench.  -1 if
+ * the trial could not run. */
+static int lab_zoo_coverage(struct lab_zoo_bench *z)
+{
+	const struct lab_zoo_args *a = z->a;
+	unsigned secs = a->budget < LAB_ZOO_COVERAGE_SECONDS ?
+				a->budget :
+				LAB_ZOO_COVERAGE_SECONDS;
+	struct lab_zoo_trial t;
+
+	if (lab_zoo_trial(&lab_zoo_misuse_mode, "none", a->seed, secs, a->out,
+			  &t) ||
+	    !t.ran)
+		return -1;
+	snprintf(z->cov_dir, sizeof(z->cov_dir), "%s", t.dir);
+	z->cov_found = t.detected;
+	z->ncov = lab_zoo_read_coverage(t.dir, z->cov);
+	z->silent = lab_coverage_print(NULL, z->cov, z->ncov);
+	if (z->cov_found || !z->ncov || z->silent)
+		printf("detector coverage: %s (see %s/log)\n",
+		       z->silent    ? "a detector provoked stayed silent" :
+		       z->cov_found ? "the misuse trial had findings" :
+				      "no coverage in the trial's run record",
+		       t.dir);
+	return 0;
+}
+
 /* Every selected bug x mode x seed; the table is rewritten after each
  * bug, so a long run interrupted keeps what it measured. */
 static int lab_zoo_bench(const struct lab_zoo_args *a)
@@ -960,6 +1070,12 @@ static int lab_zoo_bench(const struct lab_zoo_args *a)
 		      lab_write_atomic(path, lab_zoo_emit, z) ? 2 :
 								0;
 	}
+	if (!ret && !z->broken) {
+		if (lab_zoo_coverage(z))
+			z->broken = true;
+		else if (lab_write_atomic(path, lab_zoo_emit, z))
+			ret = 2;
+	}
 	if (!ret) {
 		lab_zoo_emit(stdout, z);
 		printf("\ntable: %s\n", path);
@@ -971,6 +1087,8 @@ static int lab_zoo_bench(const struct lab_zoo_args *a)
 	for (b = 1; b < LAB_BUG_COUNT && !ret; b++)
 		if (z->bug[b] && lab_zoo_best(z, b) < 0)
 			ret = 1; /* a bug that no mode detected */
+	if (!ret && !z->broken && (z->cov_found || !z->ncov || z->silent))
+		ret = 1; /* a detector not proven, or a false finding */
 	if (z->broken) {
 		fprintf(stderr, "labyrinth: zoo: some trials did not run "
 				"(named above): the table is incomplete\n");

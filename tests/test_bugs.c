@@ -401,9 +401,32 @@ static bool show_stale_retry(void)
 	return stale.points >= STALE_GIVE_UP;
 }
 
+/* racy-task-id: another CPU sets up a context at the yield point of our
+ * context's id allocation; the two must get different ids.  The correct
+ * increment is one atomic step without a yield point: no window. */
+static void other_ctx_create(void *arg)
+{
+	*(struct lab_ctx **)arg = lab_ctx_create(0, "other");
+}
+
+static bool show_racy_task_id(void)
+{
+	struct lab_ctx *other = NULL, *mine;
+	bool same;
+
+	window_arm(LAB_YP_CTX_ID, other_ctx_create, &other, cpu1);
+	mine = lab_ctx_create(0, "mine");
+	window_disarm();
+	CHECK(mine != NULL);
+	same = other && lab_ctx_task_id(mine) == lab_ctx_task_id(other);
+	lab_ctx_destroy(mine);
+	lab_ctx_destroy(other);
+	return same;
+}
+
 /* ---- the table --------------------------------------------------------------- *
  * A bug whose only damage is a missing happens-before (handoff-relaxed,
- * and the memory-order bugs after it) has no single-threaded scenario
+ * and the memory-order bugs at the end) has no single-threaded scenario
  * without a memory model: nothing on one thread can tell a relaxed CAS
  * from a release.  Their show is NULL here.  Each is driven into its
  * window under the C11 model, with the model's reads-from choices
@@ -427,6 +450,7 @@ static const struct {
 	{ LAB_BUG_ABA_RECYCLE, show_aba_recycle },
 	{ LAB_BUG_STALE_RETRY, show_stale_retry },
 	{ LAB_BUG_HANDOFF_RELAXED, NULL },
+	{ LAB_BUG_RACY_TASK_ID, show_racy_task_id },
 	{ LAB_BUG_DESC_PUBLISH_RELAXED, NULL },
 	{ LAB_BUG_OWNER_NO_ACQUIRE, NULL },
 	{ LAB_BUG_RELAXED_FREE_COUNT, NULL },

@@ -70,6 +70,12 @@ static const struct {
 				      "CAS: the new owner's reads of the block are not ordered after "
 				      "the old owner's writes (a missing release, as a cmpxchg_relaxed "
 				      "where the handover needed smp_store_release)" },
+	[LAB_BUG_RACY_TASK_ID] = { "racy-task-id",
+				   "a new context takes its fresh task id with a load and a "
+				   "store instead of one atomic increment: two contexts set up "
+				   "at once get the same id, and each may free and touch the "
+				   "other's exclusive blocks (a pid or id counter bumped with "
+				   "next = last + 1 outside its lock)" },
 	[LAB_BUG_DESC_PUBLISH_RELAXED] = { "desc-publish-relaxed",
 					   "an allocation stores its head descriptor relaxed, not "
 					   "release: a thread that frees or looks up the block through "

@@ -19,18 +19,40 @@ static _Thread_local struct lab_ctx lab_thread_ctx LAB_TLS;
 _Thread_local _Atomic(struct lab_ctx *) _lab_current LAB_TLS;
 static atomic_uint lab_next_task_id = 1;
 
+/* A fresh task id: one atomic increment, so contexts set up at once on
+ * several threads never share one.  Relaxed: the id is only compared.
+ * The increment is indivisible, so it has no yield point: a scheduler
+ * switching before it would only change who gets which id, which nothing
+ * depends on (and schedules of contexts set up inside them stay the
+ * ones they were).  Async-signal-safe. */
+static uint32_t lab_take_task_id(void)
+{
+	uint32_t id;
+
+	/* Seeded bug: the counter read, then written back one higher; a
+	 * context set up in between (at the yield point: another CPU, or
+	 * another logical thread of a schedule) reads the same value. */
+	if (LAB_BUG_ON(RACY_TASK_ID)) {
+		id = atomic_load_explicit(&lab_next_task_id,
+					  memory_order_relaxed);
+		lab_yield(CTX_ID);
+		atomic_store_explicit(&lab_next_task_id, id + 1,
+				      memory_order_relaxed);
+		return id;
+	}
+	return atomic_fetch_add_explicit(&lab_next_task_id, 1,
+					 memory_order_relaxed);
+}
+
 static void lab_ctx_init(struct lab_ctx *ctx, uint32_t task_id,
 			 const char *name)
 {
-	ctx->task_id = task_id ?
-			       task_id :
-			       atomic_fetch_add_explicit(&lab_next_task_id, 1,
-							 memory_order_relaxed);
+	ctx->task_id = task_id ? task_id : lab_take_task_id();
 	if (name)
 		lab_format(ctx->name, sizeof(ctx->name), "%s", name);
 	else
 		lab_format(ctx->name, sizeof(ctx->name), "task-%u",
-			    ctx->task_id);
+			   ctx->task_id);
 }
 
 /* First call on a thread: set up its own context.  Async-signal-safe (no

@@ -23,10 +23,11 @@ struct c11_pages {
 	unsigned ncache;
 };
 
-/* The word a thread starts its search from: threads spread over the
- * bitmap so they rarely claim in the same word. */
-static _Thread_local size_t hint_plus_one;
-static atomic_uint next_thread;
+/* Where a search starts: each allocation starts one word on from the
+ * last, so concurrent callers rarely claim in the same word.  (Not a
+ * _Thread_local hint: under a controlled schedule every logical thread
+ * runs on one OS thread and would share it; docs/own-allocator.md 8.) */
+static atomic_uint next_start;
 
 int c11_pages_bug_parse(const char *name)
 {
@@ -144,11 +145,9 @@ static long claim_any(struct c11_pages *p, size_t hint)
 		while (~v) {
 			uint64_t bit = ~v & -~v; /* lowest clear bit */
 
-			if (claim_bit(p, w, bit)) {
-				hint_plus_one = w + 1;
+			if (claim_bit(p, w, bit))
 				return (long)(w * 64 +
 					      (size_t)__builtin_ctzll(bit));
-			}
 			v = atomic_load_explicit(&p->bitmap[w],
 						 memory_order_relaxed);
 		}
@@ -165,11 +164,9 @@ void *c11_pages_alloc(struct c11_pages *p)
 		return NULL;
 	if ((page = cache_pop(p)))
 		return page;
-	if (!hint_plus_one)
-		hint_plus_one =
-			(atomic_fetch_add(&next_thread, 1) * 17) % p->nwords +
-			1;
-	idx = claim_any(p, hint_plus_one - 1);
+	idx = claim_any(p, atomic_fetch_add_explicit(&next_start, 1,
+						     memory_order_relaxed) %
+				   p->nwords);
 	if (idx < 0) {
 		atomic_fetch_add_explicit(&p->free_pages, 1,
 					  memory_order_release);

@@ -3,10 +3,16 @@
 #
 #   detect.sh LABYRINTH SCRATCH CASE
 #
-#   misuse           every detector with an act is provoked and fires, the
-#                    correct allocator has no finding (exit 0)
-#   misuse-controlled  the same acts (those on blocks of their own) in
-#                    random-walk and PCT schedules: no finding
+#   misuse           every detector is provoked and fires (watermark-dip
+#                    through its seeded defect), the correct allocator
+#                    has no finding (exit 0)
+#   misuse-controlled  the same acts (every detector's) in random-walk
+#                    and PCT schedules: no finding
+#   late-start       logical threads set up their contexts inside the
+#                    schedule (some late): clean on the correct
+#                    allocator, racy-task-id found, replayed, shrunk
+#   zoo-coverage     `zoo bench` prints the misuse workload's coverage
+#                    table and keeps it in zoo-bench.md
 #   relaxed          the relaxed handoff channel on the correct allocator:
 #                    no finding, under TSan too (the channel's own slots
 #                    are atomics)
@@ -40,10 +46,14 @@ misuse)
 	log=$scratch/misuse.log
 	[ $rc = 0 ] || fail "misuse run exited $rc"
 	grep -q "^findings: 0$" "$log" || fail "findings on the correct allocator"
-	acts=$(grep -c ' ok$' "$log")
-	grep -q "of $acts detectors with an act provoked and fired" "$log" ||
-		fail "not every detector with an act fired ($acts ok)"
-	[ "$acts" -ge 24 ] || fail "only $acts detectors covered"
+	# every detector has an act (watermark-dip's seeds its defect):
+	# "  25 of 25 detectors provoked and fired"
+	acts=$(grep -c ' ok\( (.*)\)\?$' "$log")
+	grep -q "^  $acts of $acts detectors provoked and fired$" "$log" ||
+		fail "not every detector was provoked and fired ($acts ok)"
+	[ "$acts" -ge 25 ] || fail "only $acts detectors covered"
+	grep -Eq '^  watermark-dip +[1-9][0-9]* / [1-9][0-9]* +ok' "$log" ||
+		fail "watermark-dip not provoked"
 	if grep -E 'SILENT|not provoked' "$log"; then
 		fail "a detector was silent or not provoked"
 	fi
@@ -70,6 +80,65 @@ misuse-controlled)
 		grep -Eq "controlled summary: [1-9][0-9]* schedules.* 0 finding" \
 			"$log" || fail "controlled misuse ($strategy): no clean schedules"
 	done
+	;;
+late-start)
+	# threads that set up their contexts inside the schedule, some late:
+	# the correct allocator stays clean; racy-task-id (a fresh id taken
+	# with a load and a store) is found there and replays exactly, also
+	# shrunk; the default profile, whose contexts are made before the
+	# schedule, cannot reach it
+	ctl() { # ctl NAME ARGS...: a controlled run, status in $rc
+		local name=$1
+		shift
+		log=$scratch/$name.log
+		"$bin" stress --mode controlled --no-progress \
+			--out "$scratch/$name" "$@" >"$log" 2>&1
+		rc=$?
+	}
+	for strategy in random pct; do
+		ctl clean-$strategy --profile late-start --strategy $strategy \
+			--seconds 2 --seed 4
+		[ $rc = 0 ] || fail "late-start ($strategy) on the correct allocator exited $rc"
+		grep -Eq "controlled summary: [1-9][0-9]* schedules.* 0 finding" \
+			"$log" || fail "late-start ($strategy): no clean schedules"
+		ctl bug-$strategy --profile late-start --strategy $strategy \
+			--bug racy-task-id --seconds 10 --seed 4
+		[ $rc = 1 ] || fail "racy-task-id ($strategy) not found (exit $rc)"
+		grep -q "^finding: duplicate-task-id at ctx:task-id" "$log" ||
+			fail "racy-task-id ($strategy): not as a duplicate task id"
+		log=$scratch/replay-$strategy.log
+		"$bin" replay "$scratch/bug-$strategy/artifact-1.lab" >"$log" 2>&1
+		grep -q "^reproduced: yes - the same finding at the same step" \
+			"$log" || fail "racy-task-id ($strategy) does not replay"
+	done
+	log=$scratch/shrink.log
+	"$bin" shrink "$scratch/bug-random/artifact-1.lab" \
+		-o "$scratch/small.lab" >"$log" 2>&1
+	grep -q "read back and replayed exactly" "$log" ||
+		fail "the shrunk racy-task-id artifact does not replay"
+	ctl mixed --bug racy-task-id --strategy random --seconds 2 --seed 4
+	[ $rc = 0 ] ||
+		fail "racy-task-id found without the late-start profile (exit $rc)"
+	"$bin" stress --mode free --profile late-start >"$scratch/free.log" 2>&1
+	[ $? = 2 ] && grep -q "^labyrinth: stress: --profile late-start runs in --mode controlled only$" \
+		"$scratch/free.log" || fail "late-start accepted in free mode"
+	;;
+zoo-coverage)
+	# the zoo bench ends with the misuse workload on the correct
+	# allocator: its coverage table on stdout and in zoo-bench.md
+	log=$scratch/zoo.log
+	"$bin" zoo bench --bugs nowait-below-min --modes free --seeds 1 \
+		--budget 1 --out "$scratch/zoo" >"$log" 2>&1
+	rc=$?
+	[ $rc = 0 ] || fail "zoo bench exited $rc"
+	for f in "$log" "$scratch/zoo/zoo-bench.md"; do
+		grep -q "^  25 of 25 detectors provoked and fired$" "$f" ||
+			fail "no full coverage table in $f"
+		grep -Eq '^  double-free +[1-9][0-9]* / [1-9][0-9]* +ok$' "$f" ||
+			fail "no double-free row in $f"
+	done
+	grep -q "Detector coverage" "$scratch/zoo/report.html" ||
+		fail "the bench's report.html has no coverage table"
 	;;
 relaxed)
 	run relaxed --profile relaxed --seconds 3 --seed 5

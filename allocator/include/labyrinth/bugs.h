@@ -24,6 +24,7 @@ enum lab_bug {
 	LAB_BUG_ABA_RECYCLE,	     /* generation not bumped on reallocation */
 	LAB_BUG_STALE_RETRY,	     /* CAS retried with the first value read */
 	LAB_BUG_HANDOFF_RELAXED,     /* handoff publishes the owner relaxed */
+	LAB_BUG_RACY_TASK_ID,	     /* fresh task id: load, then store */
 	/* memory-order bugs: only a weak-memory model (c11 mode) shows them */
 	LAB_BUG_DESC_PUBLISH_RELAXED, /* head descriptor stored relaxed */
 	LAB_BUG_OWNER_NO_ACQUIRE,     /* owner lookups read it relaxed */

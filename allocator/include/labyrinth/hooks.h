@@ -43,7 +43,8 @@
 	X(WAKE, "free:wake")	    /* bump seq, wake waiters */               \
 	X(WAIT, "alloc:wait")	    /* GFP_KERNEL about to wait */             \
 	X(HANDOFF, "owner:handoff") /* CAS the owner field */                  \
-	X(SPIN, "spin:wait")	    /* lab_spin_lock spinning */
+	X(SPIN, "spin:wait")	    /* lab_spin_lock spinning */               \
+	X(CTX_ID, "ctx:task-id")    /* racy-task-id's window (bugs.h) */
 
 enum lab_yield_point {
 #define LAB_YP_ENUM(id, name) LAB_YP_##id,

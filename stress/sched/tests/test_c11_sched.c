@@ -254,6 +254,64 @@ static void check_replay(struct lab_sched_outcome *found, uint64_t seed)
 	unlink(small);
 }
 
+/* ---- reads-from decisions are no stall steps ------------------------------- */
+
+static lab_u64_t counter;
+
+/* Stores and completes an operation each time. */
+static void stall_writer(void *arg)
+{
+	(void)arg;
+	for (unsigned i = 1; i <= 40; i++) {
+		lab_atomic_store_64(&counter, i, RLX, LAB_SITE("stall store"));
+		lab_sched_progress();
+	}
+}
+
+/* Eight loads per operation: at most 11 decisions pass without
+ * progress (the eight, the writer's, the start), so a stall bound of 12
+ * holds; counted as stall steps, the reads-from decisions among the
+ * loads would add up to eight more, a livelock. */
+static void stall_reader(void *arg)
+{
+	(void)arg;
+	for (unsigned i = 0; i < 40; i++) {
+		for (unsigned k = 0; k < 8; k++)
+			lab_atomic_load_64(&counter, RLX,
+					   LAB_SITE("stall load"));
+		lab_sched_progress();
+	}
+}
+
+static void check_no_stall_steps(void)
+{
+	uint64_t reads = 0;
+
+	for (uint64_t seed = 1; seed <= 100; seed++) {
+		struct lab_sched_test t = {
+			.name = "c11_stall",
+			.nthreads = 2,
+			.threads = { { stall_writer, NULL },
+				     { stall_reader, NULL } },
+			.strategy = LAB_SCHED_RANDOM,
+			.seed = seed,
+			.stall_steps = 12,
+			.memory = LAB_SCHED_MEM_C11,
+			.stale_permille = 1000,
+		};
+		struct lab_sched_outcome out;
+
+		counter = 0;
+		CHECK(lab_sched_run_test(&t, &out) == 0, "%s", out.error);
+		CHECK(!out.found, "seed %llu: %s: %s", (unsigned long long)seed,
+		      out.finding.kind, out.finding.message);
+		reads += out.reads;
+		lab_sched_outcome_free(&out);
+	}
+	CHECK(reads > 100, "only %llu reads-from decisions: the test tests "
+			   "nothing", (unsigned long long)reads);
+}
+
 /* Descriptions the memory fields make impossible: -EINVAL, one line. */
 static void check_test_check(void)
 {
@@ -344,6 +402,7 @@ int main(int argc, char **argv)
 	uint64_t seed;
 
 	check_test_check();
+	check_no_stall_steps();
 	ordered = false;
 	CHECK(first_finding(-1, LAB_SCHED_RANDOM, 300, NULL) == UINT64_MAX,
 	      "SC mode found relaxed message passing's bug (random)");

@@ -21,6 +21,13 @@
  * mapping: a crash or sanitizer exit becomes a finding that keeps the
  * decisions taken up to it.
  *
+ * Atomics are sequentially consistent by default (one thread runs at a
+ * time, every load reads the newest store).  A test with memory
+ * LAB_SCHED_MEM_C11 runs its instrumented atomics under the C11 model of
+ * labyrinth/c11.h instead, and which store a load reads is a decision of
+ * the trace too (LAB_SCHED_DEC_READ below): random, PCT, replayed and
+ * shrunk like a thread switch.
+ *
  * Under TSan the switches between logical threads do not synchronise
  * (__tsan_switch_to_fiber with no_sync): a data race between logical
  * threads that a schedule exercises is reported, with that schedule.
