@@ -425,11 +425,14 @@ static bool show_racy_task_id(void)
 }
 
 /* ---- the table --------------------------------------------------------------- *
- * A bug whose only damage is a missing happens-before (handoff-relaxed)
- * has no single-threaded scenario: nothing on one thread can tell a
- * relaxed CAS from a release.  Its show is NULL; the free-running TSan
- * test over the relaxed handoff channel proves it instead
- * (stress_free_tsan_handoff_relaxed in stress/CMakeLists.txt). */
+ * A bug whose only damage is a missing happens-before (handoff-relaxed,
+ * and the memory-order bugs at the end) has no single-threaded scenario
+ * without a memory model: nothing on one thread can tell a relaxed CAS
+ * from a release.  Their show is NULL here.  Each is driven into its
+ * window under the C11 model, with the model's reads-from choices
+ * forced, by stress/tests/test_alloc_c11.c (ctest alloc_c11_hand);
+ * handoff-relaxed also by the free-running TSan test over the relaxed
+ * handoff channel (stress_free_tsan_handoff_relaxed). */
 
 static const struct {
 	enum lab_bug bug;
@@ -448,6 +451,11 @@ static const struct {
 	{ LAB_BUG_STALE_RETRY, show_stale_retry },
 	{ LAB_BUG_HANDOFF_RELAXED, NULL },
 	{ LAB_BUG_RACY_TASK_ID, show_racy_task_id },
+	{ LAB_BUG_DESC_PUBLISH_RELAXED, NULL },
+	{ LAB_BUG_OWNER_NO_ACQUIRE, NULL },
+	{ LAB_BUG_RELAXED_FREE_COUNT, NULL },
+	{ LAB_BUG_CLAIM_NO_ACQUIRE, NULL },
+	{ LAB_BUG_STORE_BREAKS_RELEASE_SEQ, NULL },
 };
 
 #define NSCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))

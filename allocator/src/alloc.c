@@ -49,10 +49,39 @@ uint64_t _lab_wmark_for(const struct lab_maze *maze, lab_gfp_t gfp,
  * only when another context changed the count after our read: lock-free,
  * not wait-free, so each failure is a retry of the probe and a class
  * that must not spin gives up when its retries run out. */
+/* The count a reservation starts from.  seq_cst, not relaxed: a waiter
+ * counts itself (seq_cst RMW on nr_waiters) and then retries, a freer
+ * adds its frames (seq_cst RMW) and then looks for waiters; with a
+ * relaxed read here the two could miss each other (store buffering:
+ * found by the C11 model, stress/tests/test_alloc_c11.c "waiter after a
+ * free") and the waiter sleep with frames free.  A seq_cst load is a
+ * plain load on x86. */
+static uint64_t lab_free_count_read(struct lab_maze *maze)
+{
+	/* Seeded bug: the count is read relaxed (see below). */
+	if (LAB_BUG_ON(RELAXED_FREE_COUNT))
+		return lab_load_relaxed(&maze->nr_free);
+	return lab_load_seq_cst(&maze->nr_free);
+}
+
+/* Takes n off the count if it is still `*free`.  seq_cst, and so an
+ * acquire: it reads the last free's add (an RMW chain, one release
+ * sequence), which makes every frame counted so far, inserted into the
+ * bitmaps before its add, visible to the relaxed probes of the claim
+ * that follows. */
+static bool lab_free_count_take(struct lab_maze *maze, uint64_t *free,
+				uint64_t n)
+{
+	/* Seeded bug: a relaxed CAS; the probes may miss counted frames. */
+	if (LAB_BUG_ON(RELAXED_FREE_COUNT))
+		return lab_cas_relaxed(&maze->nr_free, free, *free - n);
+	return lab_cas_seq_cst(&maze->nr_free, free, *free - n);
+}
+
 bool _lab_reserve_frames(struct lab_maze *maze, uint64_t n, uint64_t mark,
 			 uint64_t *left, struct lab_probe *probe)
 {
-	uint64_t free = lab_load_relaxed(&maze->nr_free);
+	uint64_t free = lab_free_count_read(maze);
 	const uint64_t first = free;
 
 	for (;;) {
@@ -63,9 +92,7 @@ bool _lab_reserve_frames(struct lab_maze *maze, uint64_t n, uint64_t mark,
 		if (free < n || free - n < mark)
 			return false;
 		lab_yield(WMARK_RESERVE);
-		if (atomic_compare_exchange_weak_explicit(
-			    &maze->nr_free, &free, free - n,
-			    memory_order_seq_cst, memory_order_relaxed))
+		if (lab_free_count_take(maze, &free, n))
 			break;
 		if (!_lab_probe_retry(probe))
 			return false;
@@ -123,7 +150,7 @@ void _lab_probe_account(struct lab_maze *maze, lab_gfp_t gfp,
 		&maze->shared_stats.cls[lab_gfp_class(gfp)];
 
 	if (probe->retries)
-		lab_add_relaxed(&c->retries, probe->retries);
+		lab_counter_add_relaxed(&c->retries, probe->retries);
 	if (probe->limited)
 		_lab_stat_inc(&c->retry_limited);
 }
@@ -213,8 +240,8 @@ static void lab_sleep_on_seq(struct lab_maze *maze, unsigned seq,
 	_lab_wait(&maze->free_seq, seq, maze->cfg.wait_timeout_ms);
 	dt = lab_now_ns() - t0;
 	_lab_stat_inc(&c->waits);
-	lab_add_relaxed(&c->wait_ns_total, dt);
-	lab_max_relaxed(&c->wait_ns_max, dt);
+	lab_counter_add_relaxed(&c->wait_ns_total, dt);
+	lab_counter_max_relaxed(&c->wait_ns_max, dt);
 }
 
 /* Waits until a free happens or the timeout passes.  Lost-wakeup proof:
@@ -376,7 +403,10 @@ static void lab_check_poison(struct lab_maze *maze, uint64_t pfn,
 {
 	const unsigned char *p = _lab_pfn_addr(maze, pfn);
 	size_t n = (size_t)1 << (order + maze->page_shift);
-	size_t i = lab_poison_mismatch(p, n);
+	size_t i;
+
+	lab_plain_frames(maze, pfn, order, false, "alloc:poison-scan");
+	i = lab_poison_mismatch(p, n);
 
 	if (i < n)
 		_lab_report(maze, LAB_DET_POISON_SCAN, "lab_alloc_pages",
@@ -402,10 +432,17 @@ static void lab_publish_head(struct lab_maze *maze, uint64_t pfn,
 	/* Seeded bug: a recycled frame keeps its generation. */
 	uint64_t gen = LAB_PG_GEN(old) + !LAB_BUG_ON(ABA_RECYCLE);
 
+	uint64_t s = lab_pg_prep_new(old, order, excl, excl ? lab_ctx_id() : 0,
+				     gen);
+
 	lab_yield(DESC_PUBLISH);
-	lab_store_release(&pg->state,
-			  lab_pg_prep_new(old, order, excl,
-					  excl ? lab_ctx_id() : 0, gen));
+	/* Seeded bug: the descriptor is published relaxed, so a thread that
+	 * reaches the block through it (a free, an ownership lookup) is not
+	 * ordered after our poison check and zeroing. */
+	if (LAB_BUG_ON(DESC_PUBLISH_RELAXED))
+		lab_store_relaxed(&pg->state, s);
+	else
+		lab_store_release(&pg->state, s);
 }
 
 /* Counts one allocation: attempts and outcome (reserve dips are counted
@@ -437,7 +474,7 @@ static void lab_warn_failure(struct lab_maze *maze, lab_gfp_t gfp,
 		    "page allocation failure: order:%u, mode:%x (%s), free "
 		    "%llu, min %llu",
 		    order, gfp, lab_gfp_class_name(lab_gfp_class(gfp)),
-		    (unsigned long long)lab_load_relaxed(&maze->nr_free),
+		    (unsigned long long)lab_counter_load_relaxed(&maze->nr_free),
 		    (unsigned long long)maze->wmark[LAB_WMARK_MIN]);
 }
 
@@ -485,9 +522,11 @@ struct lab_page *lab_alloc_pages(struct lab_maze *maze, lab_gfp_t gfp,
 	}
 	if (LAB_DEBUG)
 		lab_check_poison(maze, pfn, order);
-	if (gfp & LAB_GFP_ZERO)
+	if (gfp & LAB_GFP_ZERO) {
+		lab_plain_frames(maze, pfn, order, true, "alloc:zero");
 		memset(_lab_pfn_addr(maze, pfn), 0,
 		       (size_t)1 << (order + maze->page_shift));
+	}
 	lab_publish_head(maze, pfn, order, gfp);
 	return &maze->pages[pfn];
 }

@@ -71,6 +71,26 @@ static bool lab_buddy_head_free(const struct lab_maze *maze, uint64_t pfn,
 	       lab_bit(idx);
 }
 
+/* Seeded bug (store-breaks-release-seq): "a block whose buddy is not free
+ * has nothing to merge with", so its bit is set with a load and a release
+ * store, no CAS.  Between the two there is no yield point, so every SC
+ * schedule sees it atomic; but the store ends the release sequences of
+ * the word's earlier CASes, and it acquired nothing (the load is
+ * relaxed): a claimer that reads it is not ordered after the inserts it
+ * cut off.  A stale load also loses a concurrent update.  False (use the
+ * CAS) when the buddy is free. */
+static bool lab_insert_by_store(struct lab_maze *maze, lab_atomic64_t *word,
+				uint64_t idx, unsigned order, bool top)
+{
+	uint64_t cur = lab_load_relaxed(word);
+
+	if (!top && (cur & lab_bit(idx ^ 1)))
+		return false;
+	lab_store_release(word, cur | lab_bit(idx));
+	lab_add_relaxed(&maze->nr_blocks[order], 1);
+	return true;
+}
+
 void _lab_buddy_insert(struct lab_maze *maze, uint64_t pfn, unsigned order)
 {
 	for (;;) {
@@ -85,6 +105,9 @@ void _lab_buddy_insert(struct lab_maze *maze, uint64_t pfn, unsigned order)
 					    order);
 
 		lab_yield(BUDDY_INSERT);
+		if (LAB_BUG_ON(STORE_BREAKS_RELEASE_SEQ) &&
+		    lab_insert_by_store(maze, word, idx, order, top))
+			return;
 		do {
 			new = (!top && ((old & buddy) || merge_any)) ?
 				      old & ~buddy :
@@ -99,6 +122,18 @@ void _lab_buddy_insert(struct lab_maze *maze, uint64_t pfn, unsigned order)
 		pfn &= ~lab_block_frames(order);
 		order++;
 	}
+}
+
+/* The claim's CAS.  acq_rel: acquire pairs with the release of the insert
+ * that put the block there (its freer's poison, its descriptor's reset),
+ * even when our reservation of the free count came before that free. */
+static bool lab_word_claim_cas(lab_atomic64_t *word, uint64_t *old,
+			       uint64_t new)
+{
+	/* Seeded bug: the claim acquires nothing. */
+	if (LAB_BUG_ON(CLAIM_NO_ACQUIRE))
+		return lab_cas_relaxed(word, old, new);
+	return lab_cas_acq_rel(word, old, new);
 }
 
 /* Tries to clear one set bit of *word; returns its block index or
@@ -118,7 +153,7 @@ static uint64_t lab_word_claim(lab_atomic64_t *word, uint64_t word_idx,
 			lab_store_release(word, lab_load_relaxed(word) & ~bit);
 			return word_idx * 64 + (uint64_t)__builtin_ctzll(bit);
 		}
-		if (lab_cas_acq_rel(word, &old, old & ~bit))
+		if (lab_word_claim_cas(word, &old, old & ~bit))
 			return word_idx * 64 + (uint64_t)__builtin_ctzll(bit);
 		if (!_lab_probe_retry(probe))
 			break;
@@ -170,6 +205,14 @@ static void lab_split(struct lab_maze *maze, uint64_t pfn, unsigned from,
 		lab_yield(BUDDY_SPLIT);
 		_lab_buddy_insert(maze, pfn + lab_block_frames(from), from);
 	}
+	/* The halves were counted free all along, so no add publishes
+	 * them: this seq_cst RMW on the count does, before we look for
+	 * waiters.  A waiter that counts itself after our look then
+	 * reserves from the count (seq_cst) and so acquires the halves;
+	 * without it its probes may miss them and it sleeps with them free
+	 * (store buffering against its count: found by the C11 model,
+	 * stress/tests/test_alloc_c11.c "waiter after a split"). */
+	lab_add_seq_cst(&maze->nr_free, 0);
 	_lab_wake_waiters(maze, 0);
 }
 

@@ -76,6 +76,36 @@ static const struct {
 				   "at once get the same id, and each may free and touch the "
 				   "other's exclusive blocks (a pid or id counter bumped with "
 				   "next = last + 1 outside its lock)" },
+	[LAB_BUG_DESC_PUBLISH_RELAXED] = { "desc-publish-relaxed",
+					   "an allocation stores its head descriptor relaxed, not "
+					   "release: a thread that frees or looks up the block through "
+					   "the descriptor is not ordered after the allocation's own "
+					   "accesses to it (page initialisation published with "
+					   "WRITE_ONCE where smp_store_release was needed)" },
+	[LAB_BUG_OWNER_NO_ACQUIRE] = { "owner-no-acquire",
+				       "the ownership lookups (lab_access_check, lab_page_address, "
+				       "lab_page_owner) read the owner field relaxed: a new owner "
+				       "that sees itself there is not ordered after the old owner's "
+				       "writes (a READ_ONCE where smp_load_acquire was needed)" },
+	[LAB_BUG_RELAXED_FREE_COUNT] = { "relaxed-free-count",
+					 "the reservation reads and takes the free count relaxed: the "
+					 "frames it counted are not ordered before the bitmap probes "
+					 "that look for them, which miss them and fail with memory "
+					 "free (a relaxed atomic_dec_if_positive guarding a lockless "
+					 "list)" },
+	[LAB_BUG_CLAIM_NO_ACQUIRE] = { "claim-no-acquire",
+				       "the bitmap claim's CAS is relaxed, not acquire: the new "
+				       "allocation's generation bump can read the descriptor from "
+				       "before the block's last free and repeat an old generation, "
+				       "so a free prepared before then lands on it (ABA; a "
+				       "cmpxchg_relaxed pop of a lockless freelist)" },
+	[LAB_BUG_STORE_BREAKS_RELEASE_SEQ] = { "store-breaks-release-seq",
+					       "a freed block whose buddy is not free is inserted with a "
+					       "load and a release store instead of a CAS: the store ends "
+					       "the release sequences of the word's earlier CASes, so a "
+					       "claimer of a block freed before it is not ordered after "
+					       "that free (atomic_set on a word other CPUs update with "
+					       "cmpxchg)" },
 };
 
 const char *lab_bug_name(enum lab_bug b)
@@ -108,7 +138,7 @@ static const char *lab_bug_names(char *buf, size_t size)
 
 int lab_bug_select(const char *name)
 {
-	char known[384];
+	char known[640];
 	int b;
 
 	for (b = 0; name && b < LAB_BUG_COUNT; b++) {

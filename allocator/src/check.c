@@ -131,7 +131,7 @@ static void lab_walk_caches(struct lab_walk *w)
 
 	for (i = 0; i < LAB_PCP_SLOTS; i++) {
 		struct lab_pcp *pcp = &maze->pcp[i];
-		uint64_t n = 0, count = lab_load_relaxed(&pcp->count);
+		uint64_t n = 0, count = lab_counter_load_relaxed(&pcp->count);
 
 		if (!atomic_load(&pcp->claimed))
 			continue;

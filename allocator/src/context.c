@@ -204,7 +204,7 @@ static void lab_irq_run(struct lab_ctx *ctx, lab_isr_fn isr, void *arg)
 	lab_irq_enter();
 	isr(arg);
 	lab_irq_exit();
-	lab_add_relaxed(&ctx->delivered, 1);
+	lab_counter_add_relaxed(&ctx->delivered, 1);
 	atomic_store(&ctx->irqs_off, 0);
 	/* The interrupted code must not see the handler's errno, whether it
 	 * ran at once or pending at local_irq_restore.  Written only if
@@ -233,13 +233,13 @@ bool lab_irq_raise(lab_isr_fn isr, void *arg)
 		return false;
 	if (atomic_load(&ctx->irqs_off)) {
 		if (atomic_load(&ctx->pending)) {
-			lab_add_relaxed(&ctx->coalesced, 1);
+			lab_counter_add_relaxed(&ctx->coalesced, 1);
 			return false;
 		}
 		atomic_store(&ctx->pending_isr, isr);
 		atomic_store(&ctx->pending_arg, arg);
 		atomic_store(&ctx->pending, 1);
-		lab_add_relaxed(&ctx->deferred, 1);
+		lab_counter_add_relaxed(&ctx->deferred, 1);
 		return false;
 	}
 	lab_irq_run(ctx, isr, arg);
@@ -253,9 +253,9 @@ void lab_irq_counts(struct lab_irq_counts *out)
 
 	if (!out)
 		return;
-	out->delivered = lab_load_relaxed(&ctx->delivered);
-	out->deferred = lab_load_relaxed(&ctx->deferred);
-	out->coalesced = lab_load_relaxed(&ctx->coalesced);
+	out->delivered = lab_counter_load_relaxed(&ctx->delivered);
+	out->deferred = lab_counter_load_relaxed(&ctx->deferred);
+	out->coalesced = lab_counter_load_relaxed(&ctx->coalesced);
 }
 
 unsigned long lab_local_irq_save(void)
@@ -292,8 +292,10 @@ void lab_spin_lock_init(lab_spinlock_t *lock)
 bool lab_spin_trylock(lab_spinlock_t *lock)
 {
 	lab_preempt_disable();
-	/* acquire pairs with the release in lab_spin_unlock. */
-	if (!atomic_exchange_explicit(&lock->locked, 1, memory_order_acquire))
+	/* acquire pairs with the release in lab_spin_unlock.  The lock word
+	 * goes through the atomic hook: under a memory model the lock's
+	 * happens-before reaches its holders' annotated data. */
+	if (!lab_xchg32_acquire(&lock->locked, 1))
 		return true;
 	lab_preempt_enable();
 	return false;
@@ -304,11 +306,9 @@ void lab_spin_lock(lab_spinlock_t *lock)
 	lab_preempt_disable();
 	for (;;) {
 		/* acquire pairs with the release in lab_spin_unlock. */
-		if (!atomic_exchange_explicit(&lock->locked, 1,
-					      memory_order_acquire))
+		if (!lab_xchg32_acquire(&lock->locked, 1))
 			return;
-		while (atomic_load_explicit(&lock->locked,
-					    memory_order_relaxed)) {
+		while (lab_load32_relaxed(&lock->locked)) {
 			lab_yield(SPIN);
 			sched_yield();
 		}
@@ -317,7 +317,7 @@ void lab_spin_lock(lab_spinlock_t *lock)
 
 void lab_spin_unlock(lab_spinlock_t *lock)
 {
-	atomic_store_explicit(&lock->locked, 0, memory_order_release);
+	lab_store32_release(&lock->locked, 0);
 	lab_preempt_enable();
 }
 

@@ -192,9 +192,14 @@ static int lab_free_pfn(struct lab_maze *maze, uint64_t pfn, unsigned order)
 	ret = lab_free_claim(maze, ctx, pfn, order, &published);
 	if (ret)
 		return ret;
-	if (LAB_DEBUG)
+	if (LAB_DEBUG) {
+		/* Ordered after the owner's last accesses by the claim's
+		 * acquire, before the next claimer's scan by the release of
+		 * the insert (or of the cache's drain). */
+		lab_plain_frames(maze, pfn, order, true, "free:poison");
 		memset(_lab_pfn_addr(maze, pfn), LAB_POISON_BYTE,
 		       (size_t)1 << (order + maze->page_shift));
+	}
 	pcp = _lab_pcp_get(maze, ctx,
 			   !atomic_load_explicit(&ctx->hardirq,
 						 memory_order_relaxed));
@@ -400,7 +405,7 @@ uint32_t lab_page_owner(const struct lab_maze *maze,
 
 	if (pfn == LAB_NO_PFN)
 		return 0;
-	s = lab_load_acquire(&maze->pages[pfn].state);
+	s = _lab_owner_load(&maze->pages[pfn].state);
 	return LAB_PG_KIND(s) == LAB_PG_HEAD && LAB_PG_EXCL(s) ?
 		       LAB_PG_OWNER(s) :
 		       0;

@@ -14,6 +14,8 @@
 #include "internal.h"
 
 _Atomic(lab_yield_fn) _lab_yield_hook;
+_Atomic(lab_atomic_hook_fn) _lab_atomic_hook;
+_Atomic(lab_plain_hook_fn) _lab_plain_hook;
 static _Atomic(lab_wait_fn) lab_wait_hook;
 static _Atomic(void *) lab_hook_arg;
 
@@ -33,6 +35,26 @@ void lab_set_sched_hooks(const struct lab_sched_hooks *hooks)
 	atomic_store(&lab_hook_arg, hooks ? hooks->arg : NULL);
 	atomic_store(&lab_wait_hook, hooks ? hooks->wait : NULL);
 	atomic_store(&_lab_yield_hook, hooks ? hooks->yield : NULL);
+}
+
+/* Both hooks are read relaxed at every access: like the yield hook they
+ * change only at quiescent points. */
+void lab_set_memory_hooks(const struct lab_memory_hooks *hooks)
+{
+	atomic_store(&_lab_plain_hook, hooks ? hooks->plain : NULL);
+	atomic_store(&_lab_atomic_hook, hooks ? hooks->atomic : NULL);
+}
+
+void _lab_plain_frames_slow(const struct lab_maze *maze, uint64_t pfn,
+			    unsigned order, bool write, const char *site)
+{
+	lab_plain_hook_fn fn =
+		atomic_load_explicit(&_lab_plain_hook, memory_order_relaxed);
+	uint64_t i, n = (uint64_t)1 << order;
+
+	for (i = 0; fn && i < n; i++)
+		fn(_lab_pfn_addr(maze, pfn + i), maze->cfg.page_size, write,
+		   site);
 }
 
 void _lab_yield_slow(enum lab_yield_point point)

@@ -198,7 +198,8 @@ struct lab_ctx {
 	lab_atomic64_t delivered, deferred, coalesced;
 	atomic_uint hint[LAB_MAX_ORDER_LIMIT + 1];
 	struct lab_pcp_ref pcp[LAB_CTX_PCP_REFS];
-	char last_error[256]; /* lab_last_error() of this context */
+	char last_error[512]; /* lab_last_error() of this context (the
+			       * bug names list fits) */
 };
 
 /* "context.c" */
@@ -278,6 +279,19 @@ _lab_addr_lookup(struct lab_maze *maze, const void *addr, const char *function)
 		return &maze->pages[off >> maze->page_shift];
 	return _lab_addr_report(maze, addr, function);
 }
+/* The head descriptor read of an ownership lookup.  acquire pairs with
+ * the release of the allocation (lab_publish_head) and of the handoff: a
+ * caller that finds itself the owner (or the block plain) is ordered
+ * after the previous owner's accesses. */
+static inline uint64_t _lab_owner_load_at(const lab_atomic64_t *state,
+					  const char *site)
+{
+	/* Seeded bug: the lookup acquires nothing. */
+	if (LAB_BUG_ON(OWNER_NO_ACQUIRE))
+		return lab_load_relaxed_at(state, site);
+	return lab_load_acquire_at(state, site);
+}
+#define _lab_owner_load(state) _lab_owner_load_at((state), LAB_ASITE)
 /* Head pfn of the allocated block containing pfn, or LAB_NO_PFN. */
 uint64_t _lab_block_head(const struct lab_maze *maze, uint64_t pfn,
 			 uint64_t *state);
@@ -399,9 +413,10 @@ static inline void _lab_stat_add(struct lab_stat_ref ref,
 				 lab_atomic64_t *counter, uint64_t n)
 {
 	if (ref.owned)
-		lab_store_relaxed(counter, lab_load_relaxed(counter) + n);
+		lab_counter_store_relaxed(counter,
+					  lab_counter_load_relaxed(counter) + n);
 	else
-		lab_add_relaxed(counter, n);
+		lab_counter_add_relaxed(counter, n);
 }
 /* Rare counters (reports, waits): always an atomic add, from anywhere. */
 void _lab_stat_inc(lab_atomic64_t *counter);
@@ -428,6 +443,37 @@ void _lab_wake_all(atomic_uint *word);
 	} while (0)
 #else
 #define lab_yield(point) ((void)0)
+#endif
+
+/* Plain accesses that cross threads through the allocator's atomics,
+ * told to the plain hook (labyrinth/hooks.h) before they happen; compiled
+ * out in release.  `site` is a static string ("free:poison"). */
+extern _Atomic(lab_plain_hook_fn) _lab_plain_hook;
+void _lab_plain_frames_slow(const struct lab_maze *maze, uint64_t pfn,
+			    unsigned order, bool write, const char *site);
+#if LAB_HAVE_YIELD_POINTS
+#define LAB_PLAIN_HOOKED()                                                \
+	__builtin_expect(atomic_load_explicit(&_lab_plain_hook,           \
+					      memory_order_relaxed) != NULL, \
+			 0)
+/* The contents of the block's frames, one report per frame. */
+#define lab_plain_frames(maze, pfn, order, write, site)                     \
+	do {                                                                \
+		if (LAB_PLAIN_HOOKED())                                     \
+			_lab_plain_frames_slow((maze), (pfn), (order),      \
+					       (write), (site));            \
+	} while (0)
+/* One plain object (a descriptor's cache link). */
+#define lab_plain_object(addr, len, write, site)                            \
+	do {                                                                \
+		lab_plain_hook_fn fn_ = atomic_load_explicit(               \
+			&_lab_plain_hook, memory_order_relaxed);            \
+		if (__builtin_expect(fn_ != NULL, 0))                       \
+			fn_((addr), (len), (write), (site));                \
+	} while (0)
+#else
+#define lab_plain_frames(maze, pfn, order, write, site) ((void)0)
+#define lab_plain_object(addr, len, write, site) ((void)0)
 #endif
 
 /* "check.c" */

@@ -43,7 +43,9 @@ static int lab_registry_add(struct lab_maze *maze)
 			continue;
 		atomic_store(&s->start, (uintptr_t)maze->base);
 		atomic_store(&s->end, (uintptr_t)maze->base + maze->bytes);
-		lab_store_relaxed(&s->id, maze->id);
+		/* Registry words are ordered by its mutex, which a memory
+		 * model behind the atomic hook does not see: not hooked. */
+		atomic_store_explicit(&s->id, maze->id, memory_order_relaxed);
 		atomic_store(&s->maze, maze);
 		ret = 0;
 		break;
@@ -91,7 +93,8 @@ bool _lab_registry_lock_live(uint64_t id)
 	pthread_mutex_lock(&lab_registry_lock);
 	for (i = 0; i < LAB_REGISTRY_SLOTS; i++) {
 		if (atomic_load(&lab_registry[i].maze) &&
-		    lab_load_relaxed(&lab_registry[i].id) == id)
+		    atomic_load_explicit(&lab_registry[i].id,
+					 memory_order_relaxed) == id)
 			return true;
 	}
 	return false;
@@ -540,7 +543,7 @@ uint64_t _lab_block_head(const struct lab_maze *maze, uint64_t pfn,
 
 	for (k = 0; k <= maze->max_order; k++) {
 		uint64_t head = pfn & ~(((uint64_t)1 << k) - 1);
-		uint64_t s = lab_load_acquire(&maze->pages[head].state);
+		uint64_t s = _lab_owner_load(&maze->pages[head].state);
 
 		if (LAB_PG_KIND(s) == LAB_PG_HEAD && LAB_PG_ORDER(s) >= k &&
 		    pfn < head + ((uint64_t)1 << LAB_PG_ORDER(s))) {

@@ -33,14 +33,18 @@ bool _lab_pcp_serves(const struct lab_maze *maze, unsigned order)
 
 static void lab_pcp_add_count(struct lab_pcp *pcp, uint64_t frames, bool add)
 {
-	uint64_t n = lab_load_relaxed(&pcp->count);
+	uint64_t n = lab_counter_load_relaxed(&pcp->count);
 
-	lab_store_relaxed(&pcp->count, add ? n + frames : n - frames);
+	lab_counter_store_relaxed(&pcp->count, add ? n + frames : n - frames);
 }
 
 static void lab_pcp_push(struct lab_maze *maze, struct lab_pcp *pcp,
 			 uint64_t pfn, unsigned order)
 {
+	/* The link is plain: the frame's previous context wrote it before
+	 * the frame went back to the bitmaps, whose claim ordered us. */
+	lab_plain_object(&maze->pages[pfn].next, sizeof(uint32_t), true,
+			 "pcp:next");
 	maze->pages[pfn].next = pcp->head[order];
 	lab_yield(PCP_LIST);
 	pcp->head[order] = (uint32_t)pfn;
@@ -55,6 +59,8 @@ static uint64_t lab_pcp_pop(struct lab_maze *maze, struct lab_pcp *pcp,
 	if (pfn == LAB_PFN_NONE)
 		return LAB_NO_PFN;
 	lab_yield(PCP_LIST);
+	lab_plain_object(&maze->pages[pfn].next, sizeof(uint32_t), false,
+			 "pcp:next");
 	pcp->head[order] = maze->pages[pfn].next;
 	lab_pcp_add_count(pcp, (uint64_t)1 << order, false);
 	return pfn;
@@ -208,7 +214,7 @@ out:
 
 static void lab_count_owned(lab_atomic64_t *counter)
 {
-	lab_store_relaxed(counter, lab_load_relaxed(counter) + 1);
+	lab_counter_store_relaxed(counter, lab_counter_load_relaxed(counter) + 1);
 }
 
 /* A cache hit is counted here, inside the section, with plain updates;
@@ -241,7 +247,7 @@ bool _lab_pcp_free(struct lab_maze *maze, struct lab_pcp *pcp, uint64_t pfn,
 	lab_yield(PCP_ENTER);
 	lab_pcp_push(maze, pcp, pfn, order);
 	lab_count_owned(&pcp->stats.frees);
-	if (lab_load_relaxed(&pcp->count) > maze->cfg.pcp_high)
+	if (lab_counter_load_relaxed(&pcp->count) > maze->cfg.pcp_high)
 		lab_pcp_release_n(maze, pcp, order, maze->cfg.pcp_batch);
 	_lab_pcp_exit(pcp);
 	return true;
@@ -249,7 +255,7 @@ bool _lab_pcp_free(struct lab_maze *maze, struct lab_pcp *pcp, uint64_t pfn,
 
 void _lab_pcp_drain(struct lab_maze *maze, struct lab_pcp *pcp)
 {
-	if (!lab_load_relaxed(&pcp->count) || !_lab_pcp_enter(pcp))
+	if (!lab_counter_load_relaxed(&pcp->count) || !_lab_pcp_enter(pcp))
 		return;
 	/* Bounded by the maze: a cache list corrupted by a bug (a cycle)
 	 * must not hang the drain; the whole-maze check reports it. */
@@ -291,12 +297,9 @@ static void lab_ctx_prune_refs(struct lab_ctx *ctx)
  * snapshot began. */
 static void lab_pcp_note_used(struct lab_maze *maze, unsigned i)
 {
-	unsigned used =
-		atomic_load_explicit(&maze->pcp_used, memory_order_relaxed);
+	unsigned used = lab_load32_relaxed(&maze->pcp_used);
 
-	while (used <= i && !atomic_compare_exchange_weak_explicit(
-				    &maze->pcp_used, &used, i + 1,
-				    memory_order_relaxed, memory_order_relaxed))
+	while (used <= i && !lab_cas32_relaxed(&maze->pcp_used, &used, i + 1))
 		;
 }
 
@@ -310,9 +313,7 @@ static struct lab_pcp *lab_pcp_claim(struct lab_maze *maze)
 
 		/* acquire pairs with the release in _lab_pcp_release: we
 		 * see the slot as its last owner left it (empty). */
-		if (atomic_compare_exchange_strong_explicit(
-			    &pcp->claimed, &expected, 1, memory_order_acquire,
-			    memory_order_relaxed)) {
+		if (lab_cas32_acquire(&pcp->claimed, &expected, 1)) {
 			unsigned k;
 
 			for (k = 0; k <= LAB_PCP_MAX_ORDER; k++)
@@ -356,7 +357,7 @@ void _lab_pcp_release(struct lab_maze *maze, struct lab_pcp *pcp)
 {
 	_lab_pcp_drain(maze, pcp);
 	/* release pairs with the acquire in lab_pcp_claim. */
-	atomic_store_explicit(&pcp->claimed, 0, memory_order_release);
+	lab_store32_release(&pcp->claimed, 0);
 }
 
 void _lab_ctx_release_caches(struct lab_ctx *ctx)

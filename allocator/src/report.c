@@ -106,9 +106,9 @@ void _lab_detector_hit(const struct lab_maze *maze, enum lab_detector det)
 {
 	if ((unsigned)det >= LAB_DET_COUNT)
 		return;
-	lab_add_relaxed(&lab_detector_fired_all[det], 1);
+	lab_counter_add_relaxed(&lab_detector_fired_all[det], 1);
 	if (maze) /* atomics inside a maze that is never const itself */
-		lab_add_relaxed(&((struct lab_maze *)maze)->detector_fired[det],
+		lab_counter_add_relaxed(&((struct lab_maze *)maze)->detector_fired[det],
 				1);
 }
 
@@ -124,7 +124,7 @@ int lab_detector_stats(const struct lab_maze *maze,
 		return -EINVAL;
 	}
 	for (d = 0; d < LAB_DET_COUNT; d++)
-		out->fired[d] = lab_load_relaxed(&c[d]);
+		out->fired[d] = lab_counter_load_relaxed(&c[d]);
 	return 0;
 }
 

@@ -36,24 +36,24 @@ void _lab_stats_end(struct lab_stat_ref ref)
 
 void _lab_stat_inc(lab_atomic64_t *counter)
 {
-	lab_add_relaxed(counter, 1);
+	lab_counter_add_relaxed(counter, 1);
 }
 
 static void lab_sum_class(struct lab_class_stats *out,
 			  const struct lab_class_counters *c)
 {
-	uint64_t wait_max = lab_load_relaxed(&c->wait_ns_max);
+	uint64_t wait_max = lab_counter_load_relaxed(&c->wait_ns_max);
 
-	out->attempts += lab_load_relaxed(&c->attempts);
-	out->successes += lab_load_relaxed(&c->successes);
-	out->failures += lab_load_relaxed(&c->failures);
-	out->reserve_dips += lab_load_relaxed(&c->reserve_dips);
-	out->injected += lab_load_relaxed(&c->injected);
-	out->waits += lab_load_relaxed(&c->waits);
-	out->reclaims += lab_load_relaxed(&c->reclaims);
-	out->wait_ns_total += lab_load_relaxed(&c->wait_ns_total);
-	out->retries += lab_load_relaxed(&c->retries);
-	out->retry_limited += lab_load_relaxed(&c->retry_limited);
+	out->attempts += lab_counter_load_relaxed(&c->attempts);
+	out->successes += lab_counter_load_relaxed(&c->successes);
+	out->failures += lab_counter_load_relaxed(&c->failures);
+	out->reserve_dips += lab_counter_load_relaxed(&c->reserve_dips);
+	out->injected += lab_counter_load_relaxed(&c->injected);
+	out->waits += lab_counter_load_relaxed(&c->waits);
+	out->reclaims += lab_counter_load_relaxed(&c->reclaims);
+	out->wait_ns_total += lab_counter_load_relaxed(&c->wait_ns_total);
+	out->retries += lab_counter_load_relaxed(&c->retries);
+	out->retry_limited += lab_counter_load_relaxed(&c->retry_limited);
 	if (wait_max > out->wait_ns_max)
 		out->wait_ns_max = wait_max;
 }
@@ -65,12 +65,17 @@ static void lab_sum_block(struct lab_maze_stats *out,
 
 	for (c = 0; c < LAB_CLASS_COUNT; c++)
 		lab_sum_class(&out->cls[c], &b->cls[c]);
-	out->frees += lab_load_relaxed(&b->frees);
-	out->sleep_in_atomic += lab_load_relaxed(&b->sleep_in_atomic);
-	out->misuse += lab_load_relaxed(&b->misuse);
-	out->kswapd_wakeups += lab_load_relaxed(&b->kswapd_wakeups);
+	out->frees += lab_counter_load_relaxed(&b->frees);
+	out->sleep_in_atomic += lab_counter_load_relaxed(&b->sleep_in_atomic);
+	out->misuse += lab_counter_load_relaxed(&b->misuse);
+	out->kswapd_wakeups += lab_counter_load_relaxed(&b->kswapd_wakeups);
 }
 
+/* Every read here is a counter read (atomic.h), the free count and block
+ * counts included: a snapshot for reports and checks orders nothing, and
+ * under a memory model it must see memory (the controlled scheduler's
+ * lost-wakeup verdict runs on a logical thread's fiber and reads these),
+ * not a stale store the model could hand that thread. */
 int lab_maze_stats(const struct lab_maze *maze, struct lab_maze_stats *out)
 {
 	unsigned i, used;
@@ -86,15 +91,15 @@ int lab_maze_stats(const struct lab_maze *maze, struct lab_maze_stats *out)
 	used = atomic_load_explicit(&maze->pcp_used, memory_order_relaxed);
 	for (i = 0; i < used && i < LAB_PCP_SLOTS; i++) {
 		lab_sum_block(out, &maze->pcp[i].stats);
-		out->cached_frames += lab_load_relaxed(&maze->pcp[i].count);
+		out->cached_frames += lab_counter_load_relaxed(&maze->pcp[i].count);
 	}
 	out->frames = maze->frames;
-	out->free_frames = lab_load_relaxed(&maze->nr_free);
+	out->free_frames = lab_counter_load_relaxed(&maze->nr_free);
 	out->wmark_min = maze->wmark[0];
 	out->wmark_low = maze->wmark[1];
 	out->wmark_high = maze->wmark[2];
 	for (i = 0; i <= maze->max_order; i++)
-		out->free_blocks[i] = lab_load_relaxed(&maze->nr_blocks[i]);
+		out->free_blocks[i] = lab_counter_load_relaxed(&maze->nr_blocks[i]);
 	return 0;
 }
 

@@ -20,9 +20,14 @@ mkdir elsewhere
 # The bug names: `labyrinth bugs` lists each as "  NAME" (two blanks, one
 # word), its description indented further.  handoff-relaxed is a missing
 # release that only TSan sees, with real threads (docs/bug-zoo.md): no
-# controlled mode finds it, stress_detect_handoff-relaxed-tsan does.
+# controlled mode finds it, stress_detect_handoff-relaxed-tsan does.  The
+# five memory-order bugs (the last ones) need a weak-memory model, which the SC
+# controlled modes here do not have (docs/bug-zoo.md; their tests are
+# alloc_c11_*).
 mapfile -t bugs < <("$bin" bugs | sed -n 's/^  \([a-z0-9-][a-z0-9-]*\)$/\1/p' |
-	grep -vx -e none -e handoff-relaxed)
+	grep -vx -e none -e handoff-relaxed -e desc-publish-relaxed \
+		-e owner-no-acquire -e relaxed-free-count -e claim-no-acquire \
+		-e store-breaks-release-seq)
 [ "${#bugs[@]}" -ge 10 ] || fail "only ${#bugs[@]} bugs listed: ${bugs[*]}"
 
 modes=("random 1" "pct 1" "pct 2" "pct 3")

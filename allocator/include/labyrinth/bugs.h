@@ -25,6 +25,12 @@ enum lab_bug {
 	LAB_BUG_STALE_RETRY,	     /* CAS retried with the first value read */
 	LAB_BUG_HANDOFF_RELAXED,     /* handoff publishes the owner relaxed */
 	LAB_BUG_RACY_TASK_ID,	     /* fresh task id: load, then store */
+	/* memory-order bugs: only a weak-memory model (c11 mode) shows them */
+	LAB_BUG_DESC_PUBLISH_RELAXED, /* head descriptor stored relaxed */
+	LAB_BUG_OWNER_NO_ACQUIRE,     /* owner lookups read it relaxed */
+	LAB_BUG_RELAXED_FREE_COUNT,   /* reservation reads the count relaxed */
+	LAB_BUG_CLAIM_NO_ACQUIRE,     /* bitmap claim CAS relaxed */
+	LAB_BUG_STORE_BREAKS_RELEASE_SEQ, /* insert without merge: load + store */
 	LAB_BUG_COUNT
 };
 
