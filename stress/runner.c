@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alloc_model.h"
 #include "scheduler.h"
 
 #define LAB_TSAN_EXITCODE 66
@@ -252,6 +253,11 @@ static int lab_setup(void *arg)
 	s->main_ctx = lab_ctx_current();
 	h.arg = s;
 	lab_set_sched_hooks(&h);
+	/* --memory c11: the allocator's own atomics and the plain memory they
+	 * publish go through the model from here on (set-up above is outside
+	 * it, as main's writes are outside any logical thread). */
+	if (lab_sched_memory_c11())
+		lab_alloc_model_attach();
 	return 0;
 }
 
@@ -285,6 +291,7 @@ static void lab_teardown(void *arg)
 	unsigned t;
 
 	lab_set_sched_hooks(NULL);
+	lab_alloc_model_detach();
 	if (s->main_ctx)
 		lab_ctx_switch(s->main_ctx);
 	if (!s->setup_ret && !lab_sched_exhausted()) /* cut short: unchecked */
