@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "labyrinth/c11_sched.h"
 #include "misuse.h"
 #include "scheduler.h"
 
@@ -56,6 +57,9 @@ static const struct lab_profile_mix lab_mixes[] = {
 	{ "misuse", { 38, 28, 10, 6, 14, 4 }, 25, 20, 1 },
 	/* mixed, with threads that start late (lab_starts_generate) */
 	{ "late-start", { 40, 30, 12, 8, 4, 6 }, 25, 34, 2 },
+	/* exclusive's handoffs through inboxes that order nothing for the
+	 * memory model (lab_inbox_open) */
+	{ "relaxed", { 34, 24, 26, 4, 10, 2 }, 80, 34, 1 },
 };
 
 static const struct lab_profile_mix *lab_mix_for(const char *profile)
@@ -223,6 +227,9 @@ static void lab_stamp(struct lab_lthread *lt, void *addr)
 {
 	struct lab_stamp *st = addr;
 
+	/* The owner's data: under --memory c11 a write the next owner is not
+	 * ordered after is a data race (no-op otherwise). */
+	lab_c11_sched_plain_write(st, sizeof(*st), "user:stamp");
 	st->magic = LAB_STAMP_MAGIC;
 	st->thread = lt->id;
 	st->seq = ++lt->seq;
@@ -233,6 +240,7 @@ static void lab_verify(const void *addr, const char *where)
 {
 	const struct lab_stamp *st = addr;
 
+	lab_c11_sched_plain_read(st, sizeof(*st), where);
 	if (st->magic != LAB_STAMP_MAGIC || st->addr != (uintptr_t)addr)
 		lab_sched_fail("stamp-mismatch", where,
 			       "block %p lost its stamp (magic %llx, addr "
@@ -443,36 +451,87 @@ static void lab_thread_start(struct lab_sched *s, struct lab_lthread *lt)
  * by consume/publish (the lock a real program would take).  A sender first
  * reserves a slot, then hands ownership over, then fills the slot: once
  * an exclusive block belongs to the receiver, the sender can neither keep
- * nor free it, so the slot must already be there. */
+ * nor free it, so the slot must already be there.
+ *
+ * In the relaxed profile the bracket orders nothing for the C11 model
+ * (lab_sched_*_unordered): the inbox itself is always current, but the
+ * only happens-before between a block's old and new owner is what the
+ * allocator's handoff and free/alloc paths make, so a missing release or
+ * acquire there shows as a race on the block (the controlled twin of the
+ * free-running relaxed channel).  TSan still gets the edge: the inbox is
+ * harness data, and a report on it would be the harness's. */
+static bool lab_inbox_relaxed(const struct lab_lthread *lt)
+{
+	return !strcmp(lt->sched->opts->profile, "relaxed");
+}
+
+static void lab_inbox_open(struct lab_lthread *box)
+{
+	if (lab_inbox_relaxed(box))
+		lab_sched_consume_unordered(box->inbox);
+	else
+		lab_sched_consume(box->inbox);
+}
+
+static void lab_inbox_close(struct lab_lthread *box)
+{
+	if (lab_inbox_relaxed(box))
+		lab_sched_publish_unordered(box->inbox);
+	else
+		lab_sched_publish(box->inbox);
+}
+
 static bool lab_inbox_reserve(struct lab_lthread *to)
 {
 	bool room;
 
-	lab_sched_consume(to->inbox);
+	lab_inbox_open(to);
 	room = to->ninbox + to->nreserved < LAB_INBOX_MAX;
 	to->nreserved += room;
-	lab_sched_publish(to->inbox);
+	lab_inbox_close(to);
 	return room;
 }
 
 static void lab_inbox_fill(struct lab_lthread *to, struct lab_block b)
 {
-	lab_sched_consume(to->inbox);
+	lab_inbox_open(to);
 	to->nreserved--;
 	to->inbox[to->ninbox++] = b;
-	lab_sched_publish(to->inbox);
+	lab_inbox_close(to);
 }
 
 static bool lab_inbox_take(struct lab_lthread *lt, struct lab_block *b)
 {
 	bool got;
 
-	lab_sched_consume(lt->inbox);
+	lab_inbox_open(lt);
 	got = lt->ninbox > 0;
 	if (got)
 		*b = lt->inbox[--lt->ninbox];
-	lab_sched_publish(lt->inbox);
+	lab_inbox_close(lt);
 	return got;
+}
+
+/* The held block a handoff passes: the op's pick, or in the relaxed
+ * profile the first exclusive one from there (an unordered inbox can pass
+ * only blocks whose ownership protocol synchronises the two owners; a
+ * plain block's receiver would have nothing ordering it after the
+ * allocation, in C11 as in the model).  -1: none to pass. */
+static int lab_handoff_pick(const struct lab_lthread *lt, unsigned pick)
+{
+	unsigned k;
+
+	if (!lt->nheld)
+		return -1;
+	if (!lab_inbox_relaxed(lt))
+		return (int)(pick % lt->nheld);
+	for (k = 0; k < lt->nheld; k++) {
+		unsigned i = (pick + k) % lt->nheld;
+
+		if (lt->held[i].excl)
+			return (int)i;
+	}
+	return -1;
 }
 
 /* Hands a block to another logical thread (ownership first, if it is
@@ -482,14 +541,15 @@ static void lab_op_handoff(struct lab_sched *s, struct lab_lthread *lt,
 			   const struct lab_op *op)
 {
 	struct lab_lthread *to = &s->lt[op->arg2 % s->n];
+	int pick = lab_handoff_pick(lt, op->arg);
 	struct lab_block b;
 	uint32_t to_id;
 	unsigned i;
 
-	if (!lt->nheld || to == lt || !lab_thread_started(to, &to_id) ||
+	if (pick < 0 || to == lt || !lab_thread_started(to, &to_id) ||
 	    !lab_inbox_reserve(to))
 		return;
-	i = op->arg % lt->nheld;
+	i = (unsigned)pick;
 	b = lt->held[i];
 	lab_drop_held(lt, i);
 	lab_verify(b.addr, "op:handoff");
@@ -500,6 +560,23 @@ static void lab_op_handoff(struct lab_sched *s, struct lab_lthread *lt,
 			       "handoff of %p failed: %s", b.addr,
 			       lab_last_error());
 	lab_inbox_fill(to, b);
+}
+
+/* The relaxed profile's receiver takes a block as a real one would
+ * through a relaxed channel: it waits until the allocator names it the
+ * owner (lab_page_owner's acquire pairs with the handoff's release, the
+ * only ordering between the two owners).  The model lets a load read an
+ * older owner for a while, never for ever (LAB_C11_STALE_RUN_MAX). */
+static void lab_owner_wait(struct lab_sched *s, const struct lab_lthread *lt,
+			   const struct lab_block *b)
+{
+	const struct lab_page *pg = lab_virt_to_page(s->maze, b->addr);
+
+	if (!lab_inbox_relaxed(lt) || !b->excl)
+		return;
+	while (lab_page_owner(s->maze, pg) != lt->task_id &&
+	       !lab_sched_found())
+		lab_sched_spin(LAB_SITE("op:owner-wait"));
 }
 
 /* Only non-blocking allocation is legal with IRQs off; interrupts that
@@ -579,8 +656,10 @@ static void lab_take_deliveries(struct lab_sched *s, struct lab_lthread *lt)
 		atomic_store_explicit(&lt->rx_tail, ++tail,
 				      memory_order_relaxed);
 	}
-	while (lab_inbox_take(lt, &b))
+	while (lab_inbox_take(lt, &b)) {
+		lab_owner_wait(s, lt, &b);
 		lab_free_block(s, lt, &b, "op:inbox-free");
+	}
 }
 
 /* ---- misuse acts (profile misuse) ------------------------------------------------- */

@@ -46,6 +46,7 @@ struct lab_zoo_mode {
 	enum lab_zoo_runner runner;
 	const char *args[10]; /* stress flags, or the fuzz target */
 	bool controlled;      /* its detections replay exactly */
+	bool c11;	      /* under the C11 memory model (--memory c11) */
 };
 
 static const struct lab_zoo_mode lab_zoo_modes[] = {
@@ -53,64 +54,64 @@ static const struct lab_zoo_mode lab_zoo_modes[] = {
 	  "free-running stress (signals as interrupts, delays)",
 	  LAB_ZR_SELF,
 	  { "--mode", "free", "--first" },
-	  false },
+	  false, false },
 	{ "free-tsan",
 	  "free-running stress under ThreadSanitizer",
 	  LAB_ZR_TSAN,
 	  { "--mode", "free", "--first" },
-	  false },
+	  false, false },
 	{ "random",
 	  "controlled, random walk",
 	  LAB_ZR_SELF,
 	  { "--mode", "controlled", "--strategy", "random" },
-	  true },
+	  true, false },
 	{ "pct1",
 	  "controlled, PCT depth 1",
 	  LAB_ZR_SELF,
 	  { "--mode", "controlled", "--strategy", "pct", "--depth", "1" },
-	  true },
+	  true, false },
 	{ "pct2",
 	  "controlled, PCT depth 2",
 	  LAB_ZR_SELF,
 	  { "--mode", "controlled", "--strategy", "pct", "--depth", "2" },
-	  true },
+	  true, false },
 	{ "pct3",
 	  "controlled, PCT depth 3",
 	  LAB_ZR_SELF,
 	  { "--mode", "controlled", "--strategy", "pct", "--depth", "3" },
-	  true },
+	  true, false },
 	{ "c11-random",
 	  "controlled, random walk, C11 memory model (stale reads)",
 	  LAB_ZR_SELF,
 	  { "--mode", "controlled", "--strategy", "random", "--memory",
 	    "c11" },
-	  true },
+	  true, true },
 	{ "c11-pct2",
 	  "controlled, PCT depth 2, C11 memory model (stale reads)",
 	  LAB_ZR_SELF,
 	  { "--mode", "controlled", "--strategy", "pct", "--depth", "2",
 	    "--memory", "c11" },
-	  true },
+	  true, true },
 	{ "fuzz_sched",
 	  "libFuzzer fuzz_sched (ASan+UBSan)",
 	  LAB_ZR_FUZZ,
 	  { "fuzz_sched-fuzz" },
-	  false },
+	  false, false },
 	{ "fuzz_ops",
 	  "libFuzzer fuzz_ops (ASan+UBSan)",
 	  LAB_ZR_FUZZ,
 	  { "fuzz_ops-fuzz" },
-	  false },
+	  false, false },
 	{ "fuzz_threads-tsan",
 	  "libFuzzer fuzz_threads under TSan",
 	  LAB_ZR_FUZZ,
 	  { "fuzz_threads-fuzz-tsan" },
-	  false },
+	  false, false },
 	{ "naive",
 	  "baseline: plain threads, no interrupts, no delays",
 	  LAB_ZR_SELF,
 	  { "--mode", "free", "--irq-rate", "0", "--no-delays", "--first" },
-	  false },
+	  false, false },
 };
 
 #define LAB_ZOO_NMODES (sizeof(lab_zoo_modes) / sizeof(lab_zoo_modes[0]))
@@ -138,6 +139,22 @@ static const char *const lab_zoo_late_workload[] = {
 	"--profile", "late-start", "--width", "4", "--height", "8", NULL
 };
 
+/* A missing order on an ownership handover is hunted by the c11 modes
+ * with the controlled relaxed profile, whose inboxes order nothing for
+ * the model (only the allocator's handoff and owner lookup do), on the
+ * default maze: exclusive blocks need frames to be handed around. */
+static const char *const lab_zoo_c11_relaxed_workload[] = {
+	"--profile", "relaxed", NULL
+};
+
+/* A relaxed free-count read shows as a waiter that sleeps with frames
+ * free: it needs the pressure workload's waits and every load that can
+ * read an older count to do so (at 200 permille 0 of 5 in 10 s). */
+static const char *const lab_zoo_c11_stale_workload[] = {
+	"--profile", "pressure", "--width", "4", "--height", "8",
+	"--stale-permille", "1000", NULL
+};
+
 /* The coverage trial: not a mode of the grid (it hunts no bug, it proves
  * the detectors), on the free-running mode's default maze. */
 static const struct lab_zoo_mode lab_zoo_misuse_mode = {
@@ -145,6 +162,7 @@ static const struct lab_zoo_mode lab_zoo_misuse_mode = {
 	"free-running misuse workload (detector coverage)",
 	LAB_ZR_SELF,
 	{ "--mode", "free" },
+	false,
 	false
 };
 static const char *const lab_zoo_misuse_workload[] = { "--profile", "misuse",
@@ -160,6 +178,11 @@ static const char *const *lab_zoo_workload_for(const struct lab_zoo_mode *m,
 		return lab_zoo_relaxed_workload;
 	if (m->controlled && !strcmp(bug, "racy-task-id"))
 		return lab_zoo_late_workload;
+	if (m->c11 && (!strcmp(bug, "owner-no-acquire") ||
+		       !strcmp(bug, "handoff-relaxed")))
+		return lab_zoo_c11_relaxed_workload;
+	if (m->c11 && !strcmp(bug, "relaxed-free-count"))
+		return lab_zoo_c11_stale_workload;
 	return lab_zoo_workload;
 }
 

@@ -105,6 +105,16 @@ void lab_sched_consume(void *addr)
 	lab_sched_memory_sync(addr);
 }
 
+void lab_sched_publish_unordered(void *addr)
+{
+	lab_tsan_release(addr);
+}
+
+void lab_sched_consume_unordered(void *addr)
+{
+	lab_tsan_acquire(addr);
+}
+
 static lab_sched_observer_fn lab_observer;
 static void *lab_observer_arg;
 

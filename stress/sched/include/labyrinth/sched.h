@@ -325,6 +325,12 @@ void lab_sched_lock_note(const void *lock, lab_site_t site, bool held);
  * lock would give (no-ops without TSan). */
 void lab_sched_publish(void *addr);
 void lab_sched_consume(void *addr);
+/* The same for TSan only: the memory model of a c11 run sees no ordering
+ * (harness data read and written plainly, always the newest, while the
+ * code under test gets no happens-before from the hand-over: a workload
+ * that leaves ordering to the code under test). */
+void lab_sched_publish_unordered(void *addr);
+void lab_sched_consume_unordered(void *addr);
 
 /* Called at every switch between two logical threads with the site the
  * old one stopped at and the one the new one resumes at (NULL when it
