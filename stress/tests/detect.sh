@@ -16,6 +16,11 @@
 #   relaxed          the relaxed handoff channel on the correct allocator:
 #                    no finding, under TSan too (the channel's own slots
 #                    are atomics)
+#   relaxed-c11      the controlled relaxed profile under --memory c11:
+#                    the correct allocator is clean (random walk and
+#                    PCT); owner-no-acquire is found as a data race on the
+#                    block only there: not with --memory sc, and not
+#                    through the exclusive profile's ordered inboxes
 #   handoff-relaxed  (TSan) the seeded bug handoff-relaxed is found as a
 #                    data race through the relaxed channel (up to three
 #                    3 s runs), and not through the mutex mailboxes of the
@@ -31,6 +36,14 @@ run() { # run NAME ARGS...: output in $scratch/NAME.log, status in $rc
 	shift
 	"$bin" stress --mode free --no-progress --out "$scratch/$name" "$@" \
 		>"$scratch/$name.log" 2>&1
+	rc=$?
+}
+
+runc() { # runc NAME ARGS...: a controlled run, as run
+	local name=$1
+	shift
+	"$bin" stress --mode controlled --no-progress --out "$scratch/$name" \
+		"$@" >"$scratch/$name.log" 2>&1
 	rc=$?
 }
 
@@ -147,6 +160,34 @@ relaxed)
 	grep -q "^findings: 0$" "$log" || fail "findings on the correct allocator"
 	grep -Eq "relaxed channel: [1-9][0-9]* handoffs sent" "$log" ||
 		fail "no handoff went through the relaxed channel"
+	;;
+relaxed-c11)
+	for st in random pct; do
+		runc clean-$st --memory c11 --profile relaxed --strategy $st \
+			--seconds 3 --seed 5
+		log=$scratch/clean-$st.log
+		[ $rc = 0 ] || fail "correct allocator, $st: exit $rc"
+		grep -q " 0 finding(s)$" "$log" || fail "findings, $st"
+		grep -q "^RESULT: PASS$" "$log" || fail "not a pass, $st"
+		grep -Eq "[1-9][0-9]* stale reads" "$log" ||
+			fail "no stale read in the $st schedules"
+	done
+	runc found --memory c11 --profile relaxed --bug owner-no-acquire \
+		--seconds 10 --seed 1
+	log=$scratch/found.log
+	[ $rc = 1 ] || fail "owner-no-acquire under c11: exit $rc"
+	grep -q "data-race at op:inbox-free" "$log" ||
+		fail "owner-no-acquire not found as a race on the block"
+	runc sc --memory sc --profile relaxed --bug owner-no-acquire \
+		--seconds 3 --seed 1
+	log=$scratch/sc.log
+	[ $rc = 0 ] || fail "owner-no-acquire under sc was expected hidden (exit $rc)"
+	runc ordered --memory c11 --profile exclusive --bug owner-no-acquire \
+		--seconds 3 --seed 1
+	log=$scratch/ordered.log
+	[ $rc = 0 ] ||
+		fail "the ordered inboxes were expected to hide owner-no-acquire (exit $rc)"
+	echo "found under c11 through unordered inboxes; hidden by sc and by ordered inboxes"
 	;;
 handoff-relaxed)
 	for try in 1 2 3; do
