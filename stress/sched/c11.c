@@ -30,26 +30,10 @@
 
 #include "labyrinth/atomic_model.h"
 #include "labyrinth/c11.h"
+#include "tsan_ignore.h"
 
 #if defined(LAB_INSTRUMENT) || defined(LAB_SHIM_ATOMIC_H)
 #error "labyrinth: compile the memory model without the shim"
-#endif
-
-#ifndef __has_feature
-#define __has_feature(x) 0
-#endif
-#if __has_feature(thread_sanitizer) || defined(__SANITIZE_THREAD__)
-/* The model's tables are the scheduler's bookkeeping, touched by every
- * logical thread's fiber; under the scheduler's no_sync fibers TSan would
- * see them as racing.  Its real atomics stay visible (ignores cover plain
- * accesses only). */
-void __tsan_ignore_thread_begin(void);
-void __tsan_ignore_thread_end(void);
-#define LAB_C11_IGNORE_BEGIN() __tsan_ignore_thread_begin()
-#define LAB_C11_IGNORE_END() __tsan_ignore_thread_end()
-#else
-#define LAB_C11_IGNORE_BEGIN() ((void)0)
-#define LAB_C11_IGNORE_END() ((void)0)
 #endif
 
 #define N LAB_C11_MAX_THREADS
@@ -558,7 +542,7 @@ lab_u64_t lab_c11_perform(struct lab_c11 *m, unsigned t,
 
 	if (t >= m->cfg.threads || op->kind == LAB_ATOMIC_SIGNAL_FENCE)
 		return lab_atomic_perform_sc(op);
-	LAB_C11_IGNORE_BEGIN();
+	LAB_TSAN_IGNORE_BEGIN();
 	m->stats.ops++;
 	m->t[t].clock[t]++; /* the operation's epoch */
 	if (op->kind == LAB_ATOMIC_THREAD_FENCE) {
@@ -568,7 +552,7 @@ lab_u64_t lab_c11_perform(struct lab_c11 *m, unsigned t,
 		ret = lab_c11_access(m, t, op);
 	}
 	m->t[t].clock[t]++; /* later events are after the snapshots */
-	LAB_C11_IGNORE_END();
+	LAB_TSAN_IGNORE_END();
 	return ret;
 }
 
@@ -667,7 +651,7 @@ static void lab_plain_access(struct lab_c11 *m, unsigned t,
 {
 	struct lab_c11_plain *p;
 
-	LAB_C11_IGNORE_BEGIN();
+	LAB_TSAN_IGNORE_BEGIN();
 	p = lab_plain_check(m, t, addr, len, site, write);
 	if (p && write) {
 		p->writer = (uint8_t)t;
@@ -678,7 +662,7 @@ static void lab_plain_access(struct lab_c11 *m, unsigned t,
 		p->r_epoch[t] = m->t[t].clock[t];
 		p->r_site[t] = site;
 	}
-	LAB_C11_IGNORE_END();
+	LAB_TSAN_IGNORE_END();
 }
 
 void lab_c11_plain_read(struct lab_c11 *m, unsigned t,
@@ -697,12 +681,12 @@ bool lab_c11_take_race(struct lab_c11 *m, struct lab_c11_race *out)
 {
 	bool pending;
 
-	LAB_C11_IGNORE_BEGIN();
+	LAB_TSAN_IGNORE_BEGIN();
 	pending = m->race_pending;
 	if (pending)
 		*out = m->pending;
 	m->race_pending = false;
-	LAB_C11_IGNORE_END();
+	LAB_TSAN_IGNORE_END();
 	return pending;
 }
 
@@ -710,7 +694,7 @@ void lab_c11_forget(struct lab_c11 *m, const volatile void *addr, size_t len)
 {
 	uintptr_t lo = (uintptr_t)addr, hi = lo + len;
 
-	LAB_C11_IGNORE_BEGIN();
+	LAB_TSAN_IGNORE_BEGIN();
 	for (uint32_t i = 0; i <= m->mask; i++) {
 		struct lab_c11_loc *l = &m->locs[i];
 		struct lab_c11_plain *p = &m->plains[i];
@@ -722,5 +706,5 @@ void lab_c11_forget(struct lab_c11 *m, const volatile void *addr, size_t len)
 			memset(p->r_epoch, 0xff, sizeof(p->r_epoch));
 		}
 	}
-	LAB_C11_IGNORE_END();
+	LAB_TSAN_IGNORE_END();
 }

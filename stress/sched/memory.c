@@ -21,6 +21,7 @@
 
 #include "internal.h"
 #include "labyrinth/c11_sched.h"
+#include "tsan_ignore.h"
 
 /* The cached model and its bounds; the model of the run active on this
  * OS thread (NULL: none, or SC). */
@@ -133,22 +134,10 @@ static _Thread_local struct lab_mem_token {
 } lab_mem_tokens[LAB_MEM_TOKENS];
 static _Thread_local uint64_t lab_mem_gen;
 
-#ifndef __has_feature
-#define __has_feature(x) 0
-#endif
-#if __has_feature(thread_sanitizer) || defined(__SANITIZE_THREAD__)
 /* The token table is the scheduler's bookkeeping, looked up by every
- * logical thread's fiber (TSan threads that the no_sync switches leave
- * unordered): hidden from TSan as the model's own tables are (c11.c).
- * The token words themselves are touched only by real atomics. */
-void __tsan_ignore_thread_begin(void);
-void __tsan_ignore_thread_end(void);
-#define LAB_MEM_IGNORE_BEGIN() __tsan_ignore_thread_begin()
-#define LAB_MEM_IGNORE_END() __tsan_ignore_thread_end()
-#else
-#define LAB_MEM_IGNORE_BEGIN() ((void)0)
-#define LAB_MEM_IGNORE_END() ((void)0)
-#endif
+ * logical thread's fiber: hidden from TSan as the model's own tables are
+ * (tsan_ignore.h).  The token words themselves are touched only by real
+ * atomics. */
 
 static lab_u64_t *lab_mem_token_find(const volatile void *obj)
 {
@@ -172,9 +161,9 @@ static lab_u64_t *lab_mem_token_of(const volatile void *obj)
 {
 	lab_u64_t *word;
 
-	LAB_MEM_IGNORE_BEGIN();
+	LAB_TSAN_IGNORE_BEGIN();
 	word = lab_mem_token_find(obj);
-	LAB_MEM_IGNORE_END();
+	LAB_TSAN_IGNORE_END();
 	return word;
 }
 
