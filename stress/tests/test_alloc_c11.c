@@ -33,6 +33,7 @@
 #include "internal.h" /* the maze's words, to aim the model's choices */
 #include "labyrinth/c11.h"
 #include "labyrinth/c11_sched.h"
+#include "scheduler.h" /* lab_on_yield: the runner's yield bridge */
 
 #define NTHREADS 3
 
@@ -825,15 +826,6 @@ static void prog_on_switch(void *arg, int from, int to)
 	lab_ctx_switch(to >= 0 ? P.ctx[to] : P.main_ctx);
 }
 
-static void prog_yield(enum lab_yield_point pt, void *arg)
-{
-	(void)arg;
-	if (pt == LAB_YP_SPIN)
-		lab_sched_spin(lab_yield_point_name(pt));
-	else
-		lab_sched_point(lab_yield_point_name(pt));
-}
-
 static bool prog_wait_ready(void *arg)
 {
 	struct lthread *st = arg;
@@ -894,7 +886,7 @@ static struct lab_c11_stats hunt_stats;
 
 static int prog_setup(void *arg)
 {
-	static const struct lab_sched_hooks hooks = { prog_yield, prog_wait,
+	static const struct lab_sched_hooks hooks = { lab_on_yield, prog_wait,
 						      NULL };
 	struct lab_maze_config cfg;
 	unsigned t;
